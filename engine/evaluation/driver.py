@@ -1,0 +1,94 @@
+"""Driving durable-rules' C core: facts in, (fact, rule) matches out.
+
+We do not use ``durable.lang`` or ``durable.engine.Host``: every stock Host starts timer threads
+that race the caller and have been measured to lose or corrupt results (see
+``../shared/notes/durable-rules.md``). Instead this module calls the C extension directly and
+synchronously:
+
+* a ruleset per (pack, kind) is created once per process under a unique name;
+* records are asserted as *facts* (every matching rule fires; events would be consumed by one),
+  each with a unique ``id`` so identical content is never dropped as a duplicate, in batches of at
+  most ``BATCH`` facts under one short-lived session id (sid);
+* all pending actions of that sid are drained with ``start_action_for_state`` /
+  ``complete_and_start_action`` (each rule has ``cap`` = ``BATCH``, so one action reports all of a
+  rule's matches in the batch), then the sid is deleted, so at most one sid is ever live;
+* Python runs no action code inside the engine, so no exception can be swallowed there.
+
+The caller verifies that every fact got exactly one outcome per check in force; a fact that did not
+(durable's 32-bit hashes can reject a distinct fact as a duplicate, #376) is retried alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import durable_rules_engine as _core
+
+from engine.policy.compiler import CAP
+
+BATCH = CAP
+_names = itertools.count()
+_lock = threading.Lock()
+
+
+class EngineError(RuntimeError):
+    """durable-rules did something the design rules out; never silently ignored."""
+
+
+class RulesetHandle:
+    """One compiled ruleset registered in the C core."""
+
+    def __init__(self, label: str, definition: dict[str, Any]):
+        with _lock:
+            self.name = f"{label}_{next(_names)}"
+        self.definition = definition
+        try:
+            self.handle = _core.create_ruleset(self.name, json.dumps(definition, ensure_ascii=False))
+        except Exception as exc:  # the C core rejects a malformed definition
+            raise EngineError(f"durable-rules rejected ruleset {label}: {exc}") from exc
+        self._sids = itertools.count()
+
+    def run(self, facts: Sequence[dict[str, Any]]) -> list[tuple[int, str]]:
+        """Assert `facts` (each with a unique integer '_i') and return (fact _i, rule name) matches.
+
+        Facts are sent in batches of at most BATCH, each batch under a fresh sid.
+        """
+        out: list[tuple[int, str]] = []
+        for start in range(0, len(facts), BATCH):
+            out.extend(self._run_batch(facts[start:start + BATCH]))
+        return out
+
+    def _run_batch(self, facts: Sequence[dict[str, Any]]) -> list[tuple[int, str]]:
+        if not facts:
+            return []
+        sid = f"s{next(self._sids)}"
+        payload = []
+        for f in facts:
+            g = dict(f)
+            g["sid"] = sid
+            g["id"] = f"f{f['_i']}"
+            payload.append(g)
+        text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
+        try:
+            code, state = _core.assert_facts(self.handle, text)
+        except Exception as exc:
+            raise EngineError(f"durable-rules failed to assert a batch: {exc}") from exc
+        # Code 1 (not handled) refers to the last fact only; every fact matches the 'seen' rule, so
+        # it cannot occur here, and the per-fact verification downstream would catch a lost fact.
+        matches: list[tuple[int, str]] = []
+        try:
+            result = _core.start_action_for_state(self.handle, state)
+            message = result[1] if result else None
+            while message:
+                for rule, frames in json.loads(message).items():
+                    for frame in frames:
+                        matches.append((int(frame["m"]["_i"]), rule))
+                message = _core.complete_and_start_action(self.handle, state)
+        finally:
+            if code == 0 or matches:
+                _core.delete_state(self.handle, sid)
+        return matches

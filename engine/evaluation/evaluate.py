@@ -1,0 +1,349 @@
+"""Evaluation: validated records + a compiled policy -> findings.
+
+For each record this stage picks the packs whose period holds the record's date (or ``as_of``),
+computes the derived values in exact decimal, and asks durable-rules which outcome each check in
+force reaches. It then verifies that every (record, check in force) pair got exactly one outcome —
+the engine's silent failure modes make this a hard requirement — and writes the findings.
+
+``engine="python"`` evaluates the same compiled checks in plain Python (the reference semantics
+used by the differential test and the benchmark); it is never the default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from engine.evaluation.driver import EngineError, RulesetHandle
+from engine.evaluation.findings import Finding, Notice, describe
+from engine.evaluation.formulas import evaluate_condition, evaluate_number
+from engine.evaluation.numbers import CONTEXT, NotJudgeable, to_engine
+from engine.policy.compiler import CompiledCheck, CompiledKind, Cumulative, Segment, Trajectory
+from engine.policy.expressions import Expr, FieldRef, fields_of, render
+from engine.policy.policy import CompiledPack, Policy
+from engine.records.catalog import Catalog
+from engine.records.model import Record, record_date
+
+EngineName = Literal["durable", "python"]
+
+
+@dataclass
+class EvaluationResult:
+    findings: list[Finding] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+
+@dataclass
+class _Prepared:
+    record: Record
+    date: dt.date
+    values: dict[str, Any]  # record values + derived values (Decimal), by key
+    in_force: dict[int, Segment]  # check index -> the segment in force
+    fact: dict[str, Any]
+    cum_missing: dict[int, list[int]] = field(default_factory=dict)  # check index -> years without data
+
+
+class History:
+    """Yearly values of each subject, for cumulative targets: (kind, id) -> year -> values."""
+
+    def __init__(self) -> None:
+        self._years: dict[tuple[str, str], dict[int, dict[str, Any]]] = defaultdict(dict)
+
+    def add(self, record: Record) -> None:
+        year = record.values.get("report_year")
+        if isinstance(year, int):
+            self._years[(record.kind, record.id)].setdefault(year, record.values)
+
+    def add_all(self, records: Iterable[Record]) -> None:
+        for r in records:
+            self.add(r)
+
+    def total(self, record: Record, cum: Cumulative) -> tuple[Decimal | None, list[int]]:
+        """Sum of the field from the first year of the period to the record's year; missing years."""
+        year = record.values.get("report_year")
+        if not isinstance(year, int) or year < cum.first_year:
+            return None, []
+        years = self._years.get((record.kind, record.id), {})
+        total, missing = Decimal(0), []
+        for y in range(cum.first_year, min(year, cum.last_year) + 1):
+            src = record.values if y == year else years.get(y, {})
+            v = src.get(cum.field)
+            if v is None:
+                missing.append(y)
+            else:
+                total += v
+        return (None if missing else total), missing
+
+
+class Evaluator:
+    """Evaluates records against a policy with durable-rules (or the plain-Python reference)."""
+
+    def __init__(self, policy: Policy, engine: EngineName = "durable"):
+        self.policy = policy
+        self.engine = engine
+        self._handles: dict[tuple[str, str], RulesetHandle] = {}
+
+    def _handle(self, pack: CompiledPack, ck: CompiledKind) -> RulesetHandle:
+        key = (pack.id, ck.kind)
+        if key not in self._handles:
+            self._handles[key] = RulesetHandle(f"{pack.id.replace('-', '_')}_{ck.kind}", ck.ruleset)
+        return self._handles[key]
+
+    def evaluate(self, records: Sequence[Record], as_of: dt.date | None = None,
+                 history: History | None = None) -> EvaluationResult:
+        result = EvaluationResult()
+        if history is None:
+            history = History()
+            history.add_all(records)
+        judged_by_any: set[int] = set()
+        for pack in self.policy.packs:
+            period = pack.pack.meta.period
+            for kind, ck in pack.kinds.items():
+                batch: list[_Prepared] = []
+                for ri, rec in enumerate(records):
+                    if rec.kind != kind:
+                        continue
+                    d = as_of or record_date(rec, self.policy.catalog)
+                    if d is None or not period.contains(d):
+                        continue
+                    judged_by_any.add(ri)
+                    batch.append(self._prepare(ck, rec, d, len(batch), history))
+                if not batch:
+                    continue
+                outcomes = self._outcomes(pack, ck, batch)
+                for prep, got in zip(batch, outcomes, strict=True):
+                    for ci, status in sorted(got.items()):
+                        result.findings.append(self._finding(pack, ck.checks[ci], prep, status))
+        for ri, rec in enumerate(records):
+            if ri in judged_by_any:
+                continue
+            d = as_of or record_date(rec, self.policy.catalog)
+            has_kind = any(rec.kind in p.kinds for p in self.policy.packs)
+            if not has_kind:
+                msg = f"没有适用于“{rec.kind}”类对象的规则 (no rules for kind {rec.kind})"
+            elif d is None:
+                spec = self.policy.catalog.kind(rec.kind)
+                msg = (f"缺少{spec.fields[spec.date_field].label},无法确定适用的规则版本;"
+                       "请补充或使用 --as-of 指定评估日期")
+            else:
+                periods = "、".join(f"{p.pack.meta.number}({p.pack.meta.period.start}至{p.pack.meta.period.end})"
+                                   for p in self.policy.packs)
+                msg = f"记录日期{d}不在任何政策的有效期内:{periods};未使用过期或未生效的规则评估"
+            result.notices.append(Notice(record_id=rec.id, kind=rec.kind, source=rec.source, message=msg))
+        return result
+
+    # --- preparation -------------------------------------------------------------------------
+
+    def _prepare(self, ck: CompiledKind, rec: Record, d: dt.date, i: int, history: History) -> _Prepared:
+        values: dict[str, Any] = dict(rec.values)
+        for key, spec in ck.derived.items():
+            values[key] = _derive(spec, values, rec, history)
+        in_force: dict[int, Segment] = {}
+        cum_missing: dict[int, list[int]] = {}
+        for cc in ck.checks:
+            for seg in cc.segments:
+                if seg.start <= d <= seg.end:
+                    in_force[cc.index] = seg
+            if cc.check.nature == "cumulative" and cc.index in in_force:
+                key = in_force[cc.index].final.left
+                spec = ck.derived.get(key.name) if isinstance(key, FieldRef) else None
+                if isinstance(spec, Cumulative):
+                    cum_missing[cc.index] = history.total(rec, spec)[1]
+        fact: dict[str, Any] = {"_k": ck.kind, "_i": i, "_d": float(d.toordinal())}
+        for name in ck.fact_fields:
+            v = values.get(name)
+            if v is not None:
+                fact[name] = _encode(v)
+        for key in ck.derived:
+            v = values.get(key)
+            if v is not None:
+                try:
+                    fact[key] = to_engine(v)
+                except NotJudgeable:
+                    values[key] = None
+        return _Prepared(rec, d, values, in_force, fact, cum_missing)
+
+    # --- outcomes ----------------------------------------------------------------------------
+
+    def _outcomes(self, pack: CompiledPack, ck: CompiledKind, batch: list[_Prepared]) -> list[dict[int, str]]:
+        if self.engine == "python":
+            return [reference_outcomes(ck, p) for p in batch]
+        handle = self._handle(pack, ck)
+        got = _collect(ck, handle.run([p.fact for p in batch]), len(batch))
+        for i, prep in enumerate(batch):
+            if not _complete(got[i], prep):
+                # Retry alone, in a fresh sid (durable's 32-bit fact hashes can collide, #376).
+                single = dict(prep.fact)
+                single["_i"] = 0
+                again = _collect(ck, handle.run([single]), 1)[0]
+                if not _complete(again, prep):
+                    raise EngineError(
+                        f"durable-rules gave record {prep.record.id} outcomes {sorted(again.items())} "
+                        f"for checks in force {sorted(prep.in_force)}: expected exactly one each")
+                got[i] = {ci: sts[0] for ci, sts in again.items()}
+        return [{ci: sts[0] for ci, sts in g.items()} for g in got]
+
+    # --- findings ----------------------------------------------------------------------------
+
+    def _finding(self, pack: CompiledPack, cc: CompiledCheck, prep: _Prepared, status: str) -> Finding:
+        return build_finding(pack, cc, prep.in_force[cc.index], prep.record, prep.values, prep.date, status,
+                             self.policy.catalog, prep.cum_missing.get(cc.index))
+
+
+def _collect(ck: CompiledKind, matches: list[tuple[int, str]], n: int) -> list[dict[int, list[str]]]:
+    got: list[dict[int, list[str]]] = [defaultdict(list) for _ in range(n)]
+    for i, rule in matches:
+        if rule == "seen":
+            continue
+        ci, status = ck.rule_index[rule]
+        got[i][ci].append(status)
+    return got
+
+
+def _complete(got: dict[int, list[str]], prep: _Prepared) -> bool:
+    return set(got) == set(prep.in_force) and all(len(v) == 1 for v in got.values())
+
+
+def _encode(v: Any) -> Any:
+    if isinstance(v, bool) or isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return to_engine(Decimal(v))
+    if isinstance(v, Decimal):
+        return to_engine(v)
+    return None  # dates are never tested by literals
+
+
+def _derive(spec: Any, values: dict[str, Any], rec: Record, history: History) -> Decimal | None:
+    if isinstance(spec, Cumulative):
+        return history.total(rec, spec)[0]
+    if isinstance(spec, Trajectory):
+        return trajectory_value(spec, values)
+    return evaluate_number(spec, values)
+
+
+def trajectory_value(t: Trajectory, values: dict[str, Any]) -> Decimal | None:
+    """Straight line from the baseline (value, year) to the target at the due year."""
+    base = evaluate_number(t.base, values)
+    base_year = evaluate_number(t.base_year, values)
+    target = evaluate_number(t.target, values)
+    year = values.get("report_year")
+    if base is None or base_year is None or target is None or not isinstance(year, int):
+        return None
+    span = Decimal(t.due_year) - base_year
+    if span <= 0:
+        return None
+    frac = (Decimal(year) - base_year) / span
+    frac = min(max(frac, Decimal(0)), Decimal(1))
+    return CONTEXT.add(base, CONTEXT.multiply(CONTEXT.subtract(target, base), frac))
+
+
+# --- the plain-Python reference --------------------------------------------------------------------
+
+def reference_outcomes(ck: CompiledKind, prep: _Prepared) -> dict[int, str]:
+    """The status of every check in force, in plain Python (three-valued logic, exact decimal)."""
+    out: dict[int, str] = {}
+    for ci, seg in prep.in_force.items():
+        out[ci] = segment_status(seg, prep.values)
+    return out
+
+
+def segment_status(seg: Segment, values: dict[str, Any]) -> str:
+    app = True if seg.applies is None else evaluate_condition(seg.applies, values)
+    if app is False:
+        return "not_applicable"
+    if app is None:
+        return "insufficient_data"
+    if seg.due is not None:
+        due = evaluate_condition(seg.due, values)
+        if due is None:
+            return "insufficient_data"
+        if due is False:
+            if seg.trajectory_key is None:
+                return "insufficient_data"
+            from engine.policy.expressions import Compare
+
+            tr = evaluate_condition(Compare(seg.final.op, seg.final.left, FieldRef(seg.trajectory_key)), values)
+            return "insufficient_data" if tr is None else ("on_track" if tr else "behind_schedule")
+    fin = evaluate_condition(seg.final, values)
+    if fin is None:
+        return "insufficient_data"
+    return "compliant" if fin else "non_compliant"
+
+
+# --- explanation --------------------------------------------------------------------------------------
+
+def _missing_fields(cc: CompiledCheck, seg: Segment, values: dict[str, Any], policy_catalog: Catalog) -> list[str]:
+    needed: set[str] = set()
+    for e in (seg.applies, seg.final.left, seg.threshold, seg.due):
+        if e is not None:
+            needed |= fields_of(e)
+    if seg.trajectory_key is not None and values.get("report_year") is not None:
+        due = evaluate_condition(seg.due, values) if seg.due is not None else True
+        if due is False and cc.check.baseline is not None:
+            for part in (cc.check.baseline.value, cc.check.baseline.year):
+                if isinstance(part, str):
+                    from engine.policy.compiler import _resolver
+                    from engine.policy.expressions import parse
+
+                    needed |= fields_of(parse(part, _resolver(policy_catalog, cc.check.subject), None))
+    out = []
+    for name in sorted(needed):
+        if name.startswith("_"):
+            continue
+        if values.get(name) is None:
+            f = policy_catalog.field(cc.check.subject, name)
+            out.append(f"{f.label}({name})" if f else name)
+    return out
+
+
+def build_finding(pack: CompiledPack, cc: CompiledCheck, seg: Segment, rec: Record, values: dict[str, Any],
+                  as_of: dt.date, status: str, catalog: Catalog, cum_missing: list[int] | None = None) -> Finding:
+    from engine.evaluation.formulas import value_of
+
+    check = cc.check
+    quantity_expr: Expr = seg.final.left
+    value = value_of(quantity_expr, values)
+    threshold = value_of(seg.threshold, values)
+    target = None
+    if status in ("on_track", "behind_schedule") and seg.trajectory_key is not None:
+        target = threshold
+        threshold = values.get(seg.trajectory_key)
+    missing: list[str] = []
+    if status == "insufficient_data":
+        missing = _missing_fields(cc, seg, values, catalog)
+        if check.nature == "cumulative" and cum_missing:
+            missing.append("、".join(f"{y}年" for y in cum_missing) + "的数据")
+        if not missing and seg.due is not None and seg.trajectory_key is None:
+            missing = ["基期数据(基期值、基期年度),无法测算进度"]
+        if not missing and check.nature == "cumulative":
+            missing = ["累计期内各年度数据"]
+        if not missing:
+            missing = ["可计算的数据(如除数为零)"]
+    applies = render(seg.applies) if seg.applies is not None else ""
+    if status == "not_applicable":
+        applies = f"适用条件:{check.applies_when or applies}"
+    version = (f"v{seg.version} ({seg.start}–{seg.end}); 阈值版本{seg.threshold_version}"
+               f"({seg.threshold_value.start}起{': ' + seg.threshold_value.reference if seg.threshold_value.reference else ''})"
+               + (f"; 修订{seg.amendment}" if seg.amendment else ""))
+    message = describe(status, check.title, value=value, threshold=threshold, target=target,
+                       unit=check.unit, op=check.op, approx=check.approx, aspirational=check.aspirational,
+                       due=check.due, year=values.get("report_year"), missing=missing, applies=applies,
+                       interpretation=check.interpretation, template=check.messages.get(status),  # type: ignore[arg-type]
+                       nature=check.nature)
+    return Finding(
+        record_id=rec.id, kind=rec.kind, record_name=rec.name, source=rec.source,
+        pack=pack.id, document=pack.pack.meta.number, measure=cc.measure.measure,
+        measure_title=cc.measure.title, section=cc.measure.section, check=cc.full_id,
+        check_title=check.title, check_version=version, nature=check.nature, status=status,  # type: ignore[arg-type]
+        value=value if isinstance(value, (Decimal, bool)) else None,
+        threshold=threshold if isinstance(threshold, (Decimal, bool)) else None,
+        target=target if isinstance(target, Decimal) else None,
+        due=check.due, unit=check.unit, op=check.op, message=message, source_text=check.source,
+        interpretation=check.interpretation, lead_departments=cc.measure.lead_departments,
+        missing_fields=missing, approx=check.approx, aspirational=check.aspirational, as_of=as_of)
+

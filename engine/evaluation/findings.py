@@ -1,0 +1,143 @@
+"""Findings: one per record and check in force, with the Chinese sentence a reviewer can paste."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from engine.evaluation.numbers import display
+from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH, Status
+from engine.records.model import SourceRef
+
+
+class Finding(BaseModel):
+    record_id: str
+    kind: str
+    record_name: str | None = None
+    source: SourceRef | None = None
+    pack: str
+    document: str
+    measure: int
+    measure_title: str
+    section: str
+    check: str  # namespaced id: heze-2024:m9.invest_per_mu
+    check_title: str
+    check_version: str  # which version judged: "v1 (2024-05-06–2025-12-31), threshold 1, applicability 0"
+    nature: str
+    status: Status
+    value: bool | Decimal | None = None
+    threshold: bool | Decimal | None = None
+    target: Decimal | None = None  # final target, for trajectories
+    due: dt.date | None = None
+    unit: str | None = None
+    op: str
+    message: str
+    source_text: str
+    interpretation: str | None = None
+    lead_departments: list[str] = Field(default_factory=list)
+    missing_fields: list[str] = Field(default_factory=list)
+    approx: bool = False
+    aspirational: bool = False
+    as_of: dt.date
+
+    @property
+    def status_zh(self) -> str:
+        return STATUS_ZH[self.status]
+
+    def flat(self) -> dict[str, Any]:
+        """The row for --format json/csv."""
+        return {
+            "record_id": self.record_id, "kind": self.kind, "record_name": self.record_name,
+            "file": self.source.file if self.source else None,
+            "row": self.source.row if self.source else None,
+            "pack": self.pack, "measure": self.measure, "measure_title": self.measure_title,
+            "check": self.check, "check_title": self.check_title, "check_version": self.check_version,
+            "nature": self.nature, "status": self.status,
+            "value": _num(self.value), "threshold": _num(self.threshold), "target": _num(self.target),
+            "due": self.due.isoformat() if self.due else None,
+            "unit": self.unit, "op": self.op, "message": self.message,
+            "interpretation": self.interpretation, "lead_departments": "、".join(self.lead_departments),
+            "missing_fields": "、".join(self.missing_fields), "as_of": self.as_of.isoformat(),
+        }
+
+
+def _num(v: bool | Decimal | None) -> bool | float | int | None:
+    if v is None or isinstance(v, bool):
+        return v
+    s = display(v)
+    return int(s) if "." not in s else float(s)
+
+
+class Notice(BaseModel):
+    """A record that was read and valid but not judged (e.g. dated outside every pack's period)."""
+
+    record_id: str
+    kind: str
+    source: SourceRef | None = None
+    message: str
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """Substitute {name} placeholders from a fixed set; anything else is left as written.
+
+    Deliberately not str.format or Jinja: a rule message is text, never code.
+    """
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+DEFAULT_MESSAGES: dict[str, str] = {
+    "compliant": "{title}:实际值{value}{unit},{op}{threshold}{unit}{approx},符合要求。",
+    "non_compliant": "{title}:实际值{value}{unit},未达到{op}{threshold}{unit}{approx}的要求,相差{gap}{unit}。",
+    "not_applicable": "{title}:不适用({applies})。",
+    "insufficient_data": "{title}:缺少{missing},无法判定。",
+    "on_track": "{title}:{year}年实际值{value}{unit},按进度应达{threshold}{unit},进度正常"
+                "(目标{target}{unit}{approx},{due}前完成)。",
+    "behind_schedule": "{title}:{year}年实际值{value}{unit},按进度应达{threshold}{unit},进度滞后,相差{gap}{unit}"
+                       "(目标{target}{unit}{approx},{due}前完成)。",
+}
+
+
+def describe(status: str, check_title: str, *, value: bool | Decimal | None, threshold: bool | Decimal | None,
+             target: Decimal | None, unit: str | None, op: str, approx: bool, aspirational: bool,
+             due: dt.date | None, year: int | None, missing: list[str], applies: str,
+             interpretation: str | None, template: str | None, nature: str) -> str:
+    gap = None
+    if isinstance(value, Decimal) and isinstance(threshold, Decimal):
+        gap = abs(threshold - value)
+    unit_text = "" if unit in (None, "") else unit
+    if isinstance(threshold, bool) or nature == "duty":
+        unit_text = ""
+    vals = {
+        "title": ("力争:" if aspirational else "") + check_title,
+        "value": _text(value), "threshold": _text(threshold), "target": _text(target),
+        "unit": unit_text, "op": OP_ZH.get(op, op), "gap": _text(gap),
+        "approx": "左右" if approx else "", "due": f"{due.year}年底" if due else "",
+        "year": str(year) if year is not None else "", "missing": "、".join(missing) or "所需数据",
+        "applies": applies, "nature": NATURE_ZH.get(nature, nature),
+    }
+    if nature == "duty":
+        vals["value"] = {"True": "是", "False": "否"}.get(str(value), vals["value"])
+    text = fill(template or DEFAULT_MESSAGES[status], vals)
+    if status in ("compliant", "non_compliant") and approx and gap is not None and status == "compliant" \
+            and value is not None and threshold is not None and value != threshold:
+        text += f"(超出目标{_text(gap)}{unit_text})"
+    if interpretation and status != "not_applicable":
+        text += f"【解释】{interpretation}"
+    return text
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, Decimal):
+        return display(v)
+    return str(v)

@@ -1,0 +1,557 @@
+"""Compiling checks into durable-rules rulesets.
+
+Each check becomes a set of durable-rules rules, one per way a record can reach each status, such
+that for any record exactly one of them matches (``docs/engine.md`` explains why):
+
+* Conditions are judged in three-valued logic: true, false, or *unknown* when a field they need is
+  missing. ``T(e)``, ``F(e)`` and ``U(e)`` below each produce a list of conjunctions of literal tests,
+  mutually exclusive by construction — durable-rules fires an ``$or`` once per true branch, and a
+  missing field matches neither a test nor its negation, so ORs are never handed to it.
+* Arithmetic never reaches the engine (C doubles misjudge values on a threshold): every arithmetic
+  sub-expression becomes a *derived* fact field computed in exact decimal by the evaluator; the
+  engine compares fields and constants only. Every field a literal touches is guarded by ``$ex``
+  (a field-to-field comparison with the right side missing matches anything).
+* Every rule tests ``_k == <kind>`` positively, so no rule can match durable's own state fact
+  (a rule made of negative tests only loops forever), and every check version is guarded by the
+  record's date (``_d``) so only the version in force can fire.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from engine.evaluation.numbers import to_engine
+from engine.policy.expressions import (
+    And,
+    Arith,
+    Compare,
+    Const,
+    Expr,
+    ExpressionError,
+    FieldRef,
+    In,
+    Missing,
+    Neg,
+    Not,
+    Or,
+    Resolver,
+    fields_of,
+    parse,
+)
+from engine.policy.loader import MeasureSource, Pack, RuleError
+from engine.policy.schema import Check, DatedValue, MeasureFile
+from engine.records import units
+from engine.records.catalog import Catalog
+
+MAX_RULES_PER_CHECK = 4000
+CAP = 250  # frames per action: one action reports a rule's matches for a whole batch
+
+STATUS_CODE = {"compliant": "c", "non_compliant": "n", "not_applicable": "a", "insufficient_data": "i",
+               "on_track": "o", "behind_schedule": "b"}
+CODE_STATUS = {v: k for k, v in STATUS_CODE.items()}
+_NEG = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+_FLIP = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
+_DURABLE_OP = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+
+# A literal: ("ex", key) | ("nex", key) | ("cmp", op, key, value) | ("ref", op, key, other_key)
+Literal_ = tuple
+Conj = frozenset  # of literals
+Dnf = list  # of Conj, mutually exclusive
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Where a target due by `due_year` should stand in the record's report year (straight line)."""
+
+    base: Expr
+    base_year: Expr
+    target: Expr
+    due_year: int
+
+
+@dataclass(frozen=True)
+class Cumulative:
+    """The sum of a yearly field over the years of a period, up to the record's report year."""
+
+    field: str
+    first_year: int
+    last_year: int
+
+
+@dataclass
+class Segment:
+    """One version of a check: a date range with one applicability and one threshold value."""
+
+    version: int
+    start: dt.date
+    end: dt.date
+    applies: Expr | None
+    threshold_value: DatedValue
+    threshold_version: int
+    amendment: int  # 0 = original applicability
+    threshold: Expr  # the threshold expression with `param` replaced by this segment's value
+    final: Expr
+    due: Expr | None
+    trajectory_key: str | None
+    rules: dict[str, Conj] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"v{self.version} ({self.start}–{self.end})"
+
+
+@dataclass
+class CompiledCheck:
+    pack_id: str
+    pack_title: str
+    pack_number: str
+    measure: MeasureFile
+    check: Check
+    file: str
+    line: int | None
+    index: int
+    quantity: Expr
+    segments: list[Segment]
+    fields: set[str]
+
+    @property
+    def full_id(self) -> str:
+        return f"{self.pack_id}:{self.check.id}"
+
+
+@dataclass
+class CompiledKind:
+    kind: str
+    checks: list[CompiledCheck]
+    derived: dict[str, Expr | Trajectory | Cumulative]
+    fact_fields: list[str]
+    ruleset: dict[str, Any]
+    rule_index: dict[str, tuple[int, str]]  # rule name -> (check index, status)
+    fingerprint: str = ""
+
+
+# --- three-valued compilation ---------------------------------------------------------------------
+
+class _Compiler:
+    def __init__(self, kind: str, catalog: Catalog):
+        self.kind = kind
+        self.catalog = catalog
+        self.derived: dict[str, Expr | Trajectory | Cumulative] = {}
+        self._derived_keys: dict[Any, str] = {}
+
+    def derived_key(self, expr: Expr | Trajectory | Cumulative, prefix: str = "_x") -> str:
+        if expr not in self._derived_keys:
+            key = f"{prefix}{len(self._derived_keys)}"
+            self._derived_keys[expr] = key
+            self.derived[key] = expr
+        return self._derived_keys[expr]
+
+    def operand_key(self, expr: Expr) -> str:
+        if isinstance(expr, FieldRef):
+            return expr.name
+        return self.derived_key(expr)
+
+    def encode(self, value: Decimal | bool | str) -> Any:
+        if isinstance(value, bool) or isinstance(value, str):
+            return value
+        return to_engine(value)
+
+    # Each returns an exclusive DNF.
+    def T(self, e: Expr) -> Dnf:
+        return self._tfu(e)[0]
+
+    def _tfu(self, e: Expr) -> tuple[Dnf, Dnf, Dnf]:
+        if isinstance(e, Const):
+            if not isinstance(e.value, bool):
+                raise ExpressionError(f"constant {e.value!r} is not a condition")
+            return ([Conj()], [], []) if e.value else ([], [Conj()], [])
+        if isinstance(e, FieldRef):  # a boolean field used as a condition
+            return self._tfu(Compare("==", e, Const(True)))
+        if isinstance(e, Missing):
+            t, f = [Conj({("nex", e.field)})], [Conj({("ex", e.field)})]
+            return (f, t, []) if e.negated else (t, f, [])
+        if isinstance(e, Not):
+            t, f, u = self._tfu(e.item)
+            return f, t, u
+        if isinstance(e, And):
+            t, f, u = self._tfu(e.items[0])
+            for item in e.items[1:]:
+                bt, bf, bu = self._tfu(item)
+                t, f, u = (_prod(t, bt),
+                           f + _prod(t, bf) + _prod(u, bf),
+                           _prod(t, bu) + _prod(u, bt) + _prod(u, bu))
+            return t, f, u
+        if isinstance(e, Or):
+            t, f, u = self._tfu(e.items[0])
+            for item in e.items[1:]:
+                bt, bf, bu = self._tfu(item)
+                t, f, u = (t + _prod(f, bt) + _prod(u, bt),
+                           _prod(f, bf),
+                           _prod(f, bu) + _prod(u, bf) + _prod(u, bu))
+            return t, f, u
+        if isinstance(e, Compare):
+            return self._compare(e)
+        if isinstance(e, In):
+            key = self.operand_key(e.operand)
+            ex = ("ex", key)
+            eqs = [Conj({ex, ("cmp", "==", key, self.encode(v))}) for v in e.values]
+            none = Conj({ex} | {("cmp", "!=", key, self.encode(v)) for v in e.values})
+            u = self._unknown([key])
+            return ([none], eqs, u) if e.negated else (eqs, [none], u)
+        raise ExpressionError(f"not a condition: {e!r}")
+
+    def _unknown(self, keys: list[str]) -> Dnf:
+        """Some field missing, as exclusive branches: k0 missing; k0 present and k1 missing; ..."""
+        out = []
+        for i, k in enumerate(keys):
+            out.append(Conj({("ex", p) for p in keys[:i]} | {("nex", k)}))
+        return out
+
+    def _compare(self, e: Compare) -> tuple[Dnf, Dnf, Dnf]:
+        left, right, op = e.left, e.right, e.op
+        if isinstance(left, Const) and isinstance(right, Const):
+            truth = _const_compare(op, left.value, right.value)
+            return self._tfu(Const(truth))
+        if isinstance(left, Const):
+            left, right, op = right, left, _FLIP[op]
+        lkey = self.operand_key(left)
+        keys = [lkey]
+        if isinstance(right, Const):
+            pos: Literal_ = ("cmp", op, lkey, self.encode(right.value))
+            neg: Literal_ = ("cmp", _NEG[op], lkey, self.encode(right.value))
+        else:
+            rkey = self.operand_key(right)
+            keys.append(rkey)
+            pos, neg = ("ref", op, lkey, rkey), ("ref", _NEG[op], lkey, rkey)
+        keys = sorted(set(keys))
+        ex = {("ex", k) for k in keys}
+        return [Conj(ex | {pos})], [Conj(ex | {neg})], self._unknown(keys)
+
+
+def _const_compare(op: str, a: Any, b: Any) -> bool:
+    return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+
+def _consistent(c: Conj) -> bool:
+    present = {lit[1] for lit in c if lit[0] == "ex"}
+    absent = {lit[1] for lit in c if lit[0] == "nex"}
+    return not (present & absent)
+
+
+def _prod(a: Dnf, b: Dnf) -> Dnf:
+    out = []
+    for x, y in itertools.product(a, b):
+        c = Conj(x | y)
+        if _consistent(c):
+            out.append(c)
+    return out
+
+
+def literal_json(lit: Literal_) -> dict[str, Any]:
+    tag = lit[0]
+    if tag == "ex":
+        return {"$ex": {lit[1]: 1}}
+    if tag == "nex":
+        return {"$nex": {lit[1]: 1}}
+    if tag == "cmp":
+        _, op, key, value = lit
+        return {key: value} if op == "==" else {_DURABLE_OP[op]: {key: value}}
+    _, op, key, other = lit
+    if op == "==":
+        return {key: {"$m": other}}
+    return {_DURABLE_OP[op]: {key: {"$m": other}}}
+
+
+def _sort_key(lit: Literal_) -> str:
+    return repr(lit)
+
+
+# --- checks -> segments -> rules -------------------------------------------------------------------
+
+def _substitute(e: Expr, name: str, value: Expr) -> Expr:
+    if isinstance(e, FieldRef):
+        return value if e.name == name else e
+    if isinstance(e, Arith):
+        return Arith(e.op, _substitute(e.left, name, value), _substitute(e.right, name, value))
+    if isinstance(e, Neg):
+        return Neg(_substitute(e.operand, name, value))
+    return e
+
+
+def _fold(e: Expr) -> Expr:
+    """Fold constant arithmetic (200 * 1.5 -> 300) so constants stay constants."""
+    from engine.evaluation.formulas import evaluate_number
+
+    if isinstance(e, Arith):
+        left, right = _fold(e.left), _fold(e.right)
+        if isinstance(left, Const) and isinstance(right, Const):
+            v = evaluate_number(Arith(e.op, left, right), {})
+            if v is not None:
+                return Const(v)
+        return Arith(e.op, left, right)
+    if isinstance(e, Neg):
+        inner = _fold(e.operand)
+        if isinstance(inner, Const) and isinstance(inner.value, Decimal):
+            return Const(-inner.value)
+        return Neg(inner)
+    return e
+
+
+def _boundaries(check: Check, period_start: dt.date, period_end: dt.date) -> list[dt.date]:
+    dates = {period_start}
+    for v in check.threshold.values:
+        if period_start < v.start <= period_end:
+            dates.add(v.start)
+    for a in check.amendments:
+        if period_start < a.start <= period_end:
+            dates.add(a.start)
+    return sorted(dates)
+
+
+def compile_pack(pack: Pack, catalog: Catalog) -> tuple[dict[str, CompiledKind], list[RuleError]]:
+    errors: list[RuleError] = []
+    by_kind: dict[str, list[tuple[MeasureSource, Check, int]]] = {}
+    seen_ids: dict[str, str] = {}
+    for ms in pack.measures:
+        for ci, check in enumerate(ms.measure.checks):
+            line = ms.doc.line_of(("checks", ci, "id"))
+            if check.id in seen_ids:
+                errors.append(RuleError(str(ms.path), line, f"checks[{ci}].id",
+                                        f"duplicate check id {check.id!r} (also in {seen_ids[check.id]})",
+                                        suggestion="give every check an id unique in the pack"))
+                continue
+            seen_ids[check.id] = f"{ms.path.name}:{line}"
+            by_kind.setdefault(check.subject, []).append((ms, check, ci))
+    out: dict[str, CompiledKind] = {}
+    for kind, items in by_kind.items():
+        if kind not in catalog.kinds:
+            for ms, _check, ci in items:
+                errors.append(RuleError(str(ms.path), ms.doc.line_of(("checks", ci, "subject")),
+                                        f"checks[{ci}].subject", f"no record vocabulary for kind {kind!r}"))
+            continue
+        ck, errs = compile_kind(pack, kind, items, catalog)
+        errors.extend(errs)
+        if ck is not None:
+            out[kind] = ck
+    return out, errors
+
+
+def _resolver(catalog: Catalog, kind: str, extra: dict[str, str] | None = None) -> Resolver:
+    def type_of(name: str) -> str:
+        f = catalog.field(kind, name)
+        assert f is not None
+        return {"number": "number", "integer": "number", "boolean": "bool", "text": "text",
+                "enum": "text", "date": "date"}[f.type]
+
+    return Resolver(lambda n: catalog.resolve_field(kind, n), type_of,
+                    lambda n: catalog.suggest_field(kind, n), extra)
+
+
+def compile_kind(pack: Pack, kind: str, items: list[tuple[MeasureSource, Check, int]],
+                 catalog: Catalog) -> tuple[CompiledKind | None, list[RuleError]]:
+    comp = _Compiler(kind, catalog)
+    errors: list[RuleError] = []
+    checks: list[CompiledCheck] = []
+    resolver = _resolver(catalog, kind)
+    param_resolver = _resolver(catalog, kind, {"param": "number"})
+    for ms, check, ci in items:
+        base = ("checks", ci)
+
+        def err(path: tuple, message: str, col: int | None = None, suggestion: str | None = None,
+                ms: MeasureSource = ms, base: tuple = base) -> None:
+            errors.append(RuleError(str(ms.path), ms.doc.line_of(base + path), ".".join(map(str, base + path)),
+                                    message, col, suggestion))
+
+        try:
+            cc = _compile_check(comp, pack, ms, check, len(checks), resolver, param_resolver, err)
+        except ExpressionError as exc:
+            err((), exc.message, exc.column, exc.suggestion)
+            continue
+        if cc is not None:
+            checks.append(cc)
+    if errors:
+        return None, errors
+    ruleset: dict[str, Any] = {}
+    rule_index: dict[str, tuple[int, str]] = {}
+    guard = {"_k": kind}
+    # Every fact matches this rule, so no asserted record can go unhandled (durable raises on a
+    # message that matches nothing, and deleting such a sid crashes it).
+    ruleset["seen"] = {"all": [{"m": {"$and": [guard, {"$ex": {"_i": 1}}]}}], "cap": CAP}
+    for cc in checks:
+        for seg in cc.segments:
+            for name, conj in seg.rules.items():
+                lits = [guard, {"$gte": {"_d": float(seg.start.toordinal())}},
+                        {"$lte": {"_d": float(seg.end.toordinal())}}]
+                lits += [literal_json(lit) for lit in sorted(conj, key=_sort_key)]
+                ruleset[name] = {"all": [{"m": {"$and": lits}}], "cap": CAP}
+                _, _, status_code, _ = name.split(".")
+                rule_index[name] = (cc.index, CODE_STATUS[status_code])
+    # The fact carries only what literals test: record fields by name, derived values by key.
+    keys = {k for cc in checks for seg in cc.segments for conj in seg.rules.values() for lit in conj
+            for k in (lit[1:2] if lit[0] in ("ex", "nex") else lit[2:3] + (lit[3:4] if lit[0] == "ref" else ()))}
+    fact_fields = {k for k in keys if not k.startswith("_")}
+    return CompiledKind(kind=kind, checks=checks, derived=comp.derived, fact_fields=sorted(fact_fields),
+                        ruleset=ruleset, rule_index=rule_index), []
+
+
+def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check, index: int,
+                   resolver: Resolver, param_resolver: Resolver, err: Any) -> CompiledCheck | None:
+    catalog = comp.catalog
+    kind = check.subject
+    n_errors = [0]
+
+    def fail(path: tuple, message: str, col: int | None = None, suggestion: str | None = None) -> None:
+        n_errors[0] += 1
+        err(path, message, col, suggestion)
+
+    def parse_at(path: tuple, text: str, want: str, r: Resolver = resolver) -> Expr | None:
+        try:
+            return parse(text, r, want)
+        except ExpressionError as exc:
+            fail(path, exc.message, exc.column, exc.suggestion)
+            return None
+
+    want_q = "bool" if check.nature == "duty" else "number"
+    quantity = parse_at(("quantity",), check.quantity, want_q)
+    applies = parse_at(("applies_when",), check.applies_when, "bool") if check.applies_when else None
+    amend_applies = []
+    for ai, am in enumerate(check.amendments):
+        amend_applies.append(parse_at(("amendments", ai, "applies_when"), am.applies_when, "bool")
+                             if am.applies_when else None)
+    threshold_tmpl: Expr | None = None
+    if check.threshold.expr:
+        threshold_tmpl = parse_at(("threshold", "expr"), check.threshold.expr, "number", param_resolver)
+    # Units: the quantity, the threshold and single-field quantities must agree.
+    if check.unit and not units.is_known(check.unit):
+        fail(("unit",), f"unknown unit {check.unit!r}")
+    t_unit = check.threshold.unit or check.unit
+    if t_unit and check.unit and units.is_known(t_unit) and units.is_known(check.unit) \
+            and not units.compatible(t_unit, check.unit):
+        fail(("threshold", "unit"), f"threshold unit {t_unit} does not match the quantity's unit {check.unit}",
+             suggestion=f"use {check.unit}")
+    elif t_unit and check.unit and t_unit != check.unit and units.compatible(t_unit, check.unit):
+        fail(("threshold", "unit"), f"threshold unit {t_unit} differs from the quantity's unit {check.unit}",
+             suggestion=f"write the threshold in {check.unit}")
+    if isinstance(quantity, FieldRef):
+        f = catalog.field(kind, quantity.name)
+        if f and f.unit and check.unit and f.unit != check.unit:
+            fail(("unit",), f"the field {f.label}/{quantity.name} is in {f.unit} but the check says {check.unit}",
+                 suggestion=f"unit: {f.unit}")
+    for vi, v in enumerate(check.threshold.values):
+        if check.nature == "duty" and not isinstance(v.value, bool):
+            fail(("threshold", "values", vi, "value"), "a duty (yes/no) check needs true or false")
+        if check.nature != "duty" and isinstance(v.value, bool):
+            fail(("threshold", "values", vi, "value"), "a numeric check needs a number")
+    if check.nature == "duty" and check.op not in ("==", "!="):
+        fail(("op",), "a duty (yes/no) check compares with == or !=")
+    baseline_exprs = None
+    if check.baseline is not None:
+        b_val = parse_at(("baseline", "value"), check.baseline.value, "number")
+        if isinstance(check.baseline.year, int):
+            b_year: Expr | None = Const(Decimal(check.baseline.year))
+        else:
+            b_year = parse_at(("baseline", "year"), check.baseline.year, "number")
+        baseline_exprs = (b_val, b_year)
+    has_due = check.due is not None
+    if has_due and catalog.field(kind, "report_year") is None:
+        fail(("due",), f"records of kind {kind} have no report_year, so a due date cannot be judged")
+    if check.nature == "cumulative" and not isinstance(quantity, FieldRef):
+        fail(("quantity",), "a cumulative target sums one yearly field: the quantity must be a field")
+    if quantity is None or n_errors[0]:
+        return None
+
+    period = check.in_force or ms.measure.in_force or pack.meta.period
+    if not (pack.meta.period.start <= period.start and period.end <= pack.meta.period.end):
+        fail(("in_force",), f"period in force {period.start}–{period.end} lies outside the pack's "
+             f"{pack.meta.period.start}–{pack.meta.period.end}")
+        return None
+    bounds = _boundaries(check, period.start, period.end)
+    segments: list[Segment] = []
+    q_used = quantity
+    if check.nature == "cumulative":
+        assert isinstance(quantity, FieldRef) and check.period is not None
+        cum = Cumulative(quantity.name, check.period.first_year, check.period.last_year)
+        q_used = FieldRef(comp.derived_key(cum, "_c"))
+    for si, start in enumerate(bounds):
+        end = bounds[si + 1] - dt.timedelta(days=1) if si + 1 < len(bounds) else period.end
+        tv = check.threshold.value_on(start)
+        if tv is None:
+            fail(("threshold", "values"), f"no threshold value in force on {start}: the first value starts "
+                 f"{check.threshold.values[0].start}")
+            return None
+        t_version, t_value = tv
+        amend_no, app = 0, applies
+        for ai, am in enumerate(check.amendments):
+            if am.start <= start:
+                amend_no, app = ai + 1, amend_applies[ai] if amend_applies[ai] is not None else app
+        const = Const(t_value.value if isinstance(t_value.value, bool) else t_value.value)
+        threshold = _fold(_substitute(threshold_tmpl, "param", const)) if threshold_tmpl else const
+        final = Compare(check.op, q_used, threshold)
+        due = Compare(">=", FieldRef("report_year"), Const(Decimal(check.due.year))) if has_due else None
+        traj_key = None
+        if has_due and baseline_exprs is not None and baseline_exprs[0] is not None \
+                and baseline_exprs[1] is not None:
+            traj = Trajectory(baseline_exprs[0], baseline_exprs[1], threshold, check.due.year)
+            traj_key = comp.derived_key(traj, "_j")
+        seg = Segment(version=si + 1, start=start, end=end, applies=app, threshold_value=t_value,
+                      threshold_version=t_version, amendment=amend_no, threshold=threshold, final=final,
+                      due=due, trajectory_key=traj_key)
+        seg.rules = _segment_rules(comp, index, si, seg)
+        if len(seg.rules) > MAX_RULES_PER_CHECK:
+            fail(("applies_when",), f"condition too complex: {len(seg.rules)} rules; split the check")
+            return None
+        segments.append(seg)
+    flds: set[str] = set(fields_of(quantity))
+    if applies is not None:
+        flds |= fields_of(applies)
+    for a in amend_applies:
+        if a is not None:
+            flds |= fields_of(a)
+    if threshold_tmpl is not None:
+        flds |= fields_of(threshold_tmpl) - {"param"}
+    if baseline_exprs:
+        for b in baseline_exprs:
+            if b is not None:
+                flds |= fields_of(b)
+    if has_due:
+        flds.add("report_year")
+    return CompiledCheck(pack_id=pack.meta.id, pack_title=pack.meta.title, pack_number=pack.meta.number,
+                         measure=ms.measure, check=check, file=str(ms.path),
+                         line=ms.doc.line_of(("checks", ms.measure.checks.index(check), "id")),
+                         index=index, quantity=quantity, segments=segments, fields=flds)
+
+
+def _segment_rules(comp: _Compiler, index: int, si: int, seg: Segment) -> dict[str, Conj]:
+    if seg.applies is None:
+        app_t, app_f, app_u = [Conj()], [], []
+    else:
+        app_t, app_f, app_u = comp._tfu(seg.applies)
+    fin_t, fin_f, fin_u = comp._tfu(seg.final)
+    outcome: dict[str, Dnf] = {"not_applicable": app_f, "insufficient_data": list(app_u)}
+    if seg.due is None:
+        outcome["compliant"] = _prod(app_t, fin_t)
+        outcome["non_compliant"] = _prod(app_t, fin_f)
+        outcome["insufficient_data"] += _prod(app_t, fin_u)
+    else:
+        due_t, due_f, due_u = comp._tfu(seg.due)
+        live = _prod(app_t, due_t)
+        early = _prod(app_t, due_f)
+        outcome["compliant"] = _prod(live, fin_t)
+        outcome["non_compliant"] = _prod(live, fin_f)
+        outcome["insufficient_data"] += _prod(app_t, due_u) + _prod(live, fin_u)
+        if seg.trajectory_key is None:
+            outcome["insufficient_data"] += early
+        else:
+            tr_t, tr_f, tr_u = comp._tfu(Compare(seg.final.op, seg.final.left, FieldRef(seg.trajectory_key)))
+            outcome["on_track"] = _prod(early, tr_t)
+            outcome["behind_schedule"] = _prod(early, tr_f)
+            outcome["insufficient_data"] += _prod(early, tr_u)
+    rules: dict[str, Conj] = {}
+    for status, dnf in outcome.items():
+        for j, conj in enumerate(dnf):
+            rules[f"{index}.{si}.{STATUS_CODE[status]}.{j}"] = conj
+    return rules

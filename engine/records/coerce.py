@@ -1,0 +1,174 @@
+"""Turning cell values as people type them into typed values, or a clear reason why not.
+
+Spreadsheets carry numbers as text with thousands separators, full-width digits, a unit glued on
+("1.2亿元"), percentages as "57%", dates as Excel serial numbers. Each function returns the typed
+value or raises ``CoerceError`` with a message a reviewer can act on. Nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from engine.records import units
+
+
+class CoerceError(ValueError):
+    pass
+
+
+MISSING_MARKERS = {"", "-", "—", "--", "/", "n/a", "N/A", "NA", "null", "NULL", "None", "无数据", "暂无"}
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_WITH_UNIT = re.compile(r"^(?P<num>[+-]?[\d,]*\.?\d+(?:[eE][+-]?\d+)?)\s*(?P<unit>\D.*)$")
+
+
+def is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return unicodedata.normalize("NFKC", value).strip() in MISSING_MARKERS
+    return False
+
+
+def _text(value: object) -> str:
+    # NFKC folds full-width digits, signs and the ideographic space into ASCII.
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def to_decimal(value: object, unit: str | None, percent_points: bool = True) -> tuple[Decimal, str | None]:
+    """Parse a number; return it with the unit it was written in (None = the field's own unit)."""
+    if isinstance(value, bool):
+        raise CoerceError(f"expected a number, got a yes/no value {value!r}")
+    if isinstance(value, int):
+        return Decimal(value), None
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise CoerceError(f"not a finite number: {value!r}")
+        # repr() is the shortest decimal that round-trips: 26438.95, not 26438.950000000000728
+        return Decimal(repr(value)) + 0, None  # + 0 folds -0.0 into 0
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise CoerceError(f"not a finite number: {value}")
+        return value + 0, None
+    if not isinstance(value, str):
+        raise CoerceError(f"expected a number, got {type(value).__name__}")
+    text = _text(value).replace(" ", "")
+    written_unit: str | None = None
+    if text.endswith("%"):
+        if unit != "%":
+            raise CoerceError(f"percentage {value!r} given for a field in {unit or 'no unit'}")
+        text, written_unit = text[:-1], "%"
+    if _THOUSANDS.match(text):
+        text = text.replace(",", "")
+    if not _PLAIN.match(text):
+        m = _WITH_UNIT.match(text)
+        if not m or not units.is_known(m.group("unit")):
+            raise CoerceError(f"not a number: {value!r}")
+        num = m.group("num")
+        if "," in num:
+            if not _THOUSANDS.match(num):
+                raise CoerceError(f"not a number: {value!r}")
+            num = num.replace(",", "")
+        text, written_unit = num, m.group("unit")
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        raise CoerceError(f"not a number: {value!r}") from None
+    if not d.is_finite():
+        raise CoerceError(f"not a finite number: {value!r}")
+    return d + 0, written_unit
+
+
+def check_percent(d: Decimal, written_unit: str | None, percent_points: bool) -> None:
+    """57 and 57% are clear; a bare 0.57 for a points field could mean 57% or 0.57%: refuse."""
+    if percent_points and written_unit is None and Decimal(0) < d <= Decimal(1):
+        raise CoerceError(
+            f"ambiguous percentage {d}: this field is in percent points (57 means 57%); "
+            "write it as e.g. 57 or 57% (or 0.57% if that is meant)")
+
+
+_TRUE = {"true", "yes", "y", "1", "是", "有", "√", "✓", "对"}
+_FALSE = {"false", "no", "n", "0", "否", "无", "×", "✗", "不是"}
+
+
+def to_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, Decimal)) and value in (0, 1):
+        return bool(value)
+    t = _text(value).lower()
+    if t in _TRUE:
+        return True
+    if t in _FALSE:
+        return False
+    raise CoerceError(f"expected 是/否 (yes/no), got {value!r}")
+
+
+_YEAR = re.compile(r"^(\d{4})\s*年?(度)?$")
+
+
+def to_int(value: object) -> int:
+    if isinstance(value, bool):
+        raise CoerceError(f"expected a whole number, got {value!r}")
+    if isinstance(value, str):
+        t = _text(value)
+        m = _YEAR.match(t)
+        if m:
+            return int(m.group(1))
+    d, u = to_decimal(value, None)
+    if u is not None or d != d.to_integral_value():
+        raise CoerceError(f"expected a whole number, got {value!r}")
+    return int(d)
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+)
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def to_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # An Excel serial date (days since 1899-12-30); plausible range 1982..2119.
+        if 30_000 <= value <= 80_000 and float(value).is_integer():
+            return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+        raise CoerceError(f"not a date: {value!r}")
+    t = _text(value)
+    if re.match(r"^\d{4}-\d{2}-\d{2}[T ]", t):
+        t = t[:10]
+    for pat in _DATE_PATTERNS:
+        m = pat.match(t)
+        if m:
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError as exc:
+                raise CoerceError(f"not a valid date: {value!r} ({exc})") from None
+    if re.match(r"^\d{5}(\.0)?$", t):
+        return to_date(float(t))
+    raise CoerceError(f"not a date (expected 2024-06-01): {value!r}")
+
+
+def to_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def to_enum(value: object, choices: list[str]) -> str:
+    t = _text(value)
+    for c in choices:
+        if t == c or t == unicodedata.normalize("NFKC", c):
+            return c
+    raise CoerceError(f"{value!r} is not one of: {', '.join(choices)}")

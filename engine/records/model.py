@@ -1,0 +1,305 @@
+"""Validated records: what the evaluation stage receives.
+
+A ``RawRecord`` is a row as read (file, sheet, row, raw keys and values). ``normalise`` turns it
+into a ``Record`` whose values are typed and in canonical units, validated by a pydantic model
+generated per subject kind from the catalog, or into ``RecordError``s naming file, row and field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from engine.records import coerce, units
+from engine.records.catalog import MAX_MAGNITUDE, Catalog, FieldSpec
+
+Value = Decimal | bool | int | str | dt.date
+
+
+class SourceRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    sheet: str | None = None
+    row: int | None = None  # the row number a person sees (spreadsheet row, JSON array index + 1)
+
+    def __str__(self) -> str:
+        s = self.file
+        if self.sheet:
+            s += f"[{self.sheet}]"
+        if self.row is not None:
+            s += f" row {self.row}"
+        return s
+
+
+class RecordError(BaseModel):
+    source: SourceRef
+    record_id: str | None = None
+    field: str | None = None
+    message: str
+
+    def __str__(self) -> str:
+        parts = [str(self.source)]
+        if self.record_id:
+            parts.append(f"record {self.record_id}")
+        if self.field:
+            parts.append(f"field {self.field}")
+        return ": ".join(parts) + f": {self.message}"
+
+
+class Conversion(BaseModel):
+    field: str
+    original: str
+    from_unit: str
+    to_unit: str
+    value: Decimal
+
+
+class RawRecord(BaseModel):
+    source: SourceRef
+    data: dict[str, Any]
+    default_kind: str | None = None
+
+
+class Record(BaseModel):
+    """A validated record of one subject kind, values in canonical units."""
+
+    kind: str
+    id: str
+    name: str | None = None
+    values: dict[str, Value]
+    source: SourceRef
+    conversions: list[Conversion] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    def content_hash(self) -> str:
+        payload = json.dumps({"kind": self.kind, "id": self.id, "name": self.name,
+                              "values": {k: _jsonable(v) for k, v in sorted(self.values.items())}},
+                             ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _jsonable(v: Value) -> Any:
+    if isinstance(v, Decimal):
+        return str(v.normalize()) if v != v.to_integral_value() else str(v.quantize(Decimal(1)))
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
+
+
+def record_date(record: Record, catalog: Catalog) -> dt.date | None:
+    """The date a record speaks for: its submission date, or the end of the year it reports on."""
+    spec = catalog.kind(record.kind)
+    v = record.values.get(spec.date_field)
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, int):
+        rd = record.values.get("report_date")
+        if isinstance(rd, dt.date) and rd.year == v:
+            return rd
+        return dt.date(v, 12, 31)
+    for fallback in ("submitted_on", "report_date"):
+        fv = record.values.get(fallback)
+        if isinstance(fv, dt.date):
+            return fv
+    ry = record.values.get("report_year")
+    if isinstance(ry, int):
+        return dt.date(ry, 12, 31)
+    return None
+
+
+# --- per-kind pydantic models -------------------------------------------------------------------
+
+def _annotation(f: FieldSpec) -> Any:
+    if f.type == "number":
+        lo: dict[str, Any] = {}
+        if f.exclusive_min is not None:
+            lo["gt"] = f.exclusive_min
+        if f.min is not None:
+            lo["ge"] = f.min
+        hi = f.max if f.max is not None else MAX_MAGNITUDE
+        if "gt" not in lo:
+            lo.setdefault("ge", -MAX_MAGNITUDE)
+        return Annotated[Decimal | None, Field(le=hi, **lo)]
+    if f.type == "integer":
+        kw: dict[str, Any] = {}
+        if f.min is not None:
+            kw["ge"] = int(f.min)
+        if f.exclusive_min is not None:
+            kw["gt"] = int(f.exclusive_min)
+        kw["le"] = int(f.max) if f.max is not None else int(MAX_MAGNITUDE)
+        return Annotated[int | None, Field(strict=True, **kw)]
+    if f.type == "boolean":
+        return Annotated[bool | None, Field(strict=True)]
+    if f.type == "date":
+        return dt.date | None
+    return Annotated[str | None, Field(max_length=2000)]
+
+
+# Keyed by catalog identity; the catalog itself is kept in the value so its id cannot be reused.
+_MODELS: dict[tuple[int, str], tuple[Catalog, type[BaseModel]]] = {}
+
+
+def kind_model(catalog: Catalog, kind: str) -> type[BaseModel]:
+    """The pydantic model that validates the values of one subject kind."""
+    key = (id(catalog), kind)
+    if key not in _MODELS:
+        spec = catalog.kind(kind)
+        fields: dict[str, Any] = {name: (_annotation(f), None) for name, f in spec.fields.items()}
+        model = create_model(f"{kind.capitalize()}Values", __config__=ConfigDict(extra="forbid"), **fields)
+        _MODELS[key] = (catalog, model)
+    return _MODELS[key][1]
+
+
+# --- header resolution --------------------------------------------------------------------------
+
+ID_KEYS = ("id", "编号", "项目编号", "记录编号", "代码", "项目代码", "统一社会信用代码", "单位代码")
+KIND_KEYS = ("kind", "类型", "对象类型", "主体类型", "记录类型")
+NAME_KEYS = ("name", "名称", "项目名称", "镇名称", "乡镇名称", "县区名称", "企业名称", "部门名称", "单位名称", "城市名称")
+_UNIT_IN_HEADER = re.compile(r"^(?P<label>.+?)\s*[(（\[【]\s*(?P<unit>[^()（）\[\]【】]+?)\s*[)）\]】]\s*$")
+
+
+def split_header(header: str) -> tuple[str, str | None]:
+    """'总投资(元)' -> ('总投资', '元'); '用地面积（亩）' -> ('用地面积', '亩')."""
+    h = str(header).strip().replace("\n", "")
+    m = _UNIT_IN_HEADER.match(h)
+    if m and units.is_known(m.group("unit").strip()):
+        return m.group("label").strip(), m.group("unit").strip()
+    return h, None
+
+
+class Normaliser:
+    """Validates raw records of any kind against a catalog."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self._header_cache: dict[tuple[str, str], tuple[str, str | None] | None] = {}
+
+    def resolve_header(self, kind: str, header: str) -> tuple[str, str | None] | None:
+        key = (kind, header)
+        if key not in self._header_cache:
+            label, unit = split_header(header)
+            fname = self.catalog.resolve_field(kind, label) or self.catalog.resolve_field(kind, header)
+            self._header_cache[key] = (fname, unit) if fname else None
+        return self._header_cache[key]
+
+    def _identity(self, data: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any]:
+        for k in keys:
+            if k in data and not coerce.is_missing(data[k]):
+                return k, data[k]
+        for k, v in data.items():  # headers like '项目编号(必填)'
+            if split_header(str(k))[0] in keys and not coerce.is_missing(v):
+                return k, v
+        return None, None
+
+    def normalise(self, raw: RawRecord) -> tuple[Record | None, list[RecordError], list[str]]:
+        """Return (record or None, errors, unknown column names)."""
+        src = raw.source
+        errors: list[RecordError] = []
+        _, rid = self._identity(raw.data, ID_KEYS)
+        rid_text = coerce.to_text(rid) if rid is not None else None
+
+        def err(field: str | None, message: str) -> None:
+            errors.append(RecordError(source=src, record_id=rid_text, field=field, message=message))
+
+        kind_key, kind_raw = self._identity(raw.data, KIND_KEYS)
+        kind = self.catalog.resolve_kind(str(kind_raw)) if kind_raw is not None else raw.default_kind
+        if kind is None:
+            if kind_raw is not None:
+                err(kind_key, f"unknown subject kind {kind_raw!r}; known: "
+                    + ", ".join(f"{k}/{s.label}" for k, s in self.catalog.kinds.items()))
+            else:
+                err("kind", "no subject kind: add a 类型 column or pass --kind")
+            return None, errors, []
+        if rid_text is None or rid_text == "":
+            err("id", "missing record id (编号)")
+            return None, errors, []
+        if len(rid_text) > 200:
+            err("id", "record id longer than 200 characters")
+            return None, errors, []
+        name_key, name_raw = self._identity(raw.data, NAME_KEYS)
+        identity_keys = {k for k in (kind_key, name_key) if k} | {k for k in raw.data
+                                                                   if split_header(str(k))[0] in ID_KEYS}
+
+        spec = self.catalog.kind(kind)
+        values: dict[str, Any] = {}
+        conversions: list[Conversion] = []
+        unknown: list[str] = []
+        for key, cell in raw.data.items():
+            if key in identity_keys:
+                continue
+            resolved = self.resolve_header(kind, str(key))
+            if resolved is None:
+                if not coerce.is_missing(cell):
+                    unknown.append(str(key))
+                continue
+            fname, header_unit = resolved
+            if fname in values:
+                err(fname, f"given twice (column {key!r} repeats field {fname})")
+                continue
+            if coerce.is_missing(cell):
+                continue
+            f = spec.fields[fname]
+            try:
+                values[fname] = self._coerce(f, cell, header_unit, conversions)
+            except (coerce.CoerceError, units.UnitError) as exc:
+                err(fname, str(exc))
+        if errors:
+            return None, errors, unknown
+        try:
+            validated = kind_model(self.catalog, kind).model_validate(values)
+        except ValidationError as exc:
+            for e in exc.errors():
+                fname = str(e["loc"][0]) if e["loc"] else None
+                f = spec.fields.get(fname or "")
+                label = f"{f.label}/{fname}" if f else fname
+                err(label, _explain(e, f))
+            return None, errors, unknown
+        typed = {k: v for k, v in validated.model_dump().items() if v is not None}
+        name = coerce.to_text(name_raw) if name_raw is not None else None
+        rec = Record(kind=kind, id=rid_text, name=name, values=typed, source=src, conversions=conversions)
+        return rec, [], unknown
+
+    def _coerce(self, f: FieldSpec, cell: Any, header_unit: str | None, conversions: list[Conversion]) -> Any:
+        if f.type == "number":
+            d, written = coerce.to_decimal(cell, f.unit, f.percent_points)
+            given_unit = written or header_unit
+            if f.unit == "%" and given_unit in (None, "%"):
+                coerce.check_percent(d, written if written else header_unit, f.percent_points)
+            if given_unit and f.unit and given_unit != f.unit:
+                converted = units.convert(d, given_unit, f.unit)
+                conversions.append(Conversion(field=f.name, original=f"{d}{given_unit}", from_unit=given_unit,
+                                              to_unit=f.unit, value=converted))
+                d = converted
+            elif given_unit and not f.unit:
+                raise coerce.CoerceError(f"field has no unit but {given_unit} was given")
+            return d
+        if f.type == "integer":
+            return coerce.to_int(cell)
+        if f.type == "boolean":
+            return coerce.to_bool(cell)
+        if f.type == "date":
+            return coerce.to_date(cell)
+        if f.type == "enum":
+            return coerce.to_enum(cell, f.choices)
+        return coerce.to_text(cell)
+
+
+def _explain(e: dict, f: FieldSpec | None) -> str:
+    ctx = e.get("ctx") or {}
+    unit = f.unit if f and f.unit else ""
+    if e["type"] == "greater_than":
+        return f"must be greater than {ctx.get('gt')}{unit}, got {e.get('input')}"
+    if e["type"] == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}{unit}, got {e.get('input')}"
+    if e["type"] == "less_than_equal":
+        return f"must be at most {ctx.get('le')}{unit}, got {e.get('input')}"
+    if e["type"] == "string_too_long":
+        return "text longer than 2000 characters"
+    return str(e.get("msg"))
