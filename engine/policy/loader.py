@@ -19,7 +19,7 @@ PACK_FILE = "pack.yaml"
 FIELDS_FILE = "fields.yaml"
 BUILTIN_RULES = Path(__file__).resolve().parents[2] / "rules"
 BUILTIN_PACK = BUILTIN_RULES / "heze-2024"
-BASE_CATALOG = BUILTIN_RULES / "records.yaml"
+BASE_CATALOG = BUILTIN_RULES / "records"
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from engine.policy.compiler import CompiledCheck, CompiledKind, compile_pack
 from engine.policy.loader import BASE_CATALOG, BUILTIN_PACK, Pack, PolicyError, RuleError, load_pack
-from engine.records.catalog import Catalog, load_catalog
+from engine.records.catalog import Catalog, catalog_files, load_catalog
 from engine.yamlsource import YamlSourceError
 
 
@@ -31,7 +31,8 @@ class Policy:
     @property
     def fingerprint(self) -> str:
         h = hashlib.sha256()
-        h.update(BASE_CATALOG.read_bytes())
+        for f in catalog_files(BASE_CATALOG):
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
         for p in self.packs:
             h.update(p.fingerprint.encode())
         return h.hexdigest()
@@ -70,9 +71,9 @@ def load_policy(pack_dirs: list[str | Path] | None = None, *, with_builtin: bool
             errors.append(RuleError(str(p.root / "pack.yaml"), p.meta_doc.line_of(("id",)), "id",
                                     f"pack id {p.meta.id!r} is also used by {ids[p.meta.id]}"))
         ids[p.meta.id] = p.root
-    catalog_files: list[Path] = [BASE_CATALOG] + [p.fields_file for p in packs if p.fields_file]
+    files: list[Path] = catalog_files(BASE_CATALOG) + [p.fields_file for p in packs if p.fields_file]
     try:
-        catalog = load_catalog(catalog_files)
+        catalog = load_catalog(files)
     except YamlSourceError as exc:
         raise PolicyError(errors + [RuleError(exc.file, exc.line, None, exc.message)]) from None
     compiled: list[CompiledPack] = []

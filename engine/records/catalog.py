@@ -124,28 +124,50 @@ def _parse_fields(doc: LocatedYaml, raw: dict, base: tuple) -> dict[str, FieldSp
     return out
 
 
+def catalog_files(folder: Path) -> list[Path]:
+    """The vocabulary folder: kinds.yaml first (declares the kinds), then the files adding fields."""
+    files = sorted(folder.glob("*.y*ml"))
+    return sorted(files, key=lambda p: (p.name != "kinds.yaml", p.name))
+
+
 def load_catalog(paths: list[str | Path]) -> Catalog:
-    """Load the base vocabulary and pack extensions; a field defined twice differently is an error."""
+    """Load the base vocabulary and its extensions; a field defined twice differently is an error.
+
+    A kind is declared once (label, date_field); later files may only add fields to it.
+    """
     kinds: dict[str, KindSpec] = {}
+    common: dict[str, FieldSpec] = {}
     for path in paths:
         doc = load_yaml_file(path)
         data = doc.data or {}
         if not isinstance(data, dict):
             raise YamlSourceError(doc.file, 1, "a field catalog must be a mapping")
-        common = _parse_fields(doc, data.get("common", {}), ("common",))
+        unknown = set(data) - {"common", "kinds"}
+        if unknown:
+            raise YamlSourceError(doc.file, doc.line_of((sorted(unknown)[0],)),
+                                  f"unknown top-level key {sorted(unknown)[0]!r}; expected common, kinds")
+        new_common = _parse_fields(doc, data.get("common", {}), ("common",))
+        common.update(new_common)
+        for spec in kinds.values():  # common fields reach kinds declared earlier too
+            for fname, f in new_common.items():
+                spec.fields.setdefault(fname, f)
         for kname, kraw in (data.get("kinds") or {}).items():
             if kname not in KINDS:
                 raise YamlSourceError(doc.file, doc.line_of(("kinds", kname)),
                                       f"unknown subject kind {kname!r}; known: {', '.join(KINDS)}")
-            fields = dict(common)
-            fields.update(_parse_fields(doc, kraw.get("fields", {}), ("kinds", kname, "fields")))
+            kraw = kraw or {}
+            fields = _parse_fields(doc, kraw.get("fields", {}), ("kinds", kname, "fields"))
             if kname in kinds:
+                extra = set(kraw) - {"fields"}
+                if extra:
+                    raise YamlSourceError(doc.file, doc.line_of(("kinds", kname, sorted(extra)[0])),
+                                          f"kind {kname} is declared in another file; here only fields may be added")
                 existing = kinds[kname]
                 for fname, f in fields.items():
-                    if fname in existing.fields and existing.fields[fname] != f and fname not in common:
+                    if fname in existing.fields and existing.fields[fname] != f:
                         raise YamlSourceError(doc.file, doc.line_of(("kinds", kname, "fields", fname)),
                                               f"field {kname}.{fname} is already defined differently")
-                    existing.fields.setdefault(fname, f)
+                    existing.fields[fname] = f
                 continue
             try:
                 spec = KindSpec.model_validate({**{k: v for k, v in kraw.items() if k != "fields"},
@@ -154,9 +176,9 @@ def load_catalog(paths: list[str | Path]) -> Catalog:
                 err = exc.errors()[0]
                 raise YamlSourceError(doc.file, doc.line_of(("kinds", kname) + tuple(err["loc"])),
                                       f"kind {kname}: {err['msg']}") from None
-            spec.fields = fields
+            spec.fields = {**common, **fields}
             spec.name = kname
-            if spec.date_field not in fields:
+            if spec.date_field not in spec.fields:
                 raise YamlSourceError(doc.file, doc.line_of(("kinds", kname, "date_field")),
                                       f"date_field {spec.date_field!r} is not a field of {kname}")
             kinds[kname] = spec

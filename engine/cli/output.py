@@ -1,0 +1,57 @@
+"""Printing findings: a readable table, JSON lines, or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from engine.evaluation.findings import Finding
+from engine.policy.schema import STATUS_ZH
+
+FORMATS = ("table", "json", "csv")
+CSV_COLUMNS = ["record_id", "kind", "record_name", "file", "row", "pack", "measure", "measure_title", "check",
+               "check_title", "check_version", "nature", "status", "value", "threshold", "target", "due", "unit",
+               "op", "message", "interpretation", "lead_departments", "missing_fields", "as_of"]
+_STYLE = {"compliant": "green", "non_compliant": "red", "not_applicable": "dim", "insufficient_data": "yellow",
+          "on_track": "cyan", "behind_schedule": "magenta"}
+
+
+def write_json(findings: Iterable[Finding], out: TextIO = sys.stdout) -> None:
+    for f in findings:
+        out.write(json.dumps(f.flat(), ensure_ascii=False) + "\n")
+
+
+class CsvWriter:
+    def __init__(self, out: TextIO = sys.stdout):
+        self.w = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        self.w.writeheader()
+
+    def write(self, findings: Iterable[Finding]) -> None:
+        for f in findings:
+            self.w.writerow(f.flat())
+
+
+def write_table(findings: list[Finding]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False, title="审查结论 Findings")
+    for col in ("记录", "名称", "条款", "检查项", "状态", "实际值", "标准", "单位"):
+        table.add_column(col, overflow="fold")
+    for f in findings:
+        flat = f.flat()
+        table.add_row(f.record_id, f.record_name or "", f"第{f.measure}条", f.check_title,
+                      f"[{_STYLE[f.status]}]{STATUS_ZH[f.status]} {f.status}[/]",
+                      "" if flat["value"] is None else str(flat["value"]),
+                      ("" if flat["threshold"] is None else f"{f.op} {flat['threshold']}"), f.unit or "")
+    Console().print(table)
+
+
+def status_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    counts = {s: 0 for s in STATUS_ZH}
+    for f in findings:
+        counts[f.status] += 1
+    return counts

@@ -1,0 +1,82 @@
+"""The records stage: files in, validated records and per-row errors out.
+
+``iter_intake`` streams: it yields validated records and errors as they are read, so a caller can
+evaluate and store in chunks. Duplicate ids (same kind and id) within a batch, in one file or across
+files, are errors for every occurrence after the first. Unknown columns are reported once per file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.records.catalog import Catalog
+from engine.records.model import Normaliser, Record, RecordError, SourceRef
+from engine.records.readers import ReadError, read_records
+
+
+@dataclass
+class FileProblem:
+    """A whole file that could not be used."""
+
+    file: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.message}"
+
+
+@dataclass
+class Intake:
+    records: list[Record] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+    file_problems: list[FileProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+IntakeItem = Record | RecordError | FileProblem | str  # str = a warning
+
+
+def iter_intake(paths: Sequence[str | Path], catalog: Catalog, kind: str | None = None) -> Iterator[IntakeItem]:
+    normaliser = Normaliser(catalog)
+    seen: dict[tuple[str, str], SourceRef] = {}
+    for path in paths:
+        unknown_reported: set[str] = set()
+        try:
+            for item in read_records(path, catalog, kind):
+                if isinstance(item, RecordError):
+                    yield item
+                    continue
+                rec, errors, unknown = normaliser.normalise(item)
+                for col in unknown:
+                    if col not in unknown_reported:
+                        unknown_reported.add(col)
+                        yield f"{path}: 未识别的列 unknown column {col!r} ignored (first seen at {item.source})"
+                if rec is None:
+                    yield from errors
+                    continue
+                key = (rec.kind, rec.id)
+                if key in seen:
+                    yield RecordError(source=rec.source, record_id=rec.id, field="id",
+                                      message=f"duplicate record id {rec.id!r} for kind {rec.kind} "
+                                              f"(first at {seen[key]})")
+                    continue
+                seen[key] = rec.source
+                yield rec
+        except ReadError as exc:
+            yield FileProblem(exc.file, exc.message)
+
+
+def load_records(paths: Sequence[str | Path], catalog: Catalog, kind: str | None = None) -> Intake:
+    out = Intake()
+    for item in iter_intake(paths, catalog, kind):
+        if isinstance(item, Record):
+            out.records.append(item)
+        elif isinstance(item, RecordError):
+            out.errors.append(item)
+        elif isinstance(item, FileProblem):
+            out.file_problems.append(item)
+        else:
+            out.warnings.append(item)
+    return out
