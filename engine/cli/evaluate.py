@@ -8,8 +8,7 @@ import click
 
 from engine.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, fail, policy_or_exit, rules_option
 from engine.cli.output import FORMATS, CsvWriter, status_counts, write_json, write_table
-from engine.evaluation.evaluate import Evaluator
-from engine.records.intake import load_records
+from engine.evaluation.stream import evaluate_files
 
 
 @click.command()
@@ -32,30 +31,38 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, kind: 
     paths = _expand(files)
     if not paths:
         fail("no record files found")
-    intake = load_records(paths, policy.catalog, kind)
-    for w in intake.warnings:
-        click.echo(f"提示 warning: {w}", err=True)
-    for p in intake.file_problems:
-        click.echo(f"文件错误 file error: {p}", err=True)
-    for e in intake.errors:
-        click.echo(f"记录错误 rejected: {e}", err=True)
-    result = Evaluator(policy, engine_name).evaluate(intake.records, as_of=as_of.date() if as_of else None)  # type: ignore[arg-type]
-    for n in result.notices:
-        click.echo(f"提示 notice: {n.source}: record {n.record_id}: {n.message}", err=True)
-    if fmt == "json":
-        write_json(result.findings)
-    elif fmt == "csv":
-        CsvWriter().write(result.findings)
-    else:
-        write_table(result.findings)
-    counts = status_counts(result.findings)
-    rejected = len(intake.errors)
-    click.echo(f"记录 records: {len(intake.records)} valid, {rejected} rejected, "
-               f"{len(intake.file_problems)} unusable file(s); findings: "
-               + ", ".join(f"{k} {v}" for k, v in counts.items() if v), err=True)
-    if not intake.records:
+    findings_for_table: list = []
+    csv_writer = CsvWriter() if fmt == "csv" else None
+    counts: dict[str, int] = {}
+    n_valid = n_rejected = n_file_problems = 0
+    for chunk in evaluate_files(paths, policy, kind=kind, as_of=as_of.date() if as_of else None,
+                                engine=engine_name):  # type: ignore[arg-type]
+        for w in chunk.warnings:
+            click.echo(f"提示 warning: {w}", err=True)
+        for p in chunk.file_problems:
+            click.echo(f"文件错误 file error: {p}", err=True)
+        for e in chunk.errors:
+            click.echo(f"记录错误 rejected: {e}", err=True)
+        for n in chunk.notices:
+            click.echo(f"提示 notice: {n.source}: record {n.record_id}: {n.message}", err=True)
+        n_valid += len(chunk.records)
+        n_rejected += len(chunk.errors)
+        n_file_problems += len(chunk.file_problems)
+        for status, n in status_counts(chunk.findings).items():
+            counts[status] = counts.get(status, 0) + n
+        if fmt == "json":
+            write_json(chunk.findings)
+        elif csv_writer is not None:
+            csv_writer.write(chunk.findings)
+        else:
+            findings_for_table.extend(chunk.findings)
+    if fmt == "table":
+        write_table(findings_for_table)
+    click.echo(f"记录 records: {n_valid} valid, {n_rejected} rejected, {n_file_problems} unusable file(s); "
+               "findings: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v), err=True)
+    if not n_valid:
         raise SystemExit(EXIT_UNUSABLE)
-    raise SystemExit(EXIT_PARTIAL if (rejected or intake.file_problems) else EXIT_OK)
+    raise SystemExit(EXIT_PARTIAL if (n_rejected or n_file_problems) else EXIT_OK)
 
 
 def _expand(files: tuple[str, ...]) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from engine.evaluation.evaluate import Evaluator, EngineName
+from engine.evaluation.evaluate import EngineName, Evaluator
 from engine.policy.compiler import CompiledCheck
 from engine.policy.policy import Policy
 from engine.records.model import Normaliser, RawRecord, SourceRef, record_date
