@@ -34,6 +34,7 @@ _FAMILIES: dict[str, dict[str, Decimal]] = {
     "items": {"个": Decimal(1), "万个": Decimal(10_000)},
     "enterprises": {"家": Decimal(1)},
     "persons_named": {"名": Decimal(1)},
+    "lines": {"条": Decimal(1)},  # 条: chains, expressways, routes
     "institutions": {"所": Decimal(1)},
     "stations": {"座": Decimal(1)},
     "percent": {"%": Decimal(1)},
