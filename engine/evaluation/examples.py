@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from engine.evaluation.evaluate import EngineName, Evaluator
+from engine.evaluation.evaluate import EngineName, Evaluator, History
 from engine.policy.compiler import CompiledCheck
 from engine.policy.policy import Policy
 from engine.records.model import Normaliser, RawRecord, SourceRef, record_date
@@ -71,7 +71,21 @@ def run_examples(policy: Policy, engine: EngineName = "durable", pack_ids: set[s
                     as_of = ex.as_of or record_date(rec, policy.catalog) or cc.segments[0].start
                     if not any(s.start <= as_of <= s.end for s in cc.segments):
                         as_of = _clamp(as_of, cc)
-                    result = evaluator.evaluate([rec], as_of=as_of)
+                    history = History()
+                    history.add(rec)
+                    for hi, past in enumerate(ex.history):
+                        prev, perrs, punknown = normaliser.normalise(RawRecord(
+                            source=SourceRef(file=cc.file, row=ms_doc_line),
+                            data={"id": data["id"], "kind": cc.check.subject, **past}))
+                        if prev is None or punknown:
+                            base.message = f"history record {hi + 1}: " + "; ".join(
+                                [str(e.message) for e in perrs] + [f"unknown field {u}" for u in punknown])
+                            break
+                        history.add(prev)
+                    if base.message:
+                        report.results.append(base)
+                        continue
+                    result = evaluator.evaluate([rec], as_of=as_of, history=history)
                     found = [f for f in result.findings if f.check == cc.full_id]
                     if len(found) != 1:
                         base.message = f"expected one finding for the check, got {len(found)}"

@@ -105,6 +105,8 @@ class Example(Strict):
     record: dict[str, Any]
     expect: Status
     as_of: dt.date | None = None
+    # Other yearly records of the same subject (e.g. 2021-2023), which a cumulative target sums.
+    history: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Amendment(Strict):

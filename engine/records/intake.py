@@ -2,7 +2,9 @@
 
 ``iter_intake`` streams: it yields validated records and errors as they are read, so a caller can
 evaluate and store in chunks. Duplicate ids (same kind and id) within a batch, in one file or across
-files, are errors for every occurrence after the first. Unknown columns are reported once per file.
+files, are errors for every occurrence after the first; for kinds dated by their reporting year, the
+same subject may report once per year (cumulative targets sum those yearly records), so there the
+key is kind, id and year. Unknown columns are reported once per file.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ IntakeItem = Record | RecordError | FileProblem | str  # str = a warning
 
 def iter_intake(paths: Sequence[str | Path], catalog: Catalog, kind: str | None = None) -> Iterator[IntakeItem]:
     normaliser = Normaliser(catalog)
-    seen: dict[tuple[str, str], SourceRef] = {}
+    seen: dict[tuple[str, str, object], SourceRef] = {}
     for path in paths:
         unknown_reported: set[str] = set()
         try:
@@ -56,10 +58,12 @@ def iter_intake(paths: Sequence[str | Path], catalog: Catalog, kind: str | None 
                 if rec is None:
                     yield from errors
                     continue
-                key = (rec.kind, rec.id)
+                yearly = catalog.kind(rec.kind).date_field == "report_year"
+                key = (rec.kind, rec.id, rec.values.get("report_year") if yearly else None)
                 if key in seen:
+                    year = f" and year {key[2]}" if yearly else ""
                     yield RecordError(source=rec.source, record_id=rec.id, field="id",
-                                      message=f"duplicate record id {rec.id!r} for kind {rec.kind} "
+                                      message=f"duplicate record id {rec.id!r} for kind {rec.kind}{year} "
                                               f"(first at {seen[key]})")
                     continue
                 seen[key] = rec.source
