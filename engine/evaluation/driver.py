@@ -12,7 +12,10 @@ synchronously:
 * all pending actions of that sid are drained with ``start_action_for_state`` /
   ``complete_and_start_action`` (each rule has ``cap`` = ``BATCH``, so one action reports all of a
   rule's matches in the batch), then the sid is deleted, so at most one sid is ever live;
-* Python runs no action code inside the engine, so no exception can be swallowed there.
+* Python runs no action code inside the engine, so no exception can be swallowed there;
+* numbers are written in plain positional notation: durable's JSON parser misreads exponent
+  notation (``5e+20``, ``1e-7``, which Python's ``json`` emits for floats from 1e16 on) and returns
+  a corrupt state handle that later crashes the process. ``dumps`` below never writes an exponent.
 
 The caller verifies that every fact got exactly one outcome per check in force; a fact that did not
 (durable's 32-bit hashes can reject a distinct fact as a duplicate, #376) is retried alone.
@@ -35,6 +38,34 @@ _names = itertools.count()
 _lock = threading.Lock()
 
 
+def _number(v: float | int) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if v != v or v in (float("inf"), float("-inf")):
+        raise EngineError(f"not a finite number: {v!r}")
+    text = repr(v)
+    if "e" in text or "E" in text:
+        text = format(v, "f")
+        if "." not in text:
+            text += ".0"
+    return text
+
+
+def dumps(obj: Any) -> str:
+    """JSON for durable-rules: like json.dumps, but numbers never in exponent notation."""
+    if isinstance(obj, dict):
+        return "{" + ",".join(json.dumps(str(k), ensure_ascii=False) + ":" + dumps(v) for k, v in obj.items()) + "}"
+    if isinstance(obj, (list, tuple)):
+        return "[" + ",".join(dumps(v) for v in obj) + "]"
+    if isinstance(obj, str) or obj is None:
+        return json.dumps(obj, ensure_ascii=False)
+    if isinstance(obj, (bool, int, float)):
+        return _number(obj)
+    raise EngineError(f"cannot send {type(obj).__name__} to durable-rules")
+
+
 class EngineError(RuntimeError):
     """durable-rules did something the design rules out; never silently ignored."""
 
@@ -47,7 +78,7 @@ class RulesetHandle:
             self.name = f"{label}_{next(_names)}"
         self.definition = definition
         try:
-            self.handle = _core.create_ruleset(self.name, json.dumps(definition, ensure_ascii=False))
+            self.handle = _core.create_ruleset(self.name, dumps(definition))
         except Exception as exc:  # the C core rejects a malformed definition
             raise EngineError(f"durable-rules rejected ruleset {label}: {exc}") from exc
         self._sids = itertools.count()
@@ -72,7 +103,7 @@ class RulesetHandle:
             g["sid"] = sid
             g["id"] = f"f{f['_i']}"
             payload.append(g)
-        text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
+        text = dumps(payload)
         try:
             code, state = _core.assert_facts(self.handle, text)
         except Exception as exc:

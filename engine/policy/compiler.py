@@ -45,7 +45,7 @@ from engine.policy.expressions import (
 from engine.policy.loader import MeasureSource, Pack, RuleError
 from engine.policy.schema import Check, DatedValue, MeasureFile
 from engine.records import units
-from engine.records.catalog import Catalog
+from engine.records.catalog import MAX_MAGNITUDE, Catalog
 
 MAX_RULES_PER_CHECK = 4000
 CAP = 250  # frames per action: one action reports a rule's matches for a whole batch
@@ -98,6 +98,7 @@ class Segment:
     due: Expr | None
     trajectory_key: str | None
     rules: dict[str, Conj] = field(default_factory=dict)
+    supersedes: tuple[str, ...] = ()  # checks of other packs this version replaces (superseded_by)
 
     @property
     def label(self) -> str:
@@ -312,7 +313,56 @@ def _boundaries(check: Check, period_start: dt.date, period_end: dt.date) -> lis
     return sorted(dates)
 
 
-def compile_pack(pack: Pack, catalog: Catalog) -> tuple[dict[str, CompiledKind], list[RuleError]]:
+@dataclass
+class Supersession:
+    """`superseded_by` across packs: which check stops being judged when, and what replaces it."""
+
+    cutoff: dict[str, tuple[dt.date, str]] = field(default_factory=dict)  # old id -> (from, new id)
+    replaces: dict[str, list[str]] = field(default_factory=dict)  # new id -> old ids
+
+
+def supersessions(packs: list[Pack]) -> tuple[Supersession, list[RuleError]]:
+    """Resolve every `superseded_by: pack:check` among the loaded packs.
+
+    A check is superseded from the day the superseding check comes into force (its period in
+    force, else its measure's, else its pack's). A superseding pack that is not loaded leaves the
+    check in force: the old policy still holds for whoever evaluates without the new one.
+    """
+    starts: dict[str, dt.date] = {}
+    for p in packs:
+        for ms in p.measures:
+            for c in ms.measure.checks:
+                starts[f"{p.meta.id}:{c.id}"] = (c.in_force or ms.measure.in_force or p.meta.period).start
+    loaded = {p.meta.id for p in packs}
+    out, errors = Supersession(), []
+    for p in packs:
+        for ms in p.measures:
+            for ci, c in enumerate(ms.measure.checks):
+                if not c.superseded_by:
+                    continue
+                target = c.superseded_by
+                line = ms.doc.line_of(("checks", ci, "superseded_by"))
+                where = f"checks.{ci}.superseded_by"
+                target_pack = target.split(":", 1)[0] if ":" in target else None
+                if target_pack is None or target_pack == p.meta.id:
+                    errors.append(RuleError(str(ms.path), line, where,
+                                            f"superseded_by {target!r} must name a check of another pack",
+                                            suggestion="write pack:check, e.g. lu-2024:m5.invest_per_mu"))
+                    continue
+                if target_pack not in loaded:
+                    continue
+                if target not in starts:
+                    errors.append(RuleError(str(ms.path), line, where,
+                                            f"superseded_by {target!r}: pack {target_pack} has no such check"))
+                    continue
+                old = f"{p.meta.id}:{c.id}"
+                out.cutoff[old] = (starts[target], target)
+                out.replaces.setdefault(target, []).append(old)
+    return out, errors
+
+
+def compile_pack(pack: Pack, catalog: Catalog,
+                 supersession: Supersession | None = None) -> tuple[dict[str, CompiledKind], list[RuleError]]:
     errors: list[RuleError] = []
     by_kind: dict[str, list[tuple[MeasureSource, Check, int]]] = {}
     seen_ids: dict[str, str] = {}
@@ -333,7 +383,7 @@ def compile_pack(pack: Pack, catalog: Catalog) -> tuple[dict[str, CompiledKind],
                 errors.append(RuleError(str(ms.path), ms.doc.line_of(("checks", ci, "subject")),
                                         f"checks[{ci}].subject", f"no record vocabulary for kind {kind!r}"))
             continue
-        ck, errs = compile_kind(pack, kind, items, catalog)
+        ck, errs = compile_kind(pack, kind, items, catalog, supersession)
         errors.extend(errs)
         if ck is not None:
             out[kind] = ck
@@ -352,7 +402,8 @@ def _resolver(catalog: Catalog, kind: str, extra: dict[str, str] | None = None) 
 
 
 def compile_kind(pack: Pack, kind: str, items: list[tuple[MeasureSource, Check, int]],
-                 catalog: Catalog) -> tuple[CompiledKind | None, list[RuleError]]:
+                 catalog: Catalog, supersession: Supersession | None = None,
+                 ) -> tuple[CompiledKind | None, list[RuleError]]:
     comp = _Compiler(kind, catalog)
     errors: list[RuleError] = []
     checks: list[CompiledCheck] = []
@@ -367,7 +418,8 @@ def compile_kind(pack: Pack, kind: str, items: list[tuple[MeasureSource, Check, 
                                     message, col, suggestion))
 
         try:
-            cc = _compile_check(comp, pack, ms, check, len(checks), resolver, param_resolver, err)
+            cc = _compile_check(comp, pack, ms, check, len(checks), resolver, param_resolver, err,
+                                supersession or Supersession())
         except ExpressionError as exc:
             err((), exc.message, exc.column, exc.suggestion)
             continue
@@ -399,7 +451,8 @@ def compile_kind(pack: Pack, kind: str, items: list[tuple[MeasureSource, Check, 
 
 
 def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check, index: int,
-                   resolver: Resolver, param_resolver: Resolver, err: Any) -> CompiledCheck | None:
+                   resolver: Resolver, param_resolver: Resolver, err: Any,
+                   supersession: Supersession) -> CompiledCheck | None:
     catalog = comp.catalog
     kind = check.subject
     n_errors = [0]
@@ -442,6 +495,9 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
             fail(("unit",), f"the field {f.label}/{quantity.name} is in {f.unit} but the check says {check.unit}",
                  suggestion=f"unit: {f.unit}")
     for vi, v in enumerate(check.threshold.values):
+        if not isinstance(v.value, bool) and abs(v.value) > MAX_MAGNITUDE:
+            fail(("threshold", "values", vi, "value"), f"threshold {v.value} exceeds the judgeable magnitude "
+                 f"{MAX_MAGNITUDE}; use a larger unit")
         if check.nature == "duty" and not isinstance(v.value, bool):
             fail(("threshold", "values", vi, "value"), "a duty (yes/no) check needs true or false")
         if check.nature != "duty" and isinstance(v.value, bool):
@@ -469,7 +525,11 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
         fail(("in_force",), f"period in force {period.start}–{period.end} lies outside the pack's "
              f"{pack.meta.period.start}–{pack.meta.period.end}")
         return None
-    bounds = _boundaries(check, period.start, period.end)
+    full_id = f"{pack.meta.id}:{check.id}"
+    period_end = period.end
+    if full_id in supersession.cutoff:  # not judged from the day its successor comes into force
+        period_end = min(period_end, supersession.cutoff[full_id][0] - dt.timedelta(days=1))
+    bounds = _boundaries(check, period.start, period_end) if period_end >= period.start else []
     segments: list[Segment] = []
     q_used = quantity
     if check.nature == "cumulative":
@@ -477,7 +537,7 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
         cum = Cumulative(quantity.name, check.period.first_year, check.period.last_year)
         q_used = FieldRef(comp.derived_key(cum, "_c"))
     for si, start in enumerate(bounds):
-        end = bounds[si + 1] - dt.timedelta(days=1) if si + 1 < len(bounds) else period.end
+        end = bounds[si + 1] - dt.timedelta(days=1) if si + 1 < len(bounds) else period_end
         tv = check.threshold.value_on(start)
         if tv is None:
             fail(("threshold", "values"), f"no threshold value in force on {start}: the first value starts "
@@ -499,7 +559,8 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
             traj_key = comp.derived_key(traj, "_j")
         seg = Segment(version=si + 1, start=start, end=end, applies=app, threshold_value=t_value,
                       threshold_version=t_version, amendment=amend_no, threshold=threshold, final=final,
-                      due=due, trajectory_key=traj_key)
+                      due=due, trajectory_key=traj_key,
+                      supersedes=tuple(supersession.replaces.get(full_id, ())))
         seg.rules = _segment_rules(comp, index, si, seg)
         if len(seg.rules) > MAX_RULES_PER_CHECK:
             fail(("applies_when",), f"condition too complex: {len(seg.rules)} rules; split the check")

@@ -1,0 +1,43 @@
+"""Shared fixtures: the built-in policy, the logic test pack, record builders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.policy.policy import Policy, load_policy
+from engine.records.model import Normaliser, RawRecord, Record, SourceRef
+
+ROOT = Path(__file__).resolve().parents[1]
+LOGIC_PACK = ROOT / "tests" / "packs" / "logic"
+
+
+@pytest.fixture(scope="session")
+def policy() -> Policy:
+    return load_policy()
+
+
+@pytest.fixture(scope="session")
+def logic_policy() -> Policy:
+    return load_policy([LOGIC_PACK])
+
+
+def make_record(policy: Policy, kind: str, rid: str, **values: Any) -> Record:
+    """A validated record built through the same normaliser as real input."""
+    raw = RawRecord(source=SourceRef(file="test", row=1), data={"id": rid, "kind": kind, **values})
+    rec, errors, unknown = Normaliser(policy.catalog).normalise(raw)
+    assert rec is not None, [str(e) for e in errors]
+    assert not unknown, unknown
+    return rec
+
+
+def project(policy: Policy, rid: str = "P1", submitted_on: dt.date = dt.date(2024, 9, 1), **values: Any) -> Record:
+    return make_record(policy, "project", rid, submitted_on=submitted_on, **values)
+
+
+def dec(x: str) -> Decimal:
+    return Decimal(x)
