@@ -25,8 +25,12 @@ def fail(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:
 
 
 def policy_or_exit(rules_dirs: tuple[str, ...] = ()) -> Policy:
+    from engine.policy.config import ConfigError, pack_dirs
+
     try:
-        return load_policy(list(rules_dirs))
+        return load_policy(pack_dirs(rules_dirs))  # + compliance.toml / COMPLIANCE_RULES packs
+    except ConfigError as exc:
+        fail(f"config: {exc}")
     except PolicyError as exc:
         for e in exc.errors:
             click.echo(f"规则错误 rule error: {e}", err=True)

@@ -301,6 +301,11 @@ def _missing_fields(cc: CompiledCheck, seg: Segment, values: dict[str, Any], pol
     return out
 
 
+_STATIC: dict[tuple[int, str], tuple[Segment, str, str]] = {}  # (id(segment), status) -> (segment, applies, version)
+_MESSAGES: dict[tuple[Any, ...], str] = {}
+_MESSAGE_CACHE_SIZE = 50_000
+
+
 def build_finding(pack: CompiledPack, cc: CompiledCheck, seg: Segment, rec: Record, values: dict[str, Any],
                   as_of: dt.date, status: str, catalog: Catalog, cum_missing: list[int] | None = None) -> Finding:
     from engine.evaluation.formulas import value_of
@@ -324,17 +329,33 @@ def build_finding(pack: CompiledPack, cc: CompiledCheck, seg: Segment, rec: Reco
             missing = ["累计期内各年度数据"]
         if not missing:
             missing = ["可计算的数据(如除数为零)"]
-    applies = render(seg.applies) if seg.applies is not None else ""
-    if status == "not_applicable":
-        applies = f"适用条件:{check.applies_when or applies}"
-    version = (f"v{seg.version} ({seg.start}–{seg.end}); 阈值版本{seg.threshold_version}"
-               f"({seg.threshold_value.start}起{': ' + seg.threshold_value.reference if seg.threshold_value.reference else ''})"
-               + (f"; 修订{seg.amendment}" if seg.amendment else ""))
-    message = describe(status, check.title, value=value, threshold=threshold, target=target,
-                       unit=check.unit, op=check.op, approx=check.approx, aspirational=check.aspirational,
-                       due=check.due, year=values.get("report_year"), missing=missing, applies=applies,
-                       interpretation=check.interpretation, template=check.messages.get(status),  # type: ignore[arg-type]
-                       nature=check.nature)
+    # The parts that depend only on the check version and the status are computed once.
+    cached = _STATIC.get((id(seg), status))
+    if cached is None:
+        applies = render(seg.applies) if seg.applies is not None else ""
+        if status == "not_applicable":
+            applies = f"适用条件:{check.applies_when or applies}"
+        version = (f"v{seg.version} ({seg.start}–{seg.end}); 阈值版本{seg.threshold_version}"
+                   f"({seg.threshold_value.start}起{': ' + seg.threshold_value.reference if seg.threshold_value.reference else ''})"
+                   + (f"; 修订{seg.amendment}" if seg.amendment else "")
+                   + (f"; 取代{'、'.join(seg.supersedes)}" if seg.supersedes else ""))
+        cached = _STATIC[(id(seg), status)] = (seg, applies, version)
+    _, applies, version = cached
+    year = values.get("report_year")
+    # Messages repeat (every not-applicable finding of a check reads the same): memoised on
+    # everything describe() reads; types are part of the key because True == Decimal(1).
+    key = (id(seg), status, type(value), value, type(threshold), threshold, target, year, tuple(missing))
+    message = _MESSAGES.get(key)
+    if message is None:
+        message = describe(status, check.title, value=value, threshold=threshold, target=target,
+                           unit=check.unit, op=check.op, approx=check.approx, aspirational=check.aspirational,
+                           due=check.due, year=year, missing=missing, applies=applies,
+                           interpretation=check.interpretation,
+                           template=check.messages.get(status),  # type: ignore[arg-type]
+                           nature=check.nature)
+        if len(_MESSAGES) >= _MESSAGE_CACHE_SIZE:
+            _MESSAGES.clear()
+        _MESSAGES[key] = message
     return Finding(
         record_id=rec.id, kind=rec.kind, record_name=rec.name, source=rec.source,
         pack=pack.id, document=pack.pack.meta.number, measure=cc.measure.measure,

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.policy.compiler import CompiledCheck, CompiledKind, compile_pack
+from engine.policy.compiler import CompiledCheck, CompiledKind, compile_pack, supersessions
 from engine.policy.loader import BASE_CATALOG, BUILTIN_PACK, Pack, PolicyError, RuleError, load_pack
 from engine.records.catalog import Catalog, catalog_files, load_catalog
 from engine.yamlsource import YamlSourceError
@@ -77,8 +77,10 @@ def load_policy(pack_dirs: list[str | Path] | None = None, *, with_builtin: bool
     except YamlSourceError as exc:
         raise PolicyError(errors + [RuleError(exc.file, exc.line, None, exc.message)]) from None
     compiled: list[CompiledPack] = []
+    supersession, errs = supersessions(packs)
+    errors.extend(errs)
     for p in packs:
-        kinds, errs = compile_pack(p, catalog)
+        kinds, errs = compile_pack(p, catalog, supersession)
         errors.extend(errs)
         if not errs:
             compiled.append(CompiledPack(p, kinds, p.fingerprint()))
