@@ -19,14 +19,15 @@ _STYLE = {"compliant": "green", "non_compliant": "red", "not_applicable": "dim",
           "on_track": "cyan", "behind_schedule": "magenta"}
 
 
-def write_json(findings: Iterable[Finding], out: TextIO = sys.stdout) -> None:
+def write_json(findings: Iterable[Finding], out: TextIO | None = None) -> None:
+    out = out or sys.stdout  # looked up per call: tests and pipes swap sys.stdout
     for f in findings:
         out.write(json.dumps(f.flat(), ensure_ascii=False) + "\n")
 
 
 class CsvWriter:
-    def __init__(self, out: TextIO = sys.stdout):
-        self.w = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    def __init__(self, out: TextIO | None = None):
+        self.w = csv.DictWriter(out or sys.stdout, fieldnames=CSV_COLUMNS, extrasaction="ignore")
         self.w.writeheader()
 
     def write(self, findings: Iterable[Finding]) -> None:
@@ -47,7 +48,9 @@ def write_table(findings: list[Finding]) -> None:
                       f"[{_STYLE[f.status]}]{STATUS_ZH[f.status]} {f.status}[/]",
                       "" if flat["value"] is None else str(flat["value"]),
                       ("" if flat["threshold"] is None else f"{f.op} {flat['threshold']}"), f.unit or "")
-    Console().print(table)
+    # Wide enough for Chinese text when piped; a terminal keeps its own width.
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
+    console.print(table)
 
 
 def status_counts(findings: Iterable[Finding]) -> dict[str, int]:

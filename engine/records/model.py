@@ -180,6 +180,7 @@ class Normaliser:
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
         self._header_cache: dict[tuple[str, str], tuple[str, str | None] | None] = {}
+        self._kind_cache: dict[tuple[str, ...], str | None] = {}
 
     def resolve_header(self, kind: str, header: str) -> tuple[str, str | None] | None:
         key = (kind, header)
@@ -188,6 +189,24 @@ class Normaliser:
             fname = self.catalog.resolve_field(kind, label) or self.catalog.resolve_field(kind, header)
             self._header_cache[key] = (fname, unit) if fname else None
         return self._header_cache[key]
+
+    def infer_kind(self, headers: list[str]) -> str | None:
+        """The kind whose own (non-common) fields the headers name most, if exactly one leads.
+
+        A sheet of 项目编号/总投资/用地面积 columns is a sheet of projects without a 类型 column.
+        """
+        key = tuple(headers)
+        if key not in self._kind_cache:
+            common = set.intersection(*(set(k.fields) for k in self.catalog.kinds.values()))
+            scores: dict[str, int] = {}
+            for kind in self.catalog.kinds:
+                hits = {r[0] for h in headers if (r := self.resolve_header(kind, str(h))) and r[0] not in common}
+                scores[kind] = len(hits)
+            ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+            best = ranked[0] if ranked and ranked[0][1] > 0 else None
+            tie = len(ranked) > 1 and best is not None and ranked[1][1] == best[1]
+            self._kind_cache[key] = None if best is None or tie else best[0]
+        return self._kind_cache[key]
 
     def _identity(self, data: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any]:
         for k in keys:
@@ -210,6 +229,8 @@ class Normaliser:
 
         kind_key, kind_raw = self._identity(raw.data, KIND_KEYS)
         kind = self.catalog.resolve_kind(str(kind_raw)) if kind_raw is not None else raw.default_kind
+        if kind is None and kind_raw is None:
+            kind = self.infer_kind(list(raw.data))
         if kind is None:
             if kind_raw is not None:
                 err(kind_key, f"unknown subject kind {kind_raw!r}; known: "
@@ -249,7 +270,7 @@ class Normaliser:
             try:
                 values[fname] = self._coerce(f, cell, header_unit, conversions)
             except (coerce.CoerceError, units.UnitError) as exc:
-                err(fname, str(exc))
+                err(f"{f.label}/{fname}", str(exc))
         if errors:
             return None, errors, unknown
         try:
