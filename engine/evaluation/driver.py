@@ -27,6 +27,7 @@ import itertools
 import json
 import threading
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import durable_rules_engine as _core
@@ -47,7 +48,7 @@ def _number(v: float | int) -> str:
         raise EngineError(f"not a finite number: {v!r}")
     text = repr(v)
     if "e" in text or "E" in text:
-        text = format(v, "f")
+        text = format(Decimal(text), "f")  # exact positional form of the shortest repr
         if "." not in text:
             text += ".0"
     return text
@@ -103,7 +104,12 @@ class RulesetHandle:
             g["sid"] = sid
             g["id"] = f"f{f['_i']}"
             payload.append(g)
-        text = dumps(payload)
+        # json.dumps is C-fast; it writes floats in exponent notation only outside [1e-4, 1e16),
+        # which durable misparses, so such a batch (rare: |value| >= 1e10 units) goes through dumps().
+        if all(type(v) is not float or v == 0.0 or 1e-4 <= abs(v) < 1e16 for f in facts for v in f.values()):
+            text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
+        else:
+            text = dumps(payload)
         try:
             code, state = _core.assert_facts(self.handle, text)
         except Exception as exc:

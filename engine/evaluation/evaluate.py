@@ -184,7 +184,7 @@ class Evaluator:
                     raise EngineError(
                         f"durable-rules gave record {prep.record.id} outcomes {sorted(again.items())} "
                         f"for checks in force {sorted(prep.in_force)}: expected exactly one each")
-                got[i] = {ci: sts[0] for ci, sts in again.items()}
+                got[i] = again
         return [{ci: sts[0] for ci, sts in g.items()} for g in got]
 
     # --- findings ----------------------------------------------------------------------------
