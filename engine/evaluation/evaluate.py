@@ -332,9 +332,10 @@ def build_finding(pack: CompiledPack, cc: CompiledCheck, seg: Segment, rec: Reco
     # The parts that depend only on the check version and the status are computed once.
     cached = _STATIC.get((id(seg), status))
     if cached is None:
-        applies = render(seg.applies) if seg.applies is not None else ""
-        if status == "not_applicable":
-            applies = f"适用条件:{check.applies_when or applies}"
+        applies = ""
+        if status == "not_applicable" and seg.applies is not None:
+            labels = {n: f.label for n, f in catalog.kind(check.subject).fields.items()}
+            applies = f"适用条件:{render(seg.applies, labels).strip('()')}"
         version = (f"v{seg.version} ({seg.start}–{seg.end}); 阈值版本{seg.threshold_version}"
                    f"({seg.threshold_value.start}起{': ' + seg.threshold_value.reference if seg.threshold_value.reference else ''})"
                    + (f"; 修订{seg.amendment}" if seg.amendment else "")

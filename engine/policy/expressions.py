@@ -312,29 +312,40 @@ def children(expr: Expr) -> tuple[Expr, ...]:
     return ()
 
 
-def render(expr: Expr) -> str:
-    """Readable text of an expression (for explanations and lint)."""
+def render(expr: Expr, labels: dict[str, str] | None = None) -> str:
+    """Readable text of an expression; with `labels`, fields by their Chinese labels and 是/否."""
+    lb = labels or {}
+    zh = labels is not None
+    AND, OR, NOT, IN, NOT_IN = ("且", "或", "非", "属于", "不属于") if zh else ("and", "or", "not", "in", "not in")
+
+    def r(e: Expr) -> str:
+        return render(e, labels)
+
     if isinstance(expr, FieldRef):
-        return expr.name
+        return lb.get(expr.name, expr.name)
     if isinstance(expr, Const):
         if isinstance(expr.value, bool):
+            if labels is not None:
+                return "是" if expr.value else "否"
             return "true" if expr.value else "false"
         return f'"{expr.value}"' if isinstance(expr.value, str) else str(expr.value)
     if isinstance(expr, Arith):
-        return f"({render(expr.left)} {expr.op} {render(expr.right)})"
+        return f"({r(expr.left)} {expr.op} {r(expr.right)})"
     if isinstance(expr, Neg):
-        return f"-{render(expr.operand)}"
+        return f"-{r(expr.operand)}"
     if isinstance(expr, Compare):
-        return f"{render(expr.left)} {expr.op} {render(expr.right)}"
+        return f"{r(expr.left)} {expr.op} {r(expr.right)}"
     if isinstance(expr, In):
         vals = ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in expr.values)
-        return f"{render(expr.operand)} {'not in' if expr.negated else 'in'} [{vals}]"
+        return f"{r(expr.operand)} {NOT_IN if expr.negated else IN} [{vals}]"
     if isinstance(expr, And):
-        return "(" + " and ".join(render(i) for i in expr.items) + ")"
+        return "(" + f" {AND} ".join(r(i) for i in expr.items) + ")"
     if isinstance(expr, Or):
-        return "(" + " or ".join(render(i) for i in expr.items) + ")"
+        return "(" + f" {OR} ".join(r(i) for i in expr.items) + ")"
     if isinstance(expr, Not):
-        return f"not {render(expr.item)}"
+        return f"{NOT} {r(expr.item)}"
     if isinstance(expr, Missing):
+        if zh:
+            return f"{lb.get(expr.field, expr.field)}{'已填报' if expr.negated else '未填报'}"
         return f"{'present' if expr.negated else 'missing'}({expr.field})"
     raise TypeError(expr)
