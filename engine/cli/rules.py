@@ -1,18 +1,22 @@
-"""`compliance rules ...`: list, show and test the rule packs."""
+"""`compliance rules ...`: list, show, test, lint and scaffold the rule packs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from pathlib import Path
 
 import click
 
 from engine.cli.common import EXIT_OK, EXIT_PARTIAL, fail, policy_or_exit, rules_option
+from engine.policy.compiler import CompiledCheck
+from engine.policy.expressions import render
 from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH
 
 
 @click.group()
 def rules() -> None:
-    """政策规则 Rule packs: list, show, test."""
+    """政策规则 Rule packs: list, show, test, lint, new, new-pack."""
 
 
 @rules.command("list")
@@ -49,10 +53,17 @@ def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
 
 @rules.command("show")
 @click.argument("ident")
+@click.option("--history", is_flag=True, help="List every version of the check (dated thresholds, amendments).")
 @rules_option
-def show(ident: str, rules_dirs: tuple[str, ...]) -> None:
+def show(ident: str, history: bool, rules_dirs: tuple[str, ...]) -> None:
     """Show one measure (by number) or one check (by id) with its source text."""
     policy = policy_or_exit(rules_dirs)
+    if history:
+        cc = policy.find_check(ident)
+        if cc is None:
+            fail(f"no check {ident!r} (use the id shown by `compliance rules list`)")
+        _history(cc)
+        return
     measures = [(cp, ms) for cp in policy.packs for ms in cp.pack.measures
                 if ident.isdigit() and ms.measure.measure == int(ident)]
     if not measures:
@@ -87,16 +98,50 @@ def show(ident: str, rules_dirs: tuple[str, ...]) -> None:
             click.echo(f"    示例: {len(c.examples)}")
 
 
+def _history(cc: CompiledCheck) -> None:
+    c = cc.check
+    unit = c.threshold.unit or c.unit or ""
+    click.echo(f"[{cc.full_id}] {c.title}  ({Path(cc.file).name}:{cc.line})")
+    click.echo(f"  数值 quantity: {c.quantity}  比较 {OP_ZH[c.op]} ({c.op})")
+    if not cc.segments:
+        click.echo("  无有效版本:生效前已被取代 (no version in force)")
+    for seg in cc.segments:
+        t = seg.threshold_value
+        parts = [f"v{seg.version}", f"{seg.start}–{seg.end}",
+                 f"标准 {OP_ZH[c.op]} {render(seg.threshold)}{unit}",
+                 f"(阈值版本{seg.threshold_version}: 自{t.start}起{'; ' + t.reference if t.reference else ''})"]
+        applies = render(seg.applies) if seg.applies is not None else "全部适用"
+        parts.append(f"适用: {applies}")
+        if seg.amendment:
+            am = c.amendments[seg.amendment - 1]
+            parts.append(f"修订{seg.amendment}(自{am.start}起"
+                         + "".join(f"; {x}" for x in (am.reference, am.note) if x) + ")")
+        if seg.supersedes:
+            parts.append(f"取代 {'、'.join(seg.supersedes)}")
+        click.echo("  " + "  ".join(parts))
+    if c.superseded_by:
+        last = cc.segments[-1].end if cc.segments else None
+        click.echo(f"  由 {c.superseded_by} 取代" + (f"(本项判定至 {last})" if last else ""))
+
+
 @rules.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False))
 @click.option("--coverage", is_flag=True, help="Show which statuses each check's examples reach.")
 @click.option("--engine", "engine_name", type=click.Choice(["durable", "python"]), default="durable", hidden=True)
 @rules_option
-def test(coverage: bool, engine_name: str, rules_dirs: tuple[str, ...]) -> None:
-    """Run every example embedded in the rule files."""
+def test(paths: tuple[str, ...], coverage: bool, engine_name: str, rules_dirs: tuple[str, ...]) -> None:
+    """Run the examples in the rule files and the packs' tests/*.yaml (all packs, or those at PATHS)."""
     from engine.evaluation.examples import run_examples
+    from engine.policy.testfiles import run_pack_tests
 
-    policy = policy_or_exit(rules_dirs)
-    report = run_examples(policy, engine_name)  # type: ignore[arg-type]
+    policy = policy_or_exit(tuple(rules_dirs) + paths)
+    roots = [Path(p).resolve() for p in paths] or [cp.pack.root.resolve() for cp in policy.packs]
+    pack_ids = {cp.id for cp in policy.packs if cp.pack.root.resolve() in roots}
+    report = run_examples(policy, engine_name, pack_ids)  # type: ignore[arg-type]
+    extra, file_errors = run_pack_tests(policy, roots)
+    report.results.extend(extra)
+    for e in file_errors:
+        click.echo(f"规则错误 test file error: {e}", err=True)
     for r in report.failures:
         click.echo(f"FAIL {r.file}:{r.line or ''} {r.check.full_id} 「{r.name}」 expected {r.expected}, "
                    f"got {r.actual or 'nothing'}: {r.message}", err=True)
@@ -110,6 +155,118 @@ def test(coverage: bool, engine_name: str, rules_dirs: tuple[str, ...]) -> None:
             click.echo(f"{mark} {cid}: " + ", ".join(f"{STATUS_ZH[s]}({s})" for s in sorted(statuses))
                        + (f"  — lacks {', '.join(miss)}" if miss else ""))
         click.echo(f"{len(cov)} checks, {lacking} lacking a compliant or non-compliant example")
-    n_fail = len(report.failures)
-    click.echo(f"{len(report.results) - n_fail} passed, {n_fail} failed")
+    n_fail = len(report.failures) + len(file_errors)
+    click.echo(f"{len(report.results) - len(report.failures)} passed, {n_fail} failed")
     raise SystemExit(EXIT_PARTIAL if n_fail else EXIT_OK)
+
+
+@rules.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path())
+@rules_option
+def lint_(paths: tuple[str, ...], rules_dirs: tuple[str, ...]) -> None:
+    """Check rule packs (folders or rule files) and report problems with file:line:column.
+
+    Exit status 0: clean; 1: problems found; 2: nothing could be checked.
+    """
+    from engine.policy.config import ConfigError, pack_dirs
+    from engine.policy.lint import format_problem, lint
+
+    try:
+        context = pack_dirs(rules_dirs)
+    except ConfigError as exc:
+        fail(f"config: {exc}")
+    report = lint([Path(p) for p in paths], context)
+    for u in report.unusable:
+        click.echo(f"错误 error: {u}", err=True)
+    if report.unusable:
+        raise SystemExit(report.exit_code)
+    for e in report.problems:
+        click.echo(format_problem(e))
+    for w in report.warnings:
+        click.echo("提示 warning: " + format_problem(w))
+    packs = "、".join(str(p) for p in report.packs)
+    if report.problems:
+        click.echo(f"{len(report.problems)} 个问题 problem(s) in {packs}")
+    else:
+        click.echo(f"通过 clean: {packs} ({report.rulesets} durable-rules ruleset(s) compiled)")
+    raise SystemExit(report.exit_code)
+
+
+@rules.command("new-pack")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--id", "pack_id", help="Pack id, e.g. lu-2024 (default: the folder name).")
+@click.option("--title", help="文件标题 Title of the document.")
+@click.option("--number", help="文号, e.g. 鲁政发〔2024〕1号.")
+@click.option("--issuer", help="发文机关, e.g. 山东省人民政府.")
+@click.option("--issued-on", "issued_on", type=click.DateTime(formats=["%Y-%m-%d"]), help="印发日期 YYYY-MM-DD.")
+@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="有效期起 YYYY-MM-DD.")
+@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="有效期止 YYYY-MM-DD.")
+@click.option("--implements", help="上级文件 the document this one implements.")
+@click.option("--force", is_flag=True, help="Overwrite an existing pack.yaml.")
+def new_pack(directory: str, pack_id: str | None, title: str | None, number: str | None, issuer: str | None,
+             issued_on: dt.datetime | None, start: dt.datetime | None, end: dt.datetime | None,
+             implements: str | None, force: bool) -> None:
+    """Write DIRECTORY/pack.yaml; what is not given is left as 待填写 for lint to flag."""
+    import re
+
+    from engine.policy.scaffold import pack_yaml, write_new
+
+    root = Path(directory)
+    if pack_id is None and re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,80}", root.resolve().name):
+        pack_id = root.resolve().name
+    text = pack_yaml(pack_id=pack_id, title=title, number=number, issuer=issuer,
+                     issued_on=issued_on.date() if issued_on else None, start=start.date() if start else None,
+                     end=end.date() if end else None, implements=implements)
+    try:
+        write_new(root / "pack.yaml", text, force)
+    except FileExistsError as exc:
+        fail(str(exc))
+    click.echo(f"已创建 created {root / 'pack.yaml'}")
+    click.echo(f"下一步 next: compliance rules new --pack {directory} --measure N --title \"条款标题\"")
+
+
+@rules.command("new")
+@click.option("--pack", "pack_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="The pack folder (made with `rules new-pack`).")
+@click.option("--measure", type=click.IntRange(0, 999), required=True, help="条款序号 measure number.")
+@click.option("--title", required=True, help="条款标题 title of the measure.")
+@click.option("--subject", type=click.Choice(["project", "town", "county", "city", "enterprise", "department"]),
+              default="project", show_default=True, help="Kind of record the example check reviews.")
+@click.option("--name", "slug", default=None, help="Short English name for the file, e.g. invest-per-mu.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def new(pack_dir: str, measure: int, title: str, subject: str, slug: str | None, force: bool) -> None:
+    """Write a commented rule file for one measure, with an example check to adapt."""
+    from engine.policy.loader import BASE_CATALOG, FIELDS_FILE, rule_files
+    from engine.policy.scaffold import rule_file_name, rule_yaml, write_new
+    from engine.records.catalog import catalog_files, load_catalog
+    from engine.yamlsource import YamlSourceError, load_yaml_file
+
+    root = Path(pack_dir)
+    number, start = None, None
+    try:  # best effort: a pack.yaml with placeholders still gives what it has
+        meta = load_yaml_file(root / "pack.yaml").data or {}
+        number = meta.get("number") if isinstance(meta.get("number"), str) and "待填写" not in meta["number"] else None
+        period = meta.get("period") or {}
+        start = period.get("from") if isinstance(period.get("from"), dt.date) else None
+    except (YamlSourceError, OSError, AttributeError):
+        pass
+    for f in rule_files(root):
+        try:
+            data = load_yaml_file(f).data
+        except YamlSourceError:
+            continue
+        if isinstance(data, dict) and data.get("measure") == measure:
+            fail(f"measure {measure} is already in {f}")
+    files = catalog_files(BASE_CATALOG) + ([root / FIELDS_FILE] if (root / FIELDS_FILE).is_file() else [])
+    try:
+        catalog = load_catalog(files)
+    except YamlSourceError as exc:
+        fail(str(exc))
+    path = root / rule_file_name(measure, slug)
+    try:
+        write_new(path, rule_yaml(measure=measure, title=title, pack_number=number, start=start,
+                                  catalog=catalog, subject=subject), force)
+    except FileExistsError as exc:
+        fail(str(exc))
+    click.echo(f"已创建 created {path}")
+    click.echo(f"下一步 next: 按说明修改后运行 compliance rules lint {pack_dir}")
