@@ -17,10 +17,14 @@ def main() -> None:
 
 
 def _register() -> None:
-    from engine.cli import evaluate, rules
+    from engine.cli import evaluate, rules, rules_index  # noqa: F401  (rules_index adds `rules index`)
 
     main.add_command(evaluate.evaluate)
     main.add_command(rules.rules)
+    from engine.cli import store
+
+    for command in (store.runs, store.history, store.diff, store.export, store.db):
+        main.add_command(command)
 
 
 _register()

@@ -17,6 +17,7 @@ from engine.yamlsource import LocatedYaml, YamlSourceError, load_yaml_file
 
 PACK_FILE = "pack.yaml"
 FIELDS_FILE = "fields.yaml"
+INDEX_FILE = "index.yaml"  # phrases of the source text left without a check (engine/policy/text_index.py)
 BUILTIN_RULES = Path(__file__).resolve().parents[2] / "rules"
 BUILTIN_PACK = BUILTIN_RULES / "heze-2024"
 BASE_CATALOG = BUILTIN_RULES / "records"
@@ -95,7 +96,7 @@ def _pydantic_errors(doc: LocatedYaml, exc: ValidationError, base: tuple = ()) -
 
 
 def rule_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.glob("*.y*ml") if p.name not in (PACK_FILE, FIELDS_FILE))
+    return sorted(p for p in root.glob("*.y*ml") if p.name not in (PACK_FILE, FIELDS_FILE, INDEX_FILE))
 
 
 def load_pack(root: str | Path) -> tuple[Pack | None, list[RuleError]]:
