@@ -41,6 +41,9 @@ class LocatedYaml:
         return self.lines.get((), 1)
 
 
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
+
+
 def _construct(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dict[Path_, int],
                budget: list[int], file: str) -> Any:
     budget[0] -= 1
@@ -48,6 +51,10 @@ def _construct(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dic
         raise YamlSourceError(file, node.start_mark.line + 1,
                               f"YAML expands to more than {MAX_NODES} nodes (alias bomb?); refused")
     lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        # Collections are built here, not by the SafeLoader, so its refusal of unknown tags
+        # (!!python/object/apply:...) must be repeated: a tag is never silently dropped.
+        raise YamlSourceError(file, node.start_mark.line + 1, f"YAML tag {node.tag!r} is not allowed")
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
@@ -83,6 +90,9 @@ def load_yaml_text(text: str, file: str) -> LocatedYaml:
         raise YamlSourceError(file, line, f"YAML 语法错误 syntax error: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise YamlSourceError(file, None, f"YAML 语法错误 syntax error: {exc}") from None
+    except RecursionError:
+        # PyYAML composes nested collections recursively; thousands of levels are an attack, not data.
+        raise YamlSourceError(file, None, "YAML nested too deeply; refused") from None
     finally:
         loader.dispose()
 

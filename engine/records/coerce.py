@@ -56,8 +56,12 @@ def to_decimal(value: object, unit: str | None, percent_points: bool = True) -> 
             raise CoerceError(f"not a finite number: {value}")
         return value + 0, None
     if not isinstance(value, str):
-        raise CoerceError(f"expected a number, got {type(value).__name__}")
+        raise CoerceError(f"expected a number, got {_kind_of(value)}")
     text = _text(value).replace(" ", "")
+    if text in EXCEL_ERRORS:
+        raise CoerceError(f"Excel error value {text} (the formula failed), not a number")
+    if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        raise CoerceError(f"not a finite number: {value!r}")
     written_unit: str | None = None
     if text.endswith("%"):
         if unit != "%":
@@ -82,6 +86,20 @@ def to_decimal(value: object, unit: str | None, percent_points: bool = True) -> 
     if not d.is_finite():
         raise CoerceError(f"not a finite number: {value!r}")
     return d + 0, written_unit
+
+
+EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!",
+                "#CALC!"}
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, dict):
+        return "a nested object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"a date ({value})"
+    return type(value).__name__
 
 
 def check_percent(d: Decimal, written_unit: str | None, percent_points: bool) -> None:
@@ -160,10 +178,37 @@ def to_date(value: object) -> dt.date:
     raise CoerceError(f"not a date (expected 2024-06-01): {value!r}")
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def bad_text(value: object) -> str | None:
+    """Why a text cannot be kept as it is (undecodable bytes, NUL, control characters), or None.
+
+    Such text cannot be stored (PostgreSQL refuses NUL; UTF-8 refuses lone surrogates) or printed.
+    """
+    if not isinstance(value, str):
+        return None
+    if _SURROGATE.search(value):
+        return "contains bytes that are not valid text in the file's encoding (or a lone surrogate)"
+    for ch in value:
+        if ch not in "\t\n\r" and unicodedata.category(ch) == "Cc":
+            return f"contains the control character U+{ord(ch):04X}"
+    return None
+
+
 def to_text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return unicodedata.normalize("NFC", str(value)).strip()
+    if isinstance(value, (dict, list, tuple, set)):
+        raise CoerceError(f"expected text, got {'a list' if not isinstance(value, dict) else 'a nested object'}")
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise CoerceError(f"expected text, got the number {value!r}")
+        if value.is_integer():
+            value = int(value)
+    text = unicodedata.normalize("NFC", str(value)).strip()
+    why = bad_text(text)
+    if why:
+        raise CoerceError(f"text {why}")
+    return text
 
 
 def to_enum(value: object, choices: list[str]) -> str:

@@ -9,13 +9,14 @@ key is kind, id and year. Unknown columns are reported once per file.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.records.catalog import Catalog
 from engine.records.model import Normaliser, Record, RecordError, SourceRef
-from engine.records.readers import ReadError, read_records
+from engine.records.readers import ReadError, ReadWarning, read_records
 
 
 @dataclass
@@ -50,6 +51,9 @@ def iter_intake(paths: Sequence[str | Path], catalog: Catalog, kind: str | None 
                 if isinstance(item, RecordError):
                     yield item
                     continue
+                if isinstance(item, ReadWarning):
+                    yield str(item)
+                    continue
                 rec, errors, unknown = normaliser.normalise(item)
                 for col in unknown:
                     if col not in unknown_reported:
@@ -59,7 +63,9 @@ def iter_intake(paths: Sequence[str | Path], catalog: Catalog, kind: str | None 
                     yield from errors
                     continue
                 yearly = catalog.kind(rec.kind).date_field == "report_year"
-                key = (rec.kind, rec.id, rec.values.get("report_year") if yearly else None)
+                # Ids typed with full-width characters or in another case are the same id.
+                same_id = unicodedata.normalize("NFKC", rec.id).casefold()
+                key = (rec.kind, same_id, rec.values.get("report_year") if yearly else None)
                 if key in seen:
                     year = f" and year {key[2]}" if yearly else ""
                     yield RecordError(source=rec.source, record_id=rec.id, field="id",

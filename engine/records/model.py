@@ -222,7 +222,7 @@ class Normaliser:
         src = raw.source
         errors: list[RecordError] = []
         _, rid = self._identity(raw.data, ID_KEYS)
-        rid_text = coerce.to_text(rid) if rid is not None else None
+        rid_text, id_problem = _identity_text(rid)
 
         def err(field: str | None, message: str) -> None:
             errors.append(RecordError(source=src, record_id=rid_text, field=field, message=message))
@@ -233,10 +233,13 @@ class Normaliser:
             kind = self.infer_kind(list(raw.data))
         if kind is None:
             if kind_raw is not None:
-                err(kind_key, f"unknown subject kind {kind_raw!r}; known: "
+                err(kind_key, f"unknown subject kind {_short(kind_raw)}; known: "
                     + ", ".join(f"{k}/{s.label}" for k, s in self.catalog.kinds.items()))
             else:
                 err("kind", "no subject kind: add a 类型 column or pass --kind")
+            return None, errors, []
+        if id_problem is not None:
+            err("id", f"record id {id_problem}")
             return None, errors, []
         if rid_text is None or rid_text == "":
             err("id", "missing record id (编号)")
@@ -283,7 +286,10 @@ class Normaliser:
                 err(label, _explain(e, f))
             return None, errors, unknown
         typed = {k: v for k, v in validated.model_dump().items() if v is not None}
-        name = coerce.to_text(name_raw) if name_raw is not None else None
+        name, name_problem = _identity_text(name_raw)
+        if name_problem is not None or (name is not None and len(name) > MAX_NAME):
+            err(name_key, f"record name {name_problem or f'longer than {MAX_NAME} characters'}")
+            return None, errors, unknown
         rec = Record(kind=kind, id=rid_text, name=name, values=typed, source=src, conversions=conversions)
         return rec, [], unknown
 
@@ -310,6 +316,24 @@ class Normaliser:
         if f.type == "enum":
             return coerce.to_enum(cell, f.choices)
         return coerce.to_text(cell)
+
+
+MAX_NAME = 500
+
+
+def _identity_text(value: Any) -> tuple[str | None, str | None]:
+    """(text, None) for a usable id or name cell, (None, why) for one that is not text at all."""
+    if value is None:
+        return None, None
+    try:
+        return coerce.to_text(value), None
+    except coerce.CoerceError as exc:
+        return None, str(exc)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _explain(e: dict, f: FieldSpec | None) -> str:
