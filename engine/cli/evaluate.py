@@ -8,11 +8,12 @@ import click
 
 from engine.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, fail, policy_or_exit, rules_option
 from engine.cli.output import FORMATS, CsvWriter, status_counts, write_json, write_table
-from engine.evaluation.stream import evaluate_files
+from engine.cli.store import RunRecorder, db_option
+from engine.evaluation.stream import DEFAULT_CHUNK, evaluate_files
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=True))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table for people; json (one object per finding per line) or csv for programs.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -21,22 +22,48 @@ from engine.evaluation.stream import evaluate_files
               help="Subject kind of records whose file has no 类型 column (project, town, county, city, ...).")
 @click.option("--engine", "engine_name", type=click.Choice(["durable", "python"]), default="durable", hidden=True)
 @rules_option
+@db_option
+@click.option("--no-store", is_flag=True, help="Do not keep this evaluation in the store.")
+@click.option("--reviewer", default=None, help="审查人 recorded with the run (default: the OS user).")
+@click.option("--resume", "resume", type=int, default=None, metavar="RUN",
+              help="Finish an interrupted run: same files and settings, skipping the chunks already stored.")
+@click.option("--chunk-size", type=click.IntRange(1), default=DEFAULT_CHUNK, hidden=True)
 def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, kind: str | None,
-             engine_name: str, rules_dirs: tuple[str, ...]) -> None:
-    """Evaluate record files (JSON, JSON Lines, YAML, CSV, XLSX) against the policy."""
+             engine_name: str, rules_dirs: tuple[str, ...], db: str | None, no_store: bool,
+             reviewer: str | None, resume: int | None, chunk_size: int) -> None:
+    """Evaluate record files (JSON, JSON Lines, YAML, CSV, XLSX) against the policy; store the run."""
+    recorder: RunRecorder | None = None
+    if resume is not None:
+        if files or as_of or kind or rules_dirs or no_store:
+            fail("--resume continues a stored run with its own files, --as-of, --kind and --rules; give none")
+        store, plan = RunRecorder.plan(db, resume)
+        files, kind, rules_dirs = tuple(plan.paths), plan.kind, tuple(plan.rules_dirs)
+        as_of = dt.datetime.combine(plan.as_of, dt.time()) if plan.as_of else None
+        engine_name, chunk_size = plan.engine, plan.chunk_size
+    if not files:
+        fail("no record files given")
     policy = policy_or_exit(rules_dirs)
+    if resume is not None:
+        recorder = RunRecorder.resume(store, plan, policy)
     if kind is not None and policy.catalog.resolve_kind(kind) is None:
         fail(f"unknown kind {kind!r}; known: {', '.join(policy.catalog.kinds)}")
     kind = policy.catalog.resolve_kind(kind) if kind else None
     paths = _expand(files)
     if not paths:
         fail("no record files found")
+    if recorder is None and not no_store:
+        recorder = RunRecorder.begin(db, policy, paths=paths, reviewer=reviewer,
+                                     as_of=as_of.date() if as_of else None, kind=kind, chunk_size=chunk_size,
+                                     engine_name=engine_name, rules_dirs=rules_dirs)
     findings_for_table: list = []
     csv_writer = CsvWriter() if fmt == "csv" else None
     counts: dict[str, int] = {}
     n_valid = n_rejected = n_file_problems = 0
     for chunk in evaluate_files(paths, policy, kind=kind, as_of=as_of.date() if as_of else None,
-                                engine=engine_name):  # type: ignore[arg-type]
+                                engine=engine_name, chunk_size=chunk_size,  # type: ignore[arg-type]
+                                skip_chunks=recorder.skip if recorder else frozenset()):
+        if recorder is not None:
+            recorder.save(chunk)
         for w in chunk.warnings:
             click.echo(f"提示 warning: {w}", err=True)
         for p in chunk.file_problems:
@@ -56,6 +83,8 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, kind: 
             csv_writer.write(chunk.findings)
         else:
             findings_for_table.extend(chunk.findings)
+    if recorder is not None:
+        recorder.finish()
     if fmt == "table":
         write_table(findings_for_table)
     click.echo(f"记录 records: {n_valid} valid, {n_rejected} rejected, {n_file_problems} unusable file(s); "

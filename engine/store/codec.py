@@ -1,0 +1,48 @@
+"""Exact text forms of judged values and record values, for storage and back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+
+def encode_value(v: bool | Decimal | None) -> str | None:
+    """A judged value as text: 'true'/'false' or the exact decimal without exponent."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return format(v, "f")
+
+
+def decode_value(s: str | None) -> bool | Decimal | None:
+    if s is None:
+        return None
+    if s in ("true", "false"):
+        return s == "true"
+    return Decimal(s)
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
+
+
+def values_json(values: dict[str, Any]) -> str:
+    """Canonical JSON of normalised record values (decimals as exact text, dates ISO)."""
+    return json.dumps({k: _jsonable(v) for k, v in values.items()}, ensure_ascii=False, sort_keys=True)
+
+
+def clean_text(s: str | None, limit: int | None = None) -> str | None:
+    """Text safe for every backend (PostgreSQL rejects NUL characters), cut to the column's length."""
+    if s is None:
+        return None
+    s = s.replace("\x00", "\\x00")
+    return s[:limit] if limit is not None else s

@@ -1,0 +1,208 @@
+"""The store's tables (SQLModel).
+
+Every constraint and index is named explicitly so the Alembic migrations can refer to them and the
+schema compares equal on SQLite and PostgreSQL. Decimals (values, thresholds) are kept as text so they
+come back exactly as judged; record values are canonical JSON text for the same reason.
+
+Identity of a record: kind, record id and period (the report year for kinds that report once a year,
+"" otherwise). Each distinct content of one identity is a version; a new version points to the
+previous one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Findings may outgrow 32-bit ids on PostgreSQL; SQLite needs INTEGER for its rowid alias.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _utc(value: dt.datetime | None = None) -> dt.datetime:
+    return value or dt.datetime.now(dt.UTC)
+
+
+class Run(SQLModel, table=True):
+    """One `compliance evaluate`: who, when, on what, with which rules, and what came out."""
+
+    __tablename__ = "runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    reviewer: str = Field(max_length=200)
+    as_of: dt.date | None = None
+    kind: str | None = Field(default=None, max_length=40)
+    chunk_size: int
+    engine: str = Field(max_length=20)
+    engine_version: str = Field(max_length=40)
+    policy_fingerprint: str = Field(max_length=64)
+    rules_dirs: str = Field(sa_type=Text)  # JSON list of extra pack folders
+    inputs: str = Field(sa_type=Text)  # JSON list of {path, sha256, size}
+    n_records: int = 0
+    n_rejected: int = 0
+    n_file_problems: int = 0
+    n_findings: int = 0
+    counts: str = Field(default="{}", sa_type=Text)  # JSON {status: count}, filled when finished
+    resumed: int = 0  # how many times --resume continued it
+
+
+class RunPack(SQLModel, table=True):
+    """A rule pack used by a run, with the fingerprint of its exact content."""
+
+    __tablename__ = "run_packs"
+
+    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_run_packs_run"),
+                                         primary_key=True))
+    pack_id: str = Field(primary_key=True, max_length=100)
+    title: str = Field(sa_type=Text)
+    number: str = Field(max_length=100)  # the document number, e.g. 菏政发〔2024〕11号
+    fingerprint: str = Field(max_length=64)
+
+
+class RunChunk(SQLModel, table=True):
+    """A chunk committed by a run; written in the same transaction as the chunk's content."""
+
+    __tablename__ = "run_chunks"
+
+    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_run_chunks_run"),
+                                         primary_key=True))
+    chunk: int = Field(primary_key=True)
+    committed_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    n_records: int
+    n_rejected: int
+    n_file_problems: int
+    n_findings: int
+
+
+class RecordVersion(SQLModel, table=True):
+    """One distinct content of a record as submitted, normalised."""
+
+    __tablename__ = "record_versions"
+    __table_args__ = (
+        UniqueConstraint("kind", "record_id", "period", "content_hash", name="uq_record_versions_content"),
+        UniqueConstraint("kind", "record_id", "period", "version", name="uq_record_versions_version"),
+        Index("ix_record_versions_record_id", "record_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    record_id: str = Field(max_length=200)
+    period: str = Field(default="", max_length=20)
+    version: int
+    content_hash: str = Field(max_length=64)
+    name: str | None = Field(default=None, sa_type=Text)
+    values_json: str = Field(sa_type=Text)
+    previous_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("record_versions.id", name="fk_record_versions_previous")))
+    first_run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_record_versions_run"),
+                                               nullable=False))
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class RunRecord(SQLModel, table=True):
+    """A record version submitted to a run, and where it was read from."""
+
+    __tablename__ = "run_records"
+    __table_args__ = (Index("ix_run_records_record_version", "record_version_id"),)
+
+    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_run_records_run"),
+                                         primary_key=True))
+    record_version_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("record_versions.id", name="fk_run_records_record"), primary_key=True))
+    chunk: int
+    file: str = Field(sa_type=Text)
+    sheet: str | None = Field(default=None, max_length=200)
+    row: int | None = None
+
+
+class StoredFinding(SQLModel, table=True):
+    """One outcome of one check for one record version in one run."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        UniqueConstraint("run_id", "record_version_id", "check_id", name="uq_findings_run_record_check"),
+        Index("ix_findings_record_version", "record_version_id"),
+        Index("ix_findings_check", "check_id"),
+        Index("ix_findings_run_status", "run_id", "status"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_findings_run"), nullable=False))
+    record_version_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("record_versions.id", name="fk_findings_record"), nullable=False))
+    chunk: int
+    check_id: str = Field(max_length=200)  # namespaced: heze-2024:m9.invest_per_mu
+    check_version: str = Field(sa_type=Text)
+    pack: str = Field(max_length=100)
+    measure: int
+    measure_title: str = Field(sa_type=Text)
+    check_title: str = Field(sa_type=Text)
+    nature: str = Field(max_length=20)
+    status: str = Field(max_length=20)
+    value: str | None = Field(default=None, sa_type=Text)  # exact decimal text, or true/false
+    threshold: str | None = Field(default=None, sa_type=Text)
+    target: str | None = Field(default=None, sa_type=Text)
+    unit: str | None = Field(default=None, max_length=40)
+    op: str = Field(max_length=4)
+    due: dt.date | None = None
+    as_of: dt.date
+    message: str = Field(sa_type=Text)
+    missing_fields: str | None = Field(default=None, sa_type=Text)
+
+
+class RunMessage(SQLModel, table=True):
+    """What a run could not use or wants a reviewer to see: rejected rows, unusable files, warnings, notices."""
+
+    __tablename__ = "run_messages"
+    __table_args__ = (Index("ix_run_messages_run", "run_id", "category"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_run_messages_run"),
+                                         nullable=False))
+    chunk: int
+    category: str = Field(max_length=20)  # rejected | file_problem | warning | notice
+    file: str | None = Field(default=None, sa_type=Text)
+    sheet: str | None = Field(default=None, max_length=200)
+    row: int | None = None
+    record_id: str | None = Field(default=None, max_length=200)
+    field: str | None = Field(default=None, max_length=200)
+    message: str = Field(sa_type=Text)
+
+
+class Letter(SQLModel, table=True):
+    """An issued letter: its number, what it judged, with which rules, and a hash of the file."""
+
+    __tablename__ = "letters"
+    __table_args__ = (
+        UniqueConstraint("number", "format", name="uq_letters_number_format"),
+        Index("ix_letters_record_version", "record_version_id"),
+        Index("ix_letters_run", "run_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=100)
+    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_letters_run"), nullable=False))
+    record_version_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("record_versions.id", name="fk_letters_record"), nullable=False))
+    format: str = Field(max_length=10)
+    sha256: str = Field(max_length=64)
+    pack_fingerprint: str = Field(max_length=64)
+    path: str | None = Field(default=None, sa_type=Text)
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class LetterSequence(SQLModel, table=True):
+    """The last letter number issued per prefix and year."""
+
+    __tablename__ = "letter_sequences"
+
+    prefix: str = Field(primary_key=True, max_length=100)
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int
+
+
+metadata = SQLModel.metadata
+TABLES = [Run, RunPack, RunChunk, RecordVersion, RunRecord, StoredFinding, RunMessage, Letter, LetterSequence]

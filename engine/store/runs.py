@@ -1,0 +1,308 @@
+"""Writing runs: begin, one transaction per chunk, finish; and resuming an interrupted run.
+
+A chunk's records, findings, messages and its ``run_chunks`` row are committed together, so after a
+crash the committed chunks are whole and ``--resume`` skips exactly those. The unique constraint on
+(run, record version, check) makes a duplicate finding impossible rather than merely unlikely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+import engine
+from engine.evaluation.findings import Finding
+from engine.evaluation.stream import ChunkResult
+from engine.policy.policy import Policy
+from engine.records.model import Record, SourceRef
+from engine.store.codec import clean_text, encode_value, values_json
+from engine.store.database import StoreError
+from engine.store.models import RecordVersion, Run, RunChunk, RunMessage, RunPack, RunRecord, StoredFinding
+from engine.store.store import Store
+
+_CHUNK_LOCK = 7_316_042_025  # PostgreSQL advisory lock: record versions are numbered one writer at a time
+_IN_BATCH = 500  # ids per IN (...) look-up
+
+
+class InputFile(BaseModel):
+    path: str  # as given on the command line
+    abs_path: str
+    sha256: str
+    size: int
+
+
+class RunSummary(BaseModel):
+    id: int
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    reviewer: str
+    as_of: dt.date | None
+    n_records: int
+    n_rejected: int
+    n_file_problems: int
+    n_findings: int
+    counts: dict[str, int]
+
+
+def default_reviewer() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+
+
+def describe_inputs(paths: Sequence[str]) -> list[InputFile]:
+    out = []
+    for p in paths:
+        path = Path(p)
+        h = hashlib.sha256()
+        try:
+            with path.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            size = path.stat().st_size
+        except OSError:
+            # An unreadable file is reported by intake as a file problem; the run still records it.
+            out.append(InputFile(path=p, abs_path=str(path.resolve()), sha256="", size=-1))
+            continue
+        out.append(InputFile(path=p, abs_path=str(path.resolve()), sha256=h.hexdigest(), size=size))
+    return out
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def yearly_kinds(policy: Policy) -> frozenset[str]:
+    """Kinds that report once a year: the same subject has one record per year, not versions."""
+    return frozenset(k for k, spec in policy.catalog.kinds.items() if spec.date_field == "report_year")
+
+
+class RunWriter:
+    """Writes one run chunk by chunk. Get one from ``begin_run`` or ``resume_run``."""
+
+    def __init__(self, store: Store, run_id: int, policy: Policy, committed: frozenset[int] = frozenset()):
+        self.store = store
+        self.run_id = run_id
+        self.committed = committed
+        self._yearly = yearly_kinds(policy)
+
+    def period(self, record: Record) -> str:
+        if record.kind in self._yearly:
+            y = record.values.get("report_year")
+            return "" if y is None else str(y)
+        return ""
+
+    def save_chunk(self, chunk: ChunkResult) -> None:
+        """Store one chunk in one transaction (a skipped chunk was stored by the interrupted run)."""
+        if chunk.skipped:
+            return
+        try:
+            with self.store.write() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHUNK_LOCK})
+                version_ids = self._versions(conn, chunk.records)
+                self._insert(conn, RunRecord, [
+                    {"run_id": self.run_id, "record_version_id": vid, "chunk": chunk.index,
+                     "file": clean_text(r.source.file), "sheet": clean_text(r.source.sheet, 200), "row": r.source.row}
+                    for r, vid in zip(chunk.records, version_ids, strict=True)])
+                self._insert(conn, StoredFinding, self._finding_rows(chunk, version_ids))
+                self._insert(conn, RunMessage, self._message_rows(chunk))
+                conn.execute(insert(RunChunk.__table__), {
+                    "run_id": self.run_id, "chunk": chunk.index, "committed_at": _now(),
+                    "n_records": len(chunk.records), "n_rejected": len(chunk.errors),
+                    "n_file_problems": len(chunk.file_problems), "n_findings": len(chunk.findings)})
+        except IntegrityError as exc:
+            raise StoreError(f"run {self.run_id}: chunk {chunk.index} conflicts with what is stored "
+                             f"(already saved by another process?): {exc.orig}") from exc
+        self.committed = self.committed | {chunk.index}
+
+    @staticmethod
+    def _insert(conn: Connection, model: type, rows: list[dict]) -> None:
+        if rows:
+            conn.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
+
+    def _versions(self, conn: Connection, records: list[Record]) -> list[int]:
+        """The record_versions id of each record: the existing row for identical content, else a new version."""
+        t = RecordVersion.__table__
+        by_hash: dict[tuple[str, str, str, str], int] = {}
+        latest: dict[tuple[str, str, str], tuple[int, int]] = {}
+        ids = sorted({r.id for r in records})
+        for i in range(0, len(ids), _IN_BATCH):
+            rows = conn.execute(select(t.c.id, t.c.kind, t.c.record_id, t.c.period, t.c.version, t.c.content_hash)
+                                .where(t.c.record_id.in_(ids[i:i + _IN_BATCH])))
+            for row in rows:
+                key = (row.kind, row.record_id, row.period)
+                by_hash[key + (row.content_hash,)] = row.id
+                if key not in latest or row.version > latest[key][0]:
+                    latest[key] = (row.version, row.id)
+        out: list[int | None] = []
+        new: list[tuple[int, dict]] = []
+        seen: set[tuple[str, str, str]] = set()
+        now = _now()
+        for r in records:
+            key = (r.kind, r.id, self.period(r))
+            if key in seen:
+                raise StoreError(f"record {r.id} ({r.kind}) appears twice in one chunk")
+            seen.add(key)
+            h = r.content_hash()
+            if key + (h,) in by_hash:
+                out.append(by_hash[key + (h,)])
+                continue
+            version, previous = latest.get(key, (0, None))
+            new.append((len(out), {
+                "kind": r.kind, "record_id": r.id, "period": key[2], "version": version + 1, "content_hash": h,
+                "name": clean_text(r.name), "values_json": values_json(r.values), "previous_id": previous,
+                "first_run_id": self.run_id, "created_at": now}))
+            out.append(None)
+        if new:
+            result = conn.execute(insert(t).returning(t.c.id, sort_by_parameter_order=True), [row for _, row in new])
+            for (pos, _), (new_id,) in zip(new, result.all(), strict=True):
+                out[pos] = new_id
+        return [i for i in out if i is not None]
+
+    def _finding_rows(self, chunk: ChunkResult, version_ids: list[int]) -> list[dict]:
+        by_source = {(r.kind, r.id, r.source): vid for r, vid in zip(chunk.records, version_ids, strict=True)}
+        by_id: dict[tuple[str, str], int | None] = {}
+        for r, vid in zip(chunk.records, version_ids, strict=True):
+            by_id[(r.kind, r.id)] = None if (r.kind, r.id) in by_id else vid  # None: ambiguous
+        rows = []
+        for f in chunk.findings:
+            src = f.source if isinstance(f.source, SourceRef) else None
+            vid = by_source.get((f.kind, f.record_id, src)) or by_id.get((f.kind, f.record_id))
+            if vid is None:
+                raise StoreError(f"finding for record {f.record_id} ({f.kind}) matches no record of chunk {chunk.index}")
+            rows.append(_finding_row(self.run_id, chunk.index, vid, f))
+        return rows
+
+    def _message_rows(self, chunk: ChunkResult) -> list[dict]:
+        base = {"run_id": self.run_id, "chunk": chunk.index}
+        rows = []
+        for e in chunk.errors:
+            rows.append(base | {"category": "rejected", "file": clean_text(e.source.file),
+                                "sheet": clean_text(e.source.sheet, 200), "row": e.source.row,
+                                "record_id": clean_text(e.record_id, 200), "field": clean_text(e.field, 200),
+                                "message": clean_text(e.message)})
+        for p in chunk.file_problems:
+            rows.append(base | {"category": "file_problem", "file": clean_text(p.file), "message": clean_text(p.message)})
+        for w in chunk.warnings:
+            rows.append(base | {"category": "warning", "message": clean_text(w)})
+        for n in chunk.notices:
+            rows.append(base | {"category": "notice", "file": clean_text(n.source.file) if n.source else None,
+                                "sheet": clean_text(n.source.sheet, 200) if n.source else None,
+                                "row": n.source.row if n.source else None,
+                                "record_id": clean_text(n.record_id, 200), "message": clean_text(n.message)})
+        return rows
+
+    def finish(self) -> RunSummary:
+        """Mark the run complete with its counts (computed from what is stored, so resumed runs count right)."""
+        with self.store.write() as conn:
+            counts = _status_counts(conn, self.run_id)
+            n_records = conn.execute(select(func.count()).select_from(RunRecord.__table__)
+                                     .where(RunRecord.__table__.c.run_id == self.run_id)).scalar_one()
+            msgs = dict(conn.execute(select(RunMessage.__table__.c.category, func.count())
+                                     .where(RunMessage.__table__.c.run_id == self.run_id)
+                                     .group_by(RunMessage.__table__.c.category)).all())
+            conn.execute(update(Run.__table__).where(Run.__table__.c.id == self.run_id).values(
+                finished_at=_now(), n_records=n_records, n_rejected=msgs.get("rejected", 0),
+                n_file_problems=msgs.get("file_problem", 0), n_findings=sum(counts.values()),
+                counts=json.dumps(counts, sort_keys=True)))
+        from engine.store.queries import run_summary
+
+        return run_summary(self.store, self.run_id)
+
+
+def _finding_row(run_id: int, chunk: int, vid: int, f: Finding) -> dict:
+    return {
+        "run_id": run_id, "record_version_id": vid, "chunk": chunk, "check_id": f.check,
+        "check_version": f.check_version, "pack": f.pack, "measure": f.measure, "measure_title": f.measure_title,
+        "check_title": f.check_title, "nature": f.nature, "status": f.status, "value": encode_value(f.value),
+        "threshold": encode_value(f.threshold), "target": encode_value(f.target), "unit": f.unit, "op": f.op,
+        "due": f.due, "as_of": f.as_of, "message": clean_text(f.message),
+        "missing_fields": "、".join(f.missing_fields) or None,
+    }
+
+
+def _status_counts(conn: Connection, run_id: int) -> dict[str, int]:
+    t = StoredFinding.__table__
+    return dict(conn.execute(select(t.c.status, func.count()).where(t.c.run_id == run_id)
+                             .group_by(t.c.status)).all())
+
+
+def begin_run(store: Store, policy: Policy, *, inputs: Sequence[str], reviewer: str | None = None,
+              as_of: dt.date | None = None, kind: str | None = None, chunk_size: int,
+              engine_name: str = "durable", rules_dirs: Sequence[str] = ()) -> RunWriter:
+    """Record a new run (who, when, which rules, which files) and return its writer."""
+    files = describe_inputs(inputs)
+    with store.write() as conn:
+        run_id = conn.execute(insert(Run.__table__).returning(Run.__table__.c.id), {
+            "started_at": _now(), "reviewer": clean_text(reviewer or default_reviewer(), 200), "as_of": as_of,
+            "kind": kind, "chunk_size": chunk_size, "engine": engine_name, "engine_version": engine.__version__,
+            "policy_fingerprint": policy.fingerprint,
+            "rules_dirs": json.dumps([str(Path(d).resolve()) for d in rules_dirs], ensure_ascii=False),
+            "inputs": json.dumps([f.model_dump() for f in files], ensure_ascii=False),
+            "n_records": 0, "n_rejected": 0, "n_file_problems": 0, "n_findings": 0, "counts": "{}", "resumed": 0,
+        }).scalar_one()
+        conn.execute(insert(RunPack.__table__), [
+            {"run_id": run_id, "pack_id": p.id, "title": p.pack.meta.title, "number": p.pack.meta.number,
+             "fingerprint": p.fingerprint} for p in policy.packs])
+    return RunWriter(store, run_id, policy)
+
+
+class ResumePlan(BaseModel):
+    """What an interrupted run needs to be continued exactly as it started."""
+
+    run_id: int
+    paths: list[str]
+    as_of: dt.date | None
+    kind: str | None
+    chunk_size: int
+    engine: str
+    rules_dirs: list[str]
+    reviewer: str
+    committed: frozenset[int]
+
+
+def resume_plan(store: Store, run_id: int) -> ResumePlan:
+    """Read back how a run was started; refuse if it is finished or its input files changed."""
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            raise StoreError(f"no run {run_id} in {store.display}")
+        if run.finished_at is not None:
+            raise StoreError(f"run {run_id} is already complete; nothing to resume")
+        if run.engine_version != engine.__version__:
+            raise StoreError(f"run {run_id} was started by engine {run.engine_version}, this is "
+                             f"{engine.__version__}; start a new evaluation instead")
+        committed = frozenset(s.execute(select(RunChunk.chunk).where(RunChunk.run_id == run_id)).scalars().all())
+        files = [InputFile.model_validate(f) for f in json.loads(run.inputs)]
+        now = {f.abs_path: f for f in describe_inputs([f.abs_path for f in files])}
+        changed = [f.path for f in files if now[f.abs_path].sha256 != f.sha256]
+        if changed:
+            raise StoreError(f"run {run_id} cannot be resumed: input changed since it started: {', '.join(changed)}")
+        # Keep the file names as first given when resumed from the same folder, so sources read the same.
+        paths = [f.path if Path(f.path).resolve() == Path(f.abs_path) else f.abs_path for f in files]
+        return ResumePlan(run_id=run_id, paths=paths, as_of=run.as_of, kind=run.kind, chunk_size=run.chunk_size,
+                          engine=run.engine, rules_dirs=json.loads(run.rules_dirs), reviewer=run.reviewer,
+                          committed=committed)
+
+
+def resume_run(store: Store, plan: ResumePlan, policy: Policy) -> RunWriter:
+    """A writer that continues the run; the policy must be exactly the one the run started with."""
+    with store.write() as conn:
+        t = Run.__table__
+        fp = conn.execute(select(t.c.policy_fingerprint).where(t.c.id == plan.run_id)).scalar_one()
+        if fp != policy.fingerprint:
+            raise StoreError(f"run {plan.run_id} cannot be resumed: the rule packs changed since it started "
+                             f"(fingerprint {fp[:12]}…, now {policy.fingerprint[:12]}…); start a new evaluation")
+        conn.execute(update(t).where(t.c.id == plan.run_id).values(resumed=t.c.resumed + 1))
+    return RunWriter(store, plan.run_id, policy, plan.committed)
