@@ -348,7 +348,7 @@ def _satisfiable(conj: frozenset, catalog: Catalog, kind: str) -> bool:
                 if (lo is not None and (v < lo or (v == lo and lo_strict))) or \
                         (hi is not None and (v > hi or (v == hi and hi_strict))):
                     return False
-        if lo is not None and hi is not None and (lo > hi or (lo == hi and (lo_strict or hi_strict))):
+        if lo is not None and hi is not None and (lo > hi or (lo == hi and (lo_strict or hi_strict or lo in ne))):
             return False
     return True
 

@@ -64,7 +64,7 @@ def load_tests(root: Path) -> tuple[list[tuple[Path, int | None, PackTest]], lis
             continue
         for i, t in enumerate(parsed.tests):
             out.append((path, doc.line_of(("tests", i)), t))
-    return out
+    return out, errors
 
 
 def run_pack_tests(policy: Any, roots: list[Path]) -> tuple[list[Any], list[RuleError]]:
