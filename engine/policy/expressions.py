@@ -137,6 +137,8 @@ def parse(text: str, resolver: Resolver, want: str | None = None) -> Expr:
         tree = ast.parse(src, mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"syntax error: {exc.msg}", exc.offset) from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes; parser limits on hostile nesting
+        raise ExpressionError(f"expression refused: {type(exc).__name__}") from None
     expr = _Builder(resolver).build(tree.body, 0)
     got = type_of(expr, resolver)
     if want == "bool" and got != "bool":
