@@ -151,3 +151,34 @@ def test_no_timer_threads_are_started(policy):
     started = [t for t in threading.enumerate() if t.ident not in before]
     assert not started
     assert not hasattr(driver, "Host")
+
+
+def test_every_ruleset_shard_stays_within_durables_alpha_stack(policy, logic_policy):
+    # durable fails a whole assert with error 303 when a fact matches more than 64 pending alpha nodes.
+    from engine.policy.compiler import MAX_ALPHA_STACK, stack_bound
+
+    for pol in (policy, logic_policy):
+        for cp in pol.packs:
+            for ck in cp.kinds.values():
+                assert ck.shards and all(stack_bound(s) <= MAX_ALPHA_STACK for s in ck.shards)
+                assert {n for s in ck.shards for n in s} == set(ck.ruleset)
+
+
+def test_a_city_record_with_every_field_present_is_judged_on_every_check(policy):
+    # Many checks of one kind: the rules are split over several rulesets (error 303 otherwise).
+    spec = policy.catalog.kind("city")
+    values = {}
+    for name, f in spec.fields.items():
+        if f.type == "number":
+            values[name] = Decimal(50)
+        elif f.type == "integer":
+            values[name] = 2024 if name.endswith("year") else 50
+        elif f.type == "boolean":
+            values[name] = True
+        elif f.type == "enum":
+            values[name] = f.choices[0]
+    values["baseline_year"] = 2023
+    rec = Record(kind="city", id="ALL", values=values, source=SourceRef(file="t"))
+    findings = Evaluator(policy).evaluate([rec]).findings
+    city_checks = {c.full_id for c in policy.checks() if c.check.subject == "city"}
+    assert {f.check for f in findings} == city_checks

@@ -129,3 +129,16 @@ class RulesetHandle:
             if code == 0 or matches:
                 _core.delete_state(self.handle, sid)
         return matches
+
+
+class ShardedRuleset:
+    """A kind's checks split over several rulesets (see compiler.stack_bound); runs each, merges matches."""
+
+    def __init__(self, label: str, shards: Sequence[dict[str, Any]]):
+        self.shards = [RulesetHandle(f"{label}_s{i}", shard) for i, shard in enumerate(shards)]
+
+    def run(self, facts: Sequence[dict[str, Any]]) -> list[tuple[int, str]]:
+        out: list[tuple[int, str]] = []
+        for shard in self.shards:
+            out.extend(shard.run(facts))
+        return out

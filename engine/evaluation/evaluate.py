@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from engine.evaluation.driver import EngineError, RulesetHandle
+from engine.evaluation.driver import EngineError, ShardedRuleset
 from engine.evaluation.findings import Finding, Notice, describe
 from engine.evaluation.formulas import evaluate_condition, evaluate_number
 from engine.evaluation.numbers import CONTEXT, NotJudgeable, to_engine
@@ -85,12 +85,12 @@ class Evaluator:
     def __init__(self, policy: Policy, engine: EngineName = "durable"):
         self.policy = policy
         self.engine = engine
-        self._handles: dict[tuple[str, str], RulesetHandle] = {}
+        self._handles: dict[tuple[str, str], ShardedRuleset] = {}
 
-    def _handle(self, pack: CompiledPack, ck: CompiledKind) -> RulesetHandle:
+    def _handle(self, pack: CompiledPack, ck: CompiledKind) -> ShardedRuleset:
         key = (pack.id, ck.kind)
         if key not in self._handles:
-            self._handles[key] = RulesetHandle(f"{pack.id.replace('-', '_')}_{ck.kind}", ck.ruleset)
+            self._handles[key] = ShardedRuleset(f"{pack.id.replace('-', '_')}_{ck.kind}", ck.shards)
         return self._handles[key]
 
     def evaluate(self, records: Sequence[Record], as_of: dt.date | None = None,

@@ -94,12 +94,12 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 DEFAULT_MESSAGES: dict[str, str] = {
     "compliant": "{title}:实际值{value}{unit},{op}{threshold}{unit}{approx},符合要求。",
-    "non_compliant": "{title}:实际值{value}{unit},未达到{op}{threshold}{unit}{approx}的要求,相差{gap}{unit}。",
+    "non_compliant": "{title}:实际值{value}{unit},未达到{op}{threshold}{unit}{approx}的要求,相差{gap}{gap_unit}。",
     "not_applicable": "{title}:不适用({applies})。",
     "insufficient_data": "{title}:缺少{missing},无法判定。",
     "on_track": "{title}:{year}年实际值{value}{unit},按进度应达{threshold}{unit},进度正常"
                 "(目标{target}{unit}{approx},{due}前完成)。",
-    "behind_schedule": "{title}:{year}年实际值{value}{unit},按进度应达{threshold}{unit},进度滞后,相差{gap}{unit}"
+    "behind_schedule": "{title}:{year}年实际值{value}{unit},按进度应达{threshold}{unit},进度滞后,相差{gap}{gap_unit}"
                        "(目标{target}{unit}{approx},{due}前完成)。",
 }
 
@@ -118,6 +118,8 @@ def describe(status: str, check_title: str, *, value: bool | Decimal | None, thr
         "title": ("力争:" if aspirational else "") + check_title,
         "value": _text(value), "threshold": _text(threshold), "target": _text(target),
         "unit": unit_text, "op": OP_ZH.get(op, op), "gap": _text(gap),
+        # the difference of two percentages is in percentage points
+        "gap_unit": "个百分点" if unit_text == "%" else unit_text,
         "approx": "左右" if approx else "", "due": f"{due.year}年底" if due else "",
         "year": str(year) if year is not None else "", "missing": "、".join(missing) or "所需数据",
         "applies": applies, "nature": NATURE_ZH.get(nature, nature),
@@ -125,9 +127,8 @@ def describe(status: str, check_title: str, *, value: bool | Decimal | None, thr
     if nature == "duty":
         vals["value"] = {"True": "是", "False": "否"}.get(str(value), vals["value"])
     text = fill(template or DEFAULT_MESSAGES[status], vals)
-    if status in ("compliant", "non_compliant") and approx and gap is not None and status == "compliant" \
-            and value is not None and threshold is not None and value != threshold:
-        text += f"(超出目标{_text(gap)}{unit_text})"
+    if status == "compliant" and approx and gap is not None and value != threshold:
+        text += f"(与目标相差{_text(gap)}{vals['gap_unit']})"
     if interpretation and status != "not_applicable":
         text += f"【解释】{interpretation}"
     return text

@@ -132,6 +132,8 @@ class CompiledKind:
     fact_fields: list[str]
     ruleset: dict[str, Any]
     rule_index: dict[str, tuple[int, str]]  # rule name -> (check index, status)
+    # The ruleset split into rulesets small enough for durable's alpha-network stack (see stack_bound).
+    shards: list[dict[str, Any]] = field(default_factory=list)
     fingerprint: str = ""
 
 
@@ -250,6 +252,27 @@ def _prod(a: Dnf, b: Dnf) -> Dnf:
         if _consistent(c):
             out.append(c)
     return out
+
+
+# durable-rules walks its alpha network with a fixed stack of 64 nodes (events.c MAX_STACK_SIZE) and
+# fails the whole assert with error 303 when a fact matches more pending nodes than that. Rules share
+# prefixes, so the worst case is the largest sum of fan-outs along one path of the prefix tree; a kind
+# with many checks is split into several rulesets each below this bound (with a margin).
+MAX_ALPHA_STACK = 48
+
+
+def stack_bound(ruleset: dict[str, Any]) -> int:
+    """Upper bound of durable's alpha-walk stack for any fact: max over paths of summed fan-outs."""
+    trie: dict[str, Any] = {}
+    for rule in ruleset.values():
+        node = trie
+        for lit in rule["all"][0]["m"]["$and"]:
+            node = node.setdefault(repr(lit), {})
+
+    def bound(node: dict[str, Any]) -> int:
+        return len(node) + max((bound(c) for c in node.values()), default=0) if node else 0
+
+    return bound(trie)
 
 
 def literal_json(lit: Literal_) -> dict[str, Any]:
@@ -427,27 +450,38 @@ def compile_kind(pack: Pack, kind: str, items: list[tuple[MeasureSource, Check, 
             checks.append(cc)
     if errors:
         return None, errors
-    ruleset: dict[str, Any] = {}
     rule_index: dict[str, tuple[int, str]] = {}
     guard = {"_k": kind}
     # Every fact matches this rule, so no asserted record can go unhandled (durable raises on a
     # message that matches nothing, and deleting such a sid crashes it).
-    ruleset["seen"] = {"all": [{"m": {"$and": [guard, {"$ex": {"_i": 1}}]}}], "cap": CAP}
+    seen = {"all": [{"m": {"$and": [guard, {"$ex": {"_i": 1}}]}}], "cap": CAP}
+    shards: list[dict[str, Any]] = [{"seen": seen}]
     for cc in checks:
+        rules: dict[str, Any] = {}
         for seg in cc.segments:
             for name, conj in seg.rules.items():
                 lits = [guard, {"$gte": {"_d": float(seg.start.toordinal())}},
                         {"$lte": {"_d": float(seg.end.toordinal())}}]
                 lits += [literal_json(lit) for lit in sorted(conj, key=_sort_key)]
-                ruleset[name] = {"all": [{"m": {"$and": lits}}], "cap": CAP}
+                rules[name] = {"all": [{"m": {"$and": lits}}], "cap": CAP}
                 _, _, status_code, _ = name.split(".")
                 rule_index[name] = (cc.index, CODE_STATUS[status_code])
+        if stack_bound({**shards[-1], **rules}) > MAX_ALPHA_STACK and len(shards[-1]) > 1:
+            shards.append({"seen": seen})
+        shards[-1].update(rules)
+        if stack_bound(shards[-1]) > MAX_ALPHA_STACK:
+            ms = next(m for m in pack.measures if m.measure is cc.measure)
+            errors.append(RuleError(str(ms.path), cc.line, f"checks.{cc.check.id}",
+                                    "condition too complex for durable-rules' alpha network; split the check"))
+    if errors:
+        return None, errors
+    ruleset = {name: rule for shard in shards for name, rule in shard.items()}
     # The fact carries only what literals test: record fields by name, derived values by key.
     keys = {k for cc in checks for seg in cc.segments for conj in seg.rules.values() for lit in conj
             for k in (lit[1:2] if lit[0] in ("ex", "nex") else lit[2:3] + (lit[3:4] if lit[0] == "ref" else ()))}
     fact_fields = {k for k in keys if not k.startswith("_")}
     return CompiledKind(kind=kind, checks=checks, derived=comp.derived, fact_fields=sorted(fact_fields),
-                        ruleset=ruleset, rule_index=rule_index), []
+                        ruleset=ruleset, rule_index=rule_index, shards=shards), []
 
 
 def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check, index: int,
