@@ -324,7 +324,9 @@ def build_finding(pack: CompiledPack, cc: CompiledCheck, seg: Segment, rec: Reco
         if check.nature == "cumulative" and cum_missing:
             missing.append("、".join(f"{y}年" for y in cum_missing) + "的数据")
         if not missing and seg.due is not None and seg.trajectory_key is None:
-            missing = ["基期数据(基期值、基期年度),无法测算进度"]
+            # A yes/no target has no trajectory: before its due year there is nothing to supply.
+            missing = ([f"到期({check.due.year}年底)结果;定性目标期限未到,暂无法判定"] if check.nature == "duty"
+                       else ["基期数据(基期值、基期年度),无法测算进度"])
         if not missing and check.nature == "cumulative":
             missing = ["累计期内各年度数据"]
         if not missing:

@@ -65,17 +65,41 @@ def collect_history(paths: Sequence[str | Path], policy: Policy, kind: str | Non
 def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | None = None,
                    as_of: dt.date | None = None, chunk_size: int = DEFAULT_CHUNK,
                    engine: EngineName = "durable", skip_chunks: frozenset[int] = frozenset(),
-                   history: History | None = None) -> Iterator[ChunkResult]:
-    """Yield one ChunkResult per `chunk_size` valid records (errors travel with the chunk they fall in)."""
+                   history: History | None = None, jobs: int = 1) -> Iterator[ChunkResult]:
+    """Yield one ChunkResult per `chunk_size` valid records (errors travel with the chunk they fall in).
+
+    With ``jobs`` > 1 the chunks are evaluated in that many worker processes; they are still
+    yielded in input order with the same findings as ``jobs=1``.
+    """
     if history is None:
         history = collect_history(paths, policy, kind)
-    evaluator = Evaluator(policy, engine)
+    chunks = read_chunks(paths, policy, kind=kind, chunk_size=chunk_size)
+    if jobs <= 1:
+        evaluator = Evaluator(policy, engine)
+        for chunk in chunks:
+            yield _finish(chunk, evaluator, as_of, history, skip_chunks)
+        return
+    from engine.evaluation.parallel import WorkerPool
+
+    with WorkerPool(policy, history, engine, jobs) as pool:
+        work = ((c, None if c.index in skip_chunks else c.records, as_of) for c in chunks)
+        for chunk, result in pool.map_ordered(work):
+            if result is None:
+                chunk.skipped = True
+            else:
+                chunk.findings, chunk.notices = result.findings, result.notices
+            yield chunk
+
+
+def read_chunks(paths: Sequence[str | Path], policy: Policy, *, kind: str | None = None,
+                chunk_size: int = DEFAULT_CHUNK) -> Iterator[ChunkResult]:
+    """The input as chunks of `chunk_size` valid records (with the errors read alongside), not evaluated."""
     chunk = ChunkResult(index=0)
     for item in iter_intake(paths, policy.catalog, kind):
         if isinstance(item, Record):
             chunk.records.append(item)
             if len(chunk.records) >= chunk_size:
-                yield _finish(chunk, evaluator, as_of, history, skip_chunks)
+                yield chunk
                 chunk = ChunkResult(index=chunk.index + 1)
         elif isinstance(item, RecordError):
             chunk.errors.append(item)
@@ -84,7 +108,7 @@ def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | N
         else:
             chunk.warnings.append(item)
     if chunk.records or chunk.errors or chunk.file_problems or chunk.warnings or chunk.index == 0:
-        yield _finish(chunk, evaluator, as_of, history, skip_chunks)
+        yield chunk
 
 
 def _finish(chunk: ChunkResult, evaluator: Evaluator, as_of: dt.date | None, history: History,
