@@ -104,6 +104,13 @@ DEFAULT_MESSAGES: dict[str, str] = {
 }
 
 
+# A yes/no duty has no figure and no gap.
+DUTY_MESSAGES: dict[str, str] = {
+    "compliant": "{title}:填报为“是”,已落实,符合要求。",
+    "non_compliant": "{title}:填报为“否”,未落实该项要求。",
+}
+
+
 def describe(status: str, check_title: str, *, value: bool | Decimal | None, threshold: bool | Decimal | None,
              target: Decimal | None, unit: str | None, op: str, approx: bool, aspirational: bool,
              due: dt.date | None, year: int | None, missing: list[str], applies: str,
@@ -126,7 +133,8 @@ def describe(status: str, check_title: str, *, value: bool | Decimal | None, thr
     }
     if nature == "duty":
         vals["value"] = {"True": "是", "False": "否"}.get(str(value), vals["value"])
-    text = fill(template or DEFAULT_MESSAGES[status], vals)
+    default = DUTY_MESSAGES.get(status) if nature == "duty" else None
+    text = fill(template or default or DEFAULT_MESSAGES[status], vals)
     if status == "compliant" and approx and gap is not None and value != threshold:
         text += f"(与目标相差{_text(gap)}{vals['gap_unit']})"
     if interpretation and status != "not_applicable":

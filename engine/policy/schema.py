@@ -33,6 +33,14 @@ OP_ZH = {">=": "不低于", ">": "高于", "<=": "不高于", "<": "低于", "==
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,80}$")
 
 
+_LAYOUT_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
+
+
+def unfold(text: str | None) -> str | None:
+    """Drop the spaces YAML folding (and PDF layout) put between Chinese characters."""
+    return None if text is None else _LAYOUT_SPACE.sub("", text.strip())
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -141,6 +149,11 @@ class Check(Strict):
     messages: dict[Status, str] = Field(default_factory=dict)
     examples: list[Example] = Field(default_factory=list)
 
+    @field_validator("title", "source", "interpretation")
+    @classmethod
+    def _unfold(cls, v: str | None) -> str | None:
+        return unfold(v)
+
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
@@ -172,6 +185,11 @@ class MeasureFile(Strict):
     in_force: Period | None = None
     notes: str | None = None
     checks: list[Check] = Field(min_length=1)
+
+    @field_validator("title", "source", "notes")
+    @classmethod
+    def _unfold(cls, v: str | None) -> str | None:
+        return unfold(v)
 
 
 class PackMeta(Strict):
