@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import sys
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -21,6 +22,7 @@ from engine.evaluation.numbers import display
 from engine.evaluation.stream import ChunkResult
 from engine.policy.policy import Policy
 from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH
+from engine.records.catalog import Catalog
 from engine.store import Store, StoreError
 from engine.store.database import DEFAULT_DB_FILE, ENV_VAR, display_url, make_engine, resolve_url, upgrade
 from engine.store.queries import (
@@ -186,7 +188,7 @@ def history(record_id: str, db: str | None) -> None:
                 continue
             con.print("与上次评价相比:")
             for c in j.field_changes:
-                con.print(f"  数据 {c.field}:{_text(c.before)} → {_text(c.after)}")
+                con.print(f"  数据 {_field_label(h.kind, c.field)}:{_text(c.before)} → {_text(c.after)}")
             for c in j.finding_changes:
                 con.print("  " + _change_line(c))
         con.print()
@@ -451,3 +453,20 @@ def _reason(exc: Exception) -> str:
 
 def _measure(n: int) -> str:
     return f"第{n}条" if n else "总体要求"
+
+
+def _field_label(kind: str, field: str) -> str:
+    """'总投资(total_investment)' from the record vocabulary; the bare name if it is not known."""
+    try:
+        spec = _catalog().kind(kind).fields.get(field)
+    except Exception:  # an unreadable vocabulary must not hide the history itself
+        spec = None
+    return f"{spec.label}({field})" if spec else field
+
+
+@functools.cache
+def _catalog() -> Catalog:
+    from engine.policy.loader import BASE_CATALOG
+    from engine.records.catalog import catalog_files, load_catalog
+
+    return load_catalog(catalog_files(BASE_CATALOG))
