@@ -45,7 +45,7 @@ class Store:
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """An ORM session inside a write transaction, committed when the block ends without error."""
-        with write_connection(self.engine) as conn, Session(bind=conn, join_transaction_mode="conservative_savepoint") as s:
+        with write_connection(self.engine) as conn, Session(bind=conn, join_transaction_mode="conditional_savepoint") as s:
             yield s
             s.flush()
 
