@@ -25,6 +25,10 @@ def _register() -> None:
 
     for command in (store.runs, store.history, store.diff, store.export, store.db):
         main.add_command(command)
+    from engine.cli import letters  # letters and progress notices
+
+    for command in (letters.letter, letters.notice):
+        main.add_command(command)
 
 
 _register()

@@ -1,0 +1,253 @@
+"""`compliance letter` and `compliance notice`: render stored (or freshly evaluated) judgements to files.
+
+Wiring only: models are built in engine.render, numbers and the register of letters live in the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.cli.common import EXIT_OK, EXIT_PARTIAL, fail, policy_or_exit, rules_option
+from engine.policy.policy import Policy
+from engine.render.documents import FORMATS, Format, render_letter, render_notice
+from engine.render.files import output_path, safe_stem
+from engine.render.letters import DEFAULT_PREFIX, DEFAULT_REVIEWER, build_letter
+from engine.render.notices import Scope, Subject, build_notice
+from engine.render.numbering import IssuedFile, LetterBook, LocalBook, StoreBook
+from engine.render.pdf import PdfUnavailable, ensure_pdf_possible
+from engine.render.stored import Judgement
+
+SUFFIX = {"html": "html", "md": "md", "docx": "docx", "pdf": "pdf"}
+
+
+def _common(f: Callable[..., Any]) -> Callable[..., Any]:
+    from engine.cli.store import db_option
+
+    options = [
+        click.option("--format", "-f", "formats", multiple=True, type=click.Choice(FORMATS), default=("html",),
+                     show_default=True, help="Output format (repeatable: -f html -f pdf)."),
+        click.option("-o", "--output", "out", type=click.Path(file_okay=False), default=".", show_default=True,
+                     help="Folder to write into (created if missing)."),
+        click.option("--from", "inputs", multiple=True, type=click.Path(exists=True),
+                     help="Evaluate these record files (repeatable) instead of reading the store; "
+                          "nothing is numbered in or recorded to the store."),
+        click.option("--run", "run_id", type=int, default=None,
+                     help="Stored run to read (default: the latest run that judged the record)."),
+        click.option("--reviewer", default=DEFAULT_REVIEWER, show_default=True, help="审查单位 reviewing unit."),
+        click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                     help="Date printed on the document (default: the date of the evaluation)."),
+        click.option("--templates", type=click.Path(file_okay=False, exists=True), default=None,
+                     help="Template folder (default reports/templates or $COMPLIANCE_TEMPLATES)."),
+        db_option, rules_option,
+    ]
+    for o in reversed(options):
+        f = o(f)
+    return f
+
+
+def _titles(policy: Policy) -> dict[str, str]:
+    return {p.pack.meta.number: p.pack.meta.title for p in policy.packs}
+
+
+def _expand(paths: Sequence[str]) -> list[str]:
+    from engine.records.readers import SUFFIXES
+
+    out: list[str] = []
+    for f in paths:
+        p = Path(f)
+        if p.is_dir():
+            out.extend(str(q) for q in sorted(p.rglob("*")) if q.is_file() and q.suffix.lower() in SUFFIXES)
+        else:
+            out.append(f)
+    return out
+
+
+def _evaluate(inputs: Sequence[str], policy: Policy) -> list[Judgement]:
+    """Evaluate files now; one Judgement per valid record (input order). Rejections go to stderr."""
+    from engine.evaluation.stream import evaluate_files
+
+    today = dt.date.today()
+    out: list[Judgement] = []
+    for chunk in evaluate_files(_expand(inputs), policy):
+        for e in chunk.errors:
+            click.echo(f"记录错误 rejected: {e}", err=True)
+        for p in chunk.file_problems:
+            click.echo(f"文件错误 file error: {p}", err=True)
+        by_record: dict[tuple[str, str], list] = {}
+        for f in chunk.findings:
+            by_record.setdefault((f.kind, f.record_id), []).append(f)
+        for r in chunk.records:
+            out.append(Judgement(run_id=0, run_date=today, fingerprint=policy.fingerprint, record_id=r.id,
+                                 kind=r.kind, period=str(r.values.get("report_year") or ""), name=r.name,
+                                 values=r.values, findings=by_record.get((r.kind, r.id), [])))
+    return out
+
+
+def _check_pdf(formats: Sequence[str]) -> None:
+    if "pdf" in formats:
+        try:
+            ensure_pdf_possible()
+        except PdfUnavailable as exc:
+            fail(str(exc))
+
+
+def _write(out: Path, stem: str, fmt: str, data: bytes) -> Path:
+    path = output_path(out, stem, SUFFIX[fmt])
+    path.write_bytes(data)
+    return path
+
+
+@click.command("letter")
+@click.argument("record_id", required=False)
+@click.option("--all", "all_records", is_flag=True, help="A letter for every project of the run (or of --from files).")
+@click.option("--kind", default="project", show_default=True, hidden=True)
+@click.option("--prefix", default=DEFAULT_PREFIX, show_default=True, help="Letter number prefix (文号前缀).")
+@click.option("--number-start", type=int, default=1, show_default=True,
+              help="With --from: first sequence number (numbers are otherwise taken from the store).")
+@_common
+def letter(record_id: str | None, all_records: bool, kind: str, prefix: str, number_start: int,
+           formats: tuple[Format, ...], out: str, inputs: tuple[str, ...], run_id: int | None, reviewer: str,
+           date: dt.datetime | None, templates: str | None, db: str | None, rules_dirs: tuple[str, ...]) -> None:
+    """审查意见书: write the compliance letter of RECORD_ID (or --all) as html, md, docx and/or pdf."""
+    if bool(record_id) == all_records:
+        fail("give a RECORD_ID or --all (not both)")
+    if not prefix or "〔" in prefix or "/" in prefix:
+        fail(f"bad letter prefix {prefix!r}")
+    _check_pdf(formats)
+    policy = policy_or_exit(rules_dirs)
+    store = None
+    if inputs:
+        judgements = [j for j in _evaluate(inputs, policy) if j.kind == kind]
+        if record_id:
+            judgements = [j for j in judgements if j.record_id == record_id]
+            if not judgements:
+                fail(f"record {record_id} ({kind}) is not among the valid records of the --from files")
+        book: LetterBook = LocalBook(number_start)
+    else:
+        from engine.cli.store import open_store
+        from engine.render.stored import latest_judgement, latest_run_id, run_judgements
+        from engine.store import StoreError
+
+        store = open_store(db)
+        try:
+            if record_id:
+                judgements = [latest_judgement(store, policy, record_id, run_id=run_id, kind=kind)]
+            else:
+                rid = run_id if run_id is not None else latest_run_id(store)
+                judgements = list(run_judgements(store, policy, rid, kinds={kind}))
+        except StoreError as exc:
+            fail(f"存储 store: {exc}")
+        if judgements and judgements[0].fingerprint != policy.fingerprint:
+            click.echo("提示 warning: the rule packs changed since that run; letters quote the rule text loaded now",
+                       err=True)
+        book = StoreBook(store)
+    if not judgements:
+        fail("no project records to write letters for")
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    problems = 0
+    written: list[Path] = []
+
+    def one(j: Judgement) -> None:
+        nonlocal problems
+        if not j.findings:
+            click.echo(f"提示 skipped: record {j.record_id} has no findings (not judged)", err=True)
+            problems += 1
+            return
+        day = date.date() if date else j.run_date
+        number = book.next_number(prefix, day.year)
+        model = build_letter(j.findings, record_id=j.record_id, name=j.name, values=j.values, number=number,
+                             date=day, reviewer=reviewer, plan_titles=_titles(policy),
+                             run_id=str(j.run_id) if j.run_id else None, fingerprint=j.fingerprint)
+        for fmt in formats:
+            data = render_letter(model, fmt, templates)
+            path = _write(folder, safe_stem(number, j.record_id), fmt, data)
+            book.record(IssuedFile(number=number, record_id=j.record_id, kind=j.kind, period=j.period,
+                                   run_id=j.run_id or None, format=fmt, sha256=hashlib.sha256(data).hexdigest(),
+                                   fingerprint=j.fingerprint, path=str(path)))
+            written.append(path)
+
+    if all_records:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("审查意见书 letters"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=Console(stderr=True), transient=False) as progress:
+            task = progress.add_task("letters", total=len(judgements))
+            for j in judgements:
+                one(j)
+                progress.advance(task)
+    else:
+        one(judgements[0])
+    for p in written:
+        click.echo(str(p))
+    where = "recorded in the store" if store is not None else "not recorded (--from)"
+    click.echo(f"审查意见书 letters: {len(written)} file(s) for {len(judgements) - problems} record(s), {where}",
+               err=True)
+    raise SystemExit(EXIT_PARTIAL if problems else EXIT_OK)
+
+
+@click.command("notice")
+@click.argument("scope", type=click.Choice(["town", "county", "city"]))
+@click.argument("name")
+@_common
+def notice(scope: Scope, name: str, formats: tuple[Format, ...], out: str, inputs: tuple[str, ...],
+           run_id: int | None, reviewer: str, date: dt.datetime | None, templates: str | None, db: str | None,
+           rules_dirs: tuple[str, ...]) -> None:
+    """达标情况通报: progress toward every target of a town, county or the city (NAME as in the records)."""
+    _check_pdf(formats)
+    policy = policy_or_exit(rules_dirs)
+    kinds = {"town", "county", "city"}
+    if inputs:
+        judgements = [j for j in _evaluate(inputs, policy) if j.kind in kinds]
+    else:
+        from engine.cli.store import open_store
+        from engine.render.stored import run_judgements
+        from engine.store import StoreError, list_runs
+
+        store = open_store(db)
+        try:
+            runs = [run_id] if run_id is not None else [r.id for r in reversed(list_runs(store)) if r.finished_at]
+            judgements = []
+            for rid in runs:  # the latest run that judged a record of this scope
+                js = list(run_judgements(store, policy, rid, kinds=kinds))
+                if any(_in_scope(j, scope, name) for j in js):
+                    judgements = js
+                    break
+        except StoreError as exc:
+            fail(f"存储 store: {exc}")
+    subjects = [Subject(id=j.record_id, kind=j.kind, name=j.name, county=_str(j.values.get("county")))
+                for j in judgements]
+    findings = [f for j in judgements for f in j.findings]
+    day = date.date() if date else (max(j.run_date for j in judgements) if judgements else dt.date.today())
+    try:
+        model = build_notice(findings, subjects, scope=scope, name=name, date=day, reviewer=reviewer,
+                             plan_titles=_titles(policy),
+                             fingerprint=judgements[0].fingerprint if judgements else None)
+    except LookupError as exc:
+        known = sorted({s.name or s.id for s in subjects if s.kind == scope})
+        fail(f"{exc}" + (f"; known: {', '.join(known)}" if known else ""))
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for fmt in formats:
+        path = _write(folder, safe_stem("达标情况通报", scope, name, day.isoformat()), fmt,
+                      render_notice(model, fmt, templates))
+        click.echo(str(path))
+    raise SystemExit(EXIT_OK)
+
+
+def _in_scope(j: Judgement, scope: str, name: str) -> bool:
+    from engine.render.notices import select_subjects
+
+    s = Subject(id=j.record_id, kind=j.kind, name=j.name, county=_str(j.values.get("county")))
+    return bool(select_subjects([s], scope, name))  # type: ignore[arg-type]
+
+
+def _str(v: object) -> str | None:
+    return None if v is None else str(v)
