@@ -30,7 +30,7 @@ FIELD_HELP: dict[str, str] = {
     "number": "文号,如 鲁政发〔2024〕1号",
     "issuer": "发文机关,如 山东省人民政府",
     "issued_on": "印发日期,写成 2024-01-15 的形式",
-    "period": "有效期:from 起始日期,to 截止日期(含当日)",
+    "period": "政策包的有效期:from 起始日期,to 截止日期(含当日);在累计目标中则是累计期 first_year/last_year",
     "source_text": "政策原文文件的路径(可选)",
     "implements": "本文件所落实的上级文件(可选)",
     "fields": "本政策包新增的记录字段文件(可选,默认 fields.yaml)",
@@ -70,6 +70,8 @@ FIELD_HELP: dict[str, str] = {
     "value": "标准值(数字;定性要求写 true/false)",
     "reference": "该取值的出处,如 鲁政发〔2024〕1号 第5条",
     "values": "按生效日期排列的标准值",
+    "expr": "相对标准的算式(相对目标用),param 代表当时有效的标准值,如 province_rate + param",
+    "note": "备注(可选)",
 }
 
 
@@ -200,6 +202,10 @@ def rule_yaml(*, measure: int, title: str, pack_number: str | None, start: dt.da
         "",
         "# 其他可选项(需要时去掉 # 使用):",
         f"#   due: 2025-12-31            {FIELD_HELP['due']}",
+        f"#   baseline: {{value: 基期值字段, year: 基期年度字段}}  {FIELD_HELP['baseline']}",
+        "#   period: {first_year: 2024, last_year: 2025}  累计目标的累计期(nature: cumulative 时必填)",
+        "#   in_force: {from: 2024-01-01, to: 2025-12-31}  本检查项的有效期(可选)",
+        f"#   messages: {{non_compliant: ...}}  {FIELD_HELP['messages']}",
         f"#   approx: true               {FIELD_HELP['approx']}",
         f"#   aspirational: true         {FIELD_HELP['aspirational']}",
         f"#   amendments: [{{from: 2025-01-01, applies_when: ..., reference: ...}}]  {FIELD_HELP['amendments']}",
