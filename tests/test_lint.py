@@ -260,3 +260,22 @@ def _no_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("COMPLIANCE_RULES", raising=False)
     monkeypatch.delenv("COMPLIANCE_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+def test_missing_field_names_what_to_add(tmp_path: Path) -> None:
+    text = HEAD + check().replace("    subject: project\n", "")
+    root = make_pack(tmp_path, {"m01.yaml": text})
+    code, out = run_lint(str(root))
+    f = root / "m01.yaml"
+    assert code == EXIT_FINDINGS
+    assert f"{f}:{line_of(f, '- id: m1.invest')}:" in out
+    assert "缺少字段 missing field 'subject'" in out and "添加 subject:" in out
+
+
+def test_expression_that_does_not_parse_points_into_it(tmp_path: Path) -> None:
+    text = HEAD + check(applies="total_investment >")
+    root = make_pack(tmp_path, {"m01.yaml": text})
+    code, out = run_lint(str(root))
+    f = root / "m01.yaml"
+    assert code == EXIT_FINDINGS
+    assert f"{f}:{line_of(f, 'applies_when')}:" in out and "syntax error" in out
