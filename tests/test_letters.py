@@ -16,7 +16,7 @@ from engine.render.documents import render_letter
 from engine.render.files import output_path, safe_stem
 from engine.render.letters import conclusion_of
 from engine.render.templates import md_escape
-from tests.letters_support import GOLDEN, evaluated, letter_for
+from tests.test_letters_support import GOLDEN, evaluated, letter_for
 
 TECH_SOURCE = "滚动推进\"千企技改、千企转型\",每年实施投资500万元以上技改项目300个左右"
 

@@ -14,7 +14,7 @@ import pytest
 from engine.render import pdf as pdf_mod
 from engine.render.documents import render_letter, render_notice
 from engine.render.notices import Subject, build_notice, percent_reached
-from tests.letters_support import frozen_policy, letter_for
+from tests.test_letters_support import frozen_policy, letter_for
 
 TECH_SOURCE = "滚动推进\"千企技改、千企转型\",每年实施投资500万元以上技改项目300个左右"
 MUST_CONTAIN = ["菏城审〔2026〕第001号", "菏政发〔2024〕11号", "第2条", "加快重大产业项目建设", "500万元", "480万元",
