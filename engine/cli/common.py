@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 import click
 
 from engine.policy.loader import PolicyError
-from engine.policy.policy import Policy, load_policy
+from engine.policy.policy import Policy
 
 EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE = 0, 1, 2
 
@@ -25,10 +25,12 @@ def fail(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:
 
 
 def policy_or_exit(rules_dirs: tuple[str, ...] = ()) -> Policy:
+    from engine.policy.cache import load_policy_cached
     from engine.policy.config import ConfigError, pack_dirs
 
     try:
-        return load_policy(pack_dirs(rules_dirs))  # + compliance.toml / COMPLIANCE_RULES packs
+        # + compliance.toml / COMPLIANCE_RULES packs; compiled once per fingerprint (engine/policy/cache.py)
+        return load_policy_cached(pack_dirs(rules_dirs))
     except ConfigError as exc:
         fail(f"config: {exc}")
     except PolicyError as exc:
