@@ -214,12 +214,14 @@ def notice(scope: Scope, name: str, formats: tuple[Format, ...], out: str, input
         store = open_store(db)
         try:
             runs = [run_id] if run_id is not None else [r.id for r in reversed(list_runs(store)) if r.finished_at]
-            judgements = []
+            judgements, fallback = [], []
             for rid in runs:  # the latest run that judged a record of this scope
                 js = list(run_judgements(store, policy, rid, kinds=kinds))
+                fallback = fallback or js  # to name the known subjects if NAME is in no run
                 if any(_in_scope(j, scope, name) for j in js):
                     judgements = js
                     break
+            judgements = judgements or fallback
         except StoreError as exc:
             fail(f"存储 store: {exc}")
     subjects = [Subject(id=j.record_id, kind=j.kind, name=j.name, county=_str(j.values.get("county")))
