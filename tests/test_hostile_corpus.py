@@ -124,3 +124,33 @@ def test_yaml_escape_attempt_in_a_record_file_executes_nothing(policy: Policy) -
 def test_cross_file_duplicate_names_the_first_occurrence(intakes: dict[str, Intake]) -> None:
     errors = [e for e in intakes["duplicate-ids"].errors if e.source.file.endswith("duplicates-b-projects.csv")]
     assert len(errors) == 1 and "first at" in errors[0].message and "duplicates-a-projects.csv row 2" in errors[0].message
+
+
+def test_valid_records_of_every_corpus_file_are_stored_with_their_findings(policy: Policy, tmp_path: Path) -> None:
+    """One run over the whole corpus: broken files and rows are reported, the valid records' findings are kept."""
+    from engine.evaluation.stream import evaluate_files
+    from engine.store import Store, begin_run, run_findings
+
+    paths = [str(FILES / f) for c in MANIFEST for f in c["files"]
+             if c["id"] != "duplicate-ids"]  # the duplicates case is a pair; its ids repeat other cases' ids
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        writer = begin_run(store, policy, inputs=paths, chunk_size=50)
+        expected: set[tuple[str, str]] = set()
+        for chunk in evaluate_files(paths, policy, chunk_size=50):
+            writer.save_chunk(chunk)
+            expected |= {(f.kind, f.record_id) for f in chunk.findings}
+            assert {(r.kind, r.id) for r in chunk.records} >= {(f.kind, f.record_id) for f in chunk.findings}
+        summary = writer.finish()
+        stored = list(run_findings(store, summary.id))
+    finally:
+        store.close()
+    assert {(f.kind, f.record_id) for f in stored} == expected
+    names = {f.record_id: f.record_name for f in stored}
+    assert names["HN-2"] == "{{ 7*7 }}{% for x in range(9) %}x{% endfor %}{{ config }}"
+    assert names["../HN-7"] == "{title}{value}{0}{__class__}"
+    # every case with valid records contributed stored findings (ids repeat across the encoding cases)
+    stored_ids = {f.record_id for f in stored}
+    for case in MANIFEST:
+        if case["valid"] and case["id"] != "duplicate-ids":
+            assert stored_ids & set(case["valid"]), case["id"]

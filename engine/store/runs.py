@@ -128,8 +128,22 @@ class RunWriter:
 
     @staticmethod
     def _insert(conn: Connection, model: type, rows: list[dict]) -> None:
-        if rows:
-            conn.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
+        """Many rows in one executemany, straight to the driver.
+
+        SQLAlchemy's per-row parameter processing cost as much as the database itself for a chunk's
+        tens of thousands of findings; these tables hold only text, integers and dates, which both
+        drivers take as they are (dates as ISO text on SQLite, the form SQLAlchemy itself stores).
+        """
+        if not rows:
+            return
+        table = model.__table__  # type: ignore[attr-defined]
+        cols = list(rows[0])
+        quote = conn.dialect.identifier_preparer.quote
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
+               f"VALUES ({', '.join([mark] * len(cols))})")
+        iso = conn.dialect.name == "sqlite"
+        conn.exec_driver_sql(sql, [tuple(_plain(r[c], iso) for c in cols) for r in rows])
 
     def _versions(self, conn: Connection, records: list[Record]) -> list[int]:
         """The record_versions id of each record: the existing row for identical content, else a new version."""
@@ -185,7 +199,10 @@ class RunWriter:
         return rows
 
     def _message_rows(self, chunk: ChunkResult) -> list[dict]:
-        base = {"run_id": self.run_id, "chunk": chunk.index}
+        # Every row carries every column: one executemany needs uniform keys (a chunk can hold
+        # rejected rows and file problems together).
+        base = {"run_id": self.run_id, "chunk": chunk.index, "file": None, "sheet": None, "row": None,
+                "record_id": None, "field": None}
         rows = []
         for e in chunk.errors:
             rows.append(base | {"category": "rejected", "file": clean_text(e.source.file),
@@ -219,6 +236,10 @@ class RunWriter:
         from engine.store.queries import run_summary
 
         return run_summary(self.store, self.run_id)
+
+
+def _plain(v: object, iso_dates: bool) -> object:
+    return v.isoformat() if iso_dates and isinstance(v, dt.date) else v
 
 
 def _finding_row(run_id: int, chunk: int, vid: int, f: Finding) -> dict:
