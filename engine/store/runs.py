@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 import engine
 from engine.evaluation.findings import Finding
@@ -139,6 +139,17 @@ class RunWriter:
         table = model.__table__  # type: ignore[attr-defined]
         cols = list(rows[0])
         quote = conn.dialect.identifier_preparer.quote
+        if conn.dialect.name == "postgresql":  # COPY: PostgreSQL's bulk load, inside this transaction
+            raw = conn.connection.driver_connection
+            copy_sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in cols)}) FROM STDIN"
+            dbapi_error = conn.dialect.loaded_dbapi.Error
+            try:
+                with raw.cursor() as cur, cur.copy(copy_sql) as copy:  # type: ignore[union-attr]
+                    for r in rows:
+                        copy.write_row(tuple(r[c] for c in cols))
+            except dbapi_error as exc:  # as SQLAlchemy would raise it (IntegrityError for a duplicate)
+                raise DBAPIError.instance(copy_sql, None, exc, dbapi_error, dialect=conn.dialect) from exc
+            return
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
                f"VALUES ({', '.join([mark] * len(cols))})")
