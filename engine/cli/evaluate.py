@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from engine.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, fail, policy_or_exit, rules_option
 from engine.cli.output import FORMATS, CsvWriter, status_counts, write_json, write_table
 from engine.cli.progress import Progress
-from engine.cli.store import RunRecorder, db_option
 from engine.evaluation.stream import DEFAULT_CHUNK, evaluate_files
+
+if TYPE_CHECKING:
+    from engine.cli.store import RunRecorder
+
+# The store (SQLAlchemy, Alembic) is imported only when a run is stored, so `--no-store` starts fast;
+# hence --db is declared here with the store's names (engine/store/database.py ENV_VAR, DEFAULT_DB_FILE;
+# tests/test_stream_cli.py checks they agree).
+_DB_ENV, _DB_FILE = "COMPLIANCE_DB", "compliance.db"
+
+
+def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--db", "db", envvar=_DB_ENV, default=None, metavar="URL",
+                        help=f"Store: a database URL (sqlite:///path, postgresql+psycopg://…) or an SQLite file; "
+                             f"default ${_DB_ENV}, else ./{_DB_FILE}.")(f)
 
 
 @click.command()
@@ -40,6 +55,8 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, kind: 
              progress: bool | None) -> None:
     """Evaluate record files (JSON, JSON Lines, YAML, CSV, XLSX) against the policy; store the run."""
     recorder: RunRecorder | None = None
+    if resume is not None or not no_store:
+        from engine.cli.store import RunRecorder
     if resume is not None:
         if files or as_of or kind or rules_dirs or no_store:
             fail("--resume continues a stored run with its own files, --as-of, --kind and --rules; give none")
