@@ -277,20 +277,35 @@ def segment_status(seg: Segment, values: dict[str, Any]) -> str:
 
 # --- explanation --------------------------------------------------------------------------------------
 
-def _missing_fields(cc: CompiledCheck, seg: Segment, values: dict[str, Any], policy_catalog: Catalog) -> list[str]:
-    needed: set[str] = set()
-    for e in (seg.applies, seg.final.left, seg.threshold, seg.due):
-        if e is not None:
-            needed |= fields_of(e)
-    if seg.trajectory_key is not None and values.get("report_year") is not None:
-        due = evaluate_condition(seg.due, values) if seg.due is not None else True
-        if due is False and cc.check.baseline is not None:
+_NEEDED: dict[int, tuple[Segment, frozenset[str], frozenset[str]]] = {}  # id(segment) -> fields it reads
+
+
+def _segment_fields(cc: CompiledCheck, seg: Segment, policy_catalog: Catalog) -> tuple[frozenset[str], frozenset[str]]:
+    """The fields a check version reads, and those its baseline reads (once per version)."""
+    cached = _NEEDED.get(id(seg))
+    if cached is None:
+        needed: set[str] = set()
+        for e in (seg.applies, seg.final.left, seg.threshold, seg.due):
+            if e is not None:
+                needed |= fields_of(e)
+        baseline: set[str] = set()
+        if seg.trajectory_key is not None and cc.check.baseline is not None:
             for part in (cc.check.baseline.value, cc.check.baseline.year):
                 if isinstance(part, str):
                     from engine.policy.compiler import _resolver
                     from engine.policy.expressions import parse
 
-                    needed |= fields_of(parse(part, _resolver(policy_catalog, cc.check.subject), None))
+                    baseline |= fields_of(parse(part, _resolver(policy_catalog, cc.check.subject), None))
+        cached = _NEEDED[id(seg)] = (seg, frozenset(needed), frozenset(baseline))
+    return cached[1], cached[2]
+
+
+def _missing_fields(cc: CompiledCheck, seg: Segment, values: dict[str, Any], policy_catalog: Catalog) -> list[str]:
+    needed, baseline = _segment_fields(cc, seg, policy_catalog)
+    if baseline and values.get("report_year") is not None:
+        due = evaluate_condition(seg.due, values) if seg.due is not None else True
+        if due is False:
+            needed = needed | baseline
     out = []
     for name in sorted(needed):
         if name.startswith("_"):
