@@ -60,6 +60,7 @@ def test_reading_commands_do_not_create_a_store(tmp_path):
     result = CliRunner().invoke(main, ["runs", "--db", str(db)])
     assert result.exit_code == 2
     assert "no store" in result.output
+    assert not db.exists()
 
 
 def test_a_store_of_an_unknown_newer_schema_is_refused_with_a_reason(db_url):

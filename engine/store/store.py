@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
 
 from sqlalchemy import Connection
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from engine.store.database import check_schema, display_url, make_engine, resolve_url, write_connection
+from engine.store.database import (
+    StoreError,
+    check_schema,
+    display_url,
+    make_engine,
+    resolve_url,
+    write_connection,
+)
 
 
 class Store:
@@ -17,6 +26,11 @@ class Store:
 
     def __init__(self, url: str | None = None, *, create: bool = True):
         self.url = resolve_url(url)
+        u = make_url(self.url)
+        if not create and u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") \
+                and not Path(u.database).exists():
+            # Opening would create an empty file; a read must not leave one behind.
+            raise StoreError(f"no store at {u.database} yet (run `compliance evaluate` first)")
         self.engine = make_engine(self.url)
         try:
             check_schema(self.engine, self.url, create=create)
