@@ -195,3 +195,20 @@ def test_an_issued_letter_is_recorded_against_the_record_version_its_run_judged(
         letters = letters_for_record(store, "P-1")
     assert html.kind == "project" and html.record_id == "P-1" and html.run_id == run
     assert [(le.number, le.format) for le in letters] == [(number, "html"), (number, "pdf")]
+
+
+def test_diff_names_findings_added_and_removed_between_runs(db_url, tmp_path, policy):
+    from engine.store import diff_runs
+
+    data = write_csv(tmp_path / "p.csv", PROJECTS)
+    with Store(db_url) as store:
+        a = store_run(store, policy, data)
+        write_csv(data, [PROJECTS[0], ["P-3", "三号项目", "曹县", "服务业", 900, 10, "2024-08-15"]])
+        b = store_run(store, policy, data)
+        changes = diff_runs(store, a, b)
+        n_checks = {r.record_id: 0 for r in run_findings(store, a)}
+        for r in run_findings(store, a):
+            n_checks[r.record_id] += 1
+    assert {(c.change, c.record_id) for c in changes} == {("removed", "P-2"), ("added", "P-3")}
+    assert sum(c.change == "removed" for c in changes) == n_checks["P-2"]
+    assert all(c.before is None and c.after is not None for c in changes if c.change == "added")
