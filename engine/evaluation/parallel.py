@@ -8,19 +8,21 @@ flight so memory stays bounded however long the input is.
 
 Findings travel back as plain tuples: unpickling pydantic models costs more than building them, so
 the worker sends each finding's already-validated field values (decimals as text, dates as
-ordinals) and the parent re-creates the model without validating it a second time.
+ordinals; what a finding shares with its record or its check version sent once per chunk) and the
+parent re-creates the model without validating it a second time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import multiprocessing as mp
-import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from typing import Any
+
+from pydantic import BaseModel
 
 from engine.evaluation.evaluate import EngineName, EvaluationResult, Evaluator, History
 from engine.evaluation.findings import Finding, Notice
@@ -29,58 +31,95 @@ from engine.records.model import Record
 
 _FIELDS = tuple(Finding.model_fields)
 _FIELD_SET = frozenset(_FIELDS)
-_DECIMALS = {i for i, k in enumerate(_FIELDS) if k in ("value", "threshold", "target")}
-_DATES = {i for i, k in enumerate(_FIELDS) if k in ("due", "as_of")}
+# A finding = what its record gives + what its check version and status give + its own values.
+_RECORD = ("record_id", "kind", "record_name", "source")
+_OWN = ("value", "threshold", "target", "message", "missing_fields", "as_of")  # order used by decode
+_STATIC = tuple(k for k in _FIELDS if k not in _RECORD and k not in _OWN)
+_LISTS = tuple(k for k in _STATIC if k == "lead_departments")
 
 
-def default_jobs() -> int:
-    """The number of cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+def _enc(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return ("d", str(v))
+    if isinstance(v, dt.date):
+        return ("t", v.toordinal())
+    if isinstance(v, list):
+        return ("l", tuple(v))
+    if isinstance(v, BaseModel):
+        return ("m", type(v), v.__dict__)
+    return v
 
 
-# --- the finding codec ------------------------------------------------------------------------------
+def _dec(v: Any) -> Any:
+    if type(v) is tuple:
+        tag = v[0]
+        if tag == "d":
+            return Decimal(v[1])
+        if tag == "t":
+            return dt.date.fromordinal(v[1])
+        if tag == "l":
+            return list(v[1])
+        return v[1].model_validate(v[2])
+    return v
 
-def encode_findings(findings: list[Finding]) -> list[tuple[Any, ...]]:
-    out = []
+
+Encoded = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def encode_findings(findings: list[Finding]) -> Encoded:
+    """(record parts, static parts, rows): each record's and each check version's fields sent once."""
+    records: dict[tuple[Any, ...], int] = {}
+    statics: dict[tuple[Any, ...], int] = {}
+    rows = []
     for f in findings:
-        row = list(f.__dict__.values())
-        for i in _DECIMALS:
-            v = row[i]
-            if isinstance(v, Decimal):
-                row[i] = str(v)
-        for i in _DATES:
-            v = row[i]
-            if v is not None:
-                row[i] = v.toordinal()
-        out.append(tuple(row))
-    return out
+        d = f.__dict__
+        rkey = (d["record_id"], d["kind"], d["record_name"], id(d["source"]))
+        ri = records.get(rkey)
+        if ri is None:
+            ri = records[rkey] = len(records)
+        skey = tuple(_enc(d[k]) if k in _LISTS else d[k] for k in _STATIC)
+        si = statics.get(skey)
+        if si is None:
+            si = statics[skey] = len(statics)
+        rows.append((ri, si, *(_enc(d[k]) for k in _OWN)))
+    sources = {id(f.__dict__["source"]): f.__dict__["source"] for f in findings}
+    record_parts = [(rid, kind, name, _enc(sources[src])) for (rid, kind, name, src) in records]
+    static_parts = [tuple(_enc(v) for v in key) for key in statics]
+    return record_parts, static_parts, rows
 
 
-def decode_findings(rows: list[tuple[Any, ...]]) -> list[Finding]:
-    out = []
+def decode_findings(encoded: Encoded) -> list[Finding]:
+    record_parts, static_parts, rows = encoded
+    recs = [dict(zip(_RECORD, (rid, kind, name, _dec(src)), strict=True)) for rid, kind, name, src in record_parts]
+    # One dict per check version and status with every field in declaration order; a finding's dict
+    # is a copy with its record's and its own values filled in (assignment keeps the order).
+    templates = []
+    for part in static_parts:
+        t = dict.fromkeys(_FIELDS)
+        t.update(zip(_STATIC, (_dec(v) for v in part), strict=True))
+        templates.append(t)
+    dates: dict[Any, dt.date] = {}
     new = Finding.__new__
     setattr_ = object.__setattr__
-    dates: dict[int, dt.date] = {}
-    for row in rows:
-        values = list(row)
-        for i in _DECIMALS:
-            v = values[i]
-            if isinstance(v, str):
-                values[i] = Decimal(v)
-        for i in _DATES:
-            v = values[i]
-            if v is not None:
-                d = dates.get(v)
-                if d is None:
-                    d = dates[v] = dt.date.fromordinal(v)
-                values[i] = d
+    out = []
+    for ri, si, value, threshold, target, message, missing, as_of in rows:
+        d = templates[si].copy()
+        d.update(recs[ri])
+        d["value"] = _dec(value) if type(value) is tuple else value
+        d["threshold"] = _dec(threshold) if type(threshold) is tuple else threshold
+        d["target"] = _dec(target) if type(target) is tuple else target
+        d["message"] = message
+        d["missing_fields"] = list(missing[1])
+        day = dates.get(as_of)
+        if day is None:
+            day = dates[as_of] = _dec(as_of)
+        d["as_of"] = day
+        for k in _LISTS:
+            d[k] = list(d[k])  # each finding owns its lists, as after validation
         m = new(Finding)
-        # The values were validated by Finding(...) in the worker; this is pydantic's own
-        # model_construct() minus its per-field default handling (every field is present).
-        setattr_(m, "__dict__", dict(zip(_FIELDS, values, strict=True)))
+        # Every value was validated by Finding(...) in the worker; this is pydantic's own
+        # model_construct() without its per-field default handling (every field is present).
+        setattr_(m, "__dict__", d)
         setattr_(m, "__pydantic_fields_set__", set(_FIELD_SET))
         setattr_(m, "__pydantic_extra__", None)
         setattr_(m, "__pydantic_private__", None)
@@ -104,7 +143,7 @@ def _init(policy: Policy | None, history: History | None, engine: EngineName) ->
     _evaluator = Evaluator(_policy, _engine)
 
 
-def _work(records: list[Record], as_of: dt.date | None) -> tuple[list[tuple[Any, ...]], list[Notice]]:
+def _work(records: list[Record], as_of: dt.date | None) -> tuple[Encoded, list[Notice]]:
     assert _evaluator is not None
     result = _evaluator.evaluate(records, as_of=as_of, history=_history)
     return encode_findings(result.findings), result.notices
