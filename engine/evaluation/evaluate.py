@@ -12,6 +12,7 @@ used by the differential test and the benchmark); it is never the default.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -95,6 +96,19 @@ class Evaluator:
 
     def evaluate(self, records: Sequence[Record], as_of: dt.date | None = None,
                  history: History | None = None) -> EvaluationResult:
+        # Findings are many small acyclic objects: the cyclic collector, triggered again and again
+        # while they are built, cost about a third of the evaluation (measured); it is paused for
+        # the call and runs normally afterwards.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._evaluate(records, as_of, history)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _evaluate(self, records: Sequence[Record], as_of: dt.date | None,
+                  history: History | None) -> EvaluationResult:
         result = EvaluationResult()
         if history is None:
             history = History()

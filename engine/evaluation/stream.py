@@ -55,10 +55,35 @@ def collect_history(paths: Sequence[str | Path], policy: Policy, kind: str | Non
     history = History()
     if not wanted:
         return history
-    for item in iter_intake(paths, policy.catalog, kind):
-        if isinstance(item, Record) and item.kind in wanted:
-            keep = {k: v for k, v in item.values.items() if k in wanted[item.kind] or k == "report_year"}
-            history.add(item.model_copy(update={"values": keep}))
+    from engine.records.model import KIND_KEYS, Normaliser, RawRecord
+    from engine.records.readers import ReadError, read_records
+
+    normaliser = Normaliser(policy.catalog)
+    seen: set[tuple[str, str, object]] = set()
+    for path in paths:
+        try:
+            for raw in read_records(path, policy.catalog, kind):
+                if not isinstance(raw, RawRecord):
+                    continue
+                # Only records of a kind some cumulative target sums are validated here (a file of
+                # projects is not validated twice); the kind is found as Normaliser.normalise finds it.
+                _, kind_raw = normaliser._identity(raw.data, KIND_KEYS)
+                k = policy.catalog.resolve_kind(str(kind_raw)) if kind_raw is not None else raw.default_kind
+                if k is None and kind_raw is None:
+                    k = normaliser.infer_kind(list(raw.data))
+                if k not in wanted:
+                    continue
+                item, _, _ = normaliser.normalise(raw)
+                if item is None or item.kind not in wanted:
+                    continue
+                key = (item.kind, item.id, item.values.get("report_year"))
+                if key in seen:  # a duplicate is rejected by intake; the first one counts
+                    continue
+                seen.add(key)
+                keep = {f: v for f, v in item.values.items() if f in wanted[item.kind] or f == "report_year"}
+                history.add(item.model_copy(update={"values": keep}))
+        except ReadError:
+            continue  # reported by the evaluating pass
     return history
 
 

@@ -8,6 +8,7 @@ generated per subject kind from the catalog, or into ``RecordError``s naming fil
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -165,6 +166,7 @@ NAME_KEYS = ("name", "名称", "项目名称", "镇名称", "乡镇名称", "县
 _UNIT_IN_HEADER = re.compile(r"^(?P<label>.+?)\s*[(（\[【]\s*(?P<unit>[^()（）\[\]【】]+?)\s*[)）\]】]\s*$")
 
 
+@functools.lru_cache(maxsize=4096)  # called for every cell of every row, with a file's few headers
 def split_header(header: str) -> tuple[str, str | None]:
     """'总投资(元)' -> ('总投资', '元'); '用地面积（亩）' -> ('用地面积', '亩')."""
     h = str(header).strip().replace("\n", "")
