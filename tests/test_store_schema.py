@@ -46,7 +46,6 @@ def test_the_indexes_for_lookups_by_record_run_and_check_exist(db_url):
         uniques = {tuple(u["column_names"]) for u in insp.get_unique_constraints("findings")}
     engine.dispose()
     assert ("check_id",) in indexed and ("record_id",) in indexed and ("record_version_id",) in indexed
-    assert ("run_id", "status") in indexed
     assert ("run_id", "record_version_id", "check_id") in uniques
 
 

@@ -126,7 +126,8 @@ class StoredFinding(SQLModel, table=True):
         UniqueConstraint("run_id", "record_version_id", "check_id", name="uq_findings_run_record_check"),
         Index("ix_findings_record_version", "record_version_id"),
         Index("ix_findings_check", "check_id"),
-        Index("ix_findings_run_status", "run_id", "status"),
+        # Look-ups by run use the unique key's leading run_id; a (run, status) index would cost every
+        # insert more than it saves the per-run counts.
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))

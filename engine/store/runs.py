@@ -111,12 +111,13 @@ class RunWriter:
                 if conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHUNK_LOCK})
                 version_ids = self._versions(conn, chunk.records)
-                self._insert(conn, RunRecord, [
+                self._insert(conn, RunRecord, _dict_rows([
                     {"run_id": self.run_id, "record_version_id": vid, "chunk": chunk.index,
                      "file": clean_text(r.source.file), "sheet": clean_text(r.source.sheet, 200), "row": r.source.row}
-                    for r, vid in zip(chunk.records, version_ids, strict=True)])
-                self._insert(conn, StoredFinding, self._finding_rows(chunk, version_ids))
-                self._insert(conn, RunMessage, self._message_rows(chunk))
+                    for r, vid in zip(chunk.records, version_ids, strict=True)]))
+                iso = conn.dialect.name == "sqlite"
+                self._insert(conn, StoredFinding, (FINDING_COLUMNS, self._finding_rows(chunk, version_ids, iso)))
+                self._insert(conn, RunMessage, _dict_rows(self._message_rows(chunk)))
                 conn.execute(insert(RunChunk.__table__), {
                     "run_id": self.run_id, "chunk": chunk.index, "committed_at": _now(),
                     "n_records": len(chunk.records), "n_rejected": len(chunk.errors),
@@ -127,17 +128,17 @@ class RunWriter:
         self.committed = self.committed | {chunk.index}
 
     @staticmethod
-    def _insert(conn: Connection, model: type, rows: list[dict]) -> None:
-        """Many rows in one executemany, straight to the driver.
+    def _insert(conn: Connection, model: type, data: tuple[tuple[str, ...], list[tuple]]) -> None:
+        """Many rows (column names, value tuples) in one executemany or COPY, straight to the driver.
 
         SQLAlchemy's per-row parameter processing cost as much as the database itself for a chunk's
         tens of thousands of findings; these tables hold only text, integers and dates, which both
         drivers take as they are (dates as ISO text on SQLite, the form SQLAlchemy itself stores).
         """
+        cols, rows = data
         if not rows:
             return
         table = model.__table__  # type: ignore[attr-defined]
-        cols = list(rows[0])
         quote = conn.dialect.identifier_preparer.quote
         if conn.dialect.name == "postgresql":  # COPY: PostgreSQL's bulk load, inside this transaction
             raw = conn.connection.driver_connection
@@ -146,15 +147,14 @@ class RunWriter:
             try:
                 with raw.cursor() as cur, cur.copy(copy_sql) as copy:  # type: ignore[union-attr]
                     for r in rows:
-                        copy.write_row(tuple(r[c] for c in cols))
+                        copy.write_row(r)
             except dbapi_error as exc:  # as SQLAlchemy would raise it (IntegrityError for a duplicate)
                 raise DBAPIError.instance(copy_sql, None, exc, dbapi_error, dialect=conn.dialect) from exc
             return
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
                f"VALUES ({', '.join([mark] * len(cols))})")
-        iso = conn.dialect.name == "sqlite"
-        conn.exec_driver_sql(sql, [tuple(_plain(r[c], iso) for c in cols) for r in rows])
+        conn.exec_driver_sql(sql, rows)
 
     def _versions(self, conn: Connection, records: list[Record]) -> list[int]:
         """The record_versions id of each record: the existing row for identical content, else a new version."""
@@ -195,7 +195,7 @@ class RunWriter:
                 out[pos] = new_id
         return [i for i in out if i is not None]
 
-    def _finding_rows(self, chunk: ChunkResult, version_ids: list[int]) -> list[dict]:
+    def _finding_rows(self, chunk: ChunkResult, version_ids: list[int], iso_dates: bool) -> list[tuple]:
         by_source = {(r.kind, r.id, r.source): vid for r, vid in zip(chunk.records, version_ids, strict=True)}
         by_id: dict[tuple[str, str], int | None] = {}
         for r, vid in zip(chunk.records, version_ids, strict=True):
@@ -206,7 +206,7 @@ class RunWriter:
             vid = by_source.get((f.kind, f.record_id, src)) or by_id.get((f.kind, f.record_id))
             if vid is None:
                 raise StoreError(f"finding for record {f.record_id} ({f.kind}) matches no record of chunk {chunk.index}")
-            rows.append(_finding_row(self.run_id, chunk.index, vid, f))
+            rows.append(_finding_row(self.run_id, chunk.index, vid, f, iso_dates))
         return rows
 
     def _message_rows(self, chunk: ChunkResult) -> list[dict]:
@@ -249,19 +249,25 @@ class RunWriter:
         return run_summary(self.store, self.run_id)
 
 
-def _plain(v: object, iso_dates: bool) -> object:
-    return v.isoformat() if iso_dates and isinstance(v, dt.date) else v
+def _dict_rows(rows: list[dict]) -> tuple[tuple[str, ...], list[tuple]]:
+    """Uniform dict rows (no dates) as (columns, tuples)."""
+    if not rows:
+        return (), []
+    cols = tuple(rows[0])
+    return cols, [tuple(r[c] for c in cols) for r in rows]
 
 
-def _finding_row(run_id: int, chunk: int, vid: int, f: Finding) -> dict:
-    return {
-        "run_id": run_id, "record_version_id": vid, "chunk": chunk, "check_id": f.check,
-        "check_version": f.check_version, "pack": f.pack, "measure": f.measure, "measure_title": f.measure_title,
-        "check_title": f.check_title, "nature": f.nature, "status": f.status, "value": encode_value(f.value),
-        "threshold": encode_value(f.threshold), "target": encode_value(f.target), "unit": f.unit, "op": f.op,
-        "due": f.due, "as_of": f.as_of, "message": clean_text(f.message),
-        "missing_fields": "、".join(f.missing_fields) or None,
-    }
+FINDING_COLUMNS = ("run_id", "record_version_id", "chunk", "check_id", "check_version", "pack", "measure",
+                   "measure_title", "check_title", "nature", "status", "value", "threshold", "target", "unit", "op",
+                   "due", "as_of", "message", "missing_fields")
+
+
+def _finding_row(run_id: int, chunk: int, vid: int, f: Finding, iso_dates: bool) -> tuple:
+    """A finding as a tuple in FINDING_COLUMNS order (built directly: a chunk has tens of thousands)."""
+    due, as_of = (f.due.isoformat() if f.due else None, f.as_of.isoformat()) if iso_dates else (f.due, f.as_of)
+    return (run_id, vid, chunk, f.check, f.check_version, f.pack, f.measure, f.measure_title, f.check_title,
+            f.nature, f.status, encode_value(f.value), encode_value(f.threshold), encode_value(f.target), f.unit,
+            f.op, due, as_of, clean_text(f.message), "、".join(f.missing_fields) or None)
 
 
 def _status_counts(conn: Connection, run_id: int) -> dict[str, int]:

@@ -141,7 +141,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_findings_check", "findings", ["check_id"], unique=False)
     op.create_index("ix_findings_record_version", "findings", ["record_version_id"], unique=False)
-    op.create_index("ix_findings_run_status", "findings", ["run_id", "status"], unique=False)
     op.create_table(
         "letters",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -181,7 +180,6 @@ def downgrade() -> None:
     op.drop_index("ix_letters_run", table_name="letters")
     op.drop_index("ix_letters_record_version", table_name="letters")
     op.drop_table("letters")
-    op.drop_index("ix_findings_run_status", table_name="findings")
     op.drop_index("ix_findings_record_version", table_name="findings")
     op.drop_index("ix_findings_check", table_name="findings")
     op.drop_table("findings")
