@@ -55,16 +55,25 @@ def collect_history(paths: Sequence[str | Path], policy: Policy, kind: str | Non
     history = History()
     if not wanted:
         return history
-    from engine.records.model import KIND_KEYS, Normaliser, RawRecord
+    from engine.records.model import KIND_KEYS, Normaliser, RawRecord, split_header
     from engine.records.readers import ReadError, read_records
 
     normaliser = Normaliser(policy.catalog)
     seen: set[tuple[str, str, object]] = set()
     for path in paths:
         try:
+            first = True
             for raw in read_records(path, policy.catalog, kind):
                 if not isinstance(raw, RawRecord):
                     continue
+                if first and str(path).lower().endswith(".csv"):
+                    # Every row of a CSV file has its header: without a kind column, all rows are of
+                    # the --kind given or of the kind the header names, so one row decides the file.
+                    first = False
+                    if not any(str(h) in KIND_KEYS or split_header(str(h))[0] in KIND_KEYS for h in raw.data):
+                        k = raw.default_kind or normaliser.infer_kind(list(raw.data))
+                        if k not in wanted:
+                            break
                 # Only records of a kind some cumulative target sums are validated here (a file of
                 # projects is not validated twice); the kind is found as Normaliser.normalise finds it.
                 _, kind_raw = normaliser._identity(raw.data, KIND_KEYS)
