@@ -53,7 +53,8 @@ class Progress:
 
         bar = Bar(TextColumn("审查 evaluating"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                   TextColumn("{task.fields[rate]} 条/s"), TimeElapsedColumn(), TextColumn("剩余"),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=False,
+                  auto_refresh=False)  # no refresh thread: worker processes are forked meanwhile
         task = bar.add_task("records", total=estimate_records(paths), rate="—")
         bar.start()
         return cls(bar, task)
@@ -65,6 +66,7 @@ class Progress:
         task = self._bar.tasks[0]
         elapsed = task.elapsed or 0.0
         self._bar.update(self._task, rate=f"{task.completed / elapsed:,.0f}" if elapsed > 0 else "—")
+        self._bar.refresh()
 
     def stop(self) -> None:
         if self._bar is not None:
