@@ -72,7 +72,9 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, kind: 
     if kind is not None and policy.catalog.resolve_kind(kind) is None:
         fail(f"unknown kind {kind!r}; known: {', '.join(policy.catalog.kinds)}")
     kind = policy.catalog.resolve_kind(kind) if kind else None
-    paths = _expand(files)
+    from engine.records.readers import record_files
+
+    paths = record_files(files)
     if not paths:
         fail("no record files found")
     if recorder is None and not no_store:
@@ -133,19 +135,3 @@ def _jobs(asked: int | None, paths: list[str], chunk_size: int) -> int:
     # Starting workers costs more than evaluating a small file (a row is at least ~40 bytes).
     size = sum(Path(p).stat().st_size for p in paths if Path(p).is_file())
     return default_jobs() if size > 40 * chunk_size else 1
-
-
-def _expand(files: tuple[str, ...]) -> list[str]:
-    """A folder stands for the record files in it (recursively), in a stable order."""
-    from pathlib import Path
-
-    from engine.records.readers import SUFFIXES
-
-    out: list[str] = []
-    for f in files:
-        p = Path(f)
-        if p.is_dir():
-            out.extend(str(q) for q in sorted(p.rglob("*")) if q.is_file() and q.suffix.lower() in SUFFIXES)
-        else:
-            out.append(f)
-    return out

@@ -55,26 +55,15 @@ def _titles(policy: Policy) -> dict[str, str]:
     return {p.pack.meta.number: p.pack.meta.title for p in policy.packs}
 
 
-def _expand(paths: Sequence[str]) -> list[str]:
-    from engine.records.readers import SUFFIXES
-
-    out: list[str] = []
-    for f in paths:
-        p = Path(f)
-        if p.is_dir():
-            out.extend(str(q) for q in sorted(p.rglob("*")) if q.is_file() and q.suffix.lower() in SUFFIXES)
-        else:
-            out.append(f)
-    return out
-
-
 def _evaluate(inputs: Sequence[str], policy: Policy) -> list[Judgement]:
     """Evaluate files now; one Judgement per valid record (input order). Rejections go to stderr."""
     from engine.evaluation.stream import evaluate_files
 
     today = dt.date.today()
     out: list[Judgement] = []
-    for chunk in evaluate_files(_expand(inputs), policy):
+    from engine.records.readers import record_files
+
+    for chunk in evaluate_files(record_files(inputs), policy):
         for e in chunk.errors:
             click.echo(f"记录错误 rejected: {e}", err=True)
         for p in chunk.file_problems:

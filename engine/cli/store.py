@@ -18,7 +18,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.cli.common import fail
-from engine.evaluation.numbers import display
+from engine.evaluation.findings import value_text
 from engine.evaluation.stream import ChunkResult
 from engine.policy.policy import Policy
 from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH
@@ -52,16 +52,6 @@ def open_store(db: str | None, *, create: bool = False) -> Store:
         return Store(db, create=create)
     except StoreError as exc:
         fail(f"存储 store: {exc}")
-
-
-def _text(v: Any) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, bool):
-        return "是" if v else "否"
-    if isinstance(v, Decimal):
-        return display(v)  # as judged: to a millionth, the way people write it
-    return str(v)
 
 
 def _when(v: dt.datetime | None) -> str:
@@ -178,8 +168,8 @@ def history(record_id: str, db: str | None) -> None:
                       f"记录版本 v{j.version}" + (f"  来源 {j.source}" if j.source else ""))
             t = _table(None, ("条款", "检查项", "结论", "实际值", "标准", "单位"))
             for f in j.findings:
-                t.add_row(_measure(f.measure), f.check_title, STATUS_ZH.get(f.status, f.status), _text(f.value),
-                          "" if f.threshold is None else f"{OP_ZH.get(f.op, f.op)} {_text(f.threshold)}", f.unit or "")
+                t.add_row(_measure(f.measure), f.check_title, STATUS_ZH.get(f.status, f.status), value_text(f.value),
+                          "" if f.threshold is None else f"{OP_ZH.get(f.op, f.op)} {value_text(f.threshold)}", f.unit or "")
             con.print(t)
             if j is h.runs[0]:
                 continue
@@ -188,7 +178,7 @@ def history(record_id: str, db: str | None) -> None:
                 continue
             con.print("与上次评价相比:")
             for c in j.field_changes:
-                con.print(f"  数据 {_field_label(h.kind, c.field)}:{_text(c.before)} → {_text(c.after)}")
+                con.print(f"  数据 {_field_label(h.kind, c.field)}:{value_text(c.before)} → {value_text(c.after)}")
             for c in j.finding_changes:
                 con.print("  " + _change_line(c))
         con.print()
@@ -197,17 +187,17 @@ def history(record_id: str, db: str | None) -> None:
 def _change_line(c: FindingChange) -> str:
     if c.change == "added":
         assert c.after is not None
-        return f"新增 {c.check_title}:{STATUS_ZH.get(c.after.status)}(实际值 {_text(c.after.value)})"
+        return f"新增 {c.check_title}:{STATUS_ZH.get(c.after.status)}(实际值 {value_text(c.after.value)})"
     if c.change == "removed":
         assert c.before is not None
-        return f"删除 {c.check_title}:原为{STATUS_ZH.get(c.before.status)}(实际值 {_text(c.before.value)})"
+        return f"删除 {c.check_title}:原为{STATUS_ZH.get(c.before.status)}(实际值 {value_text(c.before.value)})"
     assert c.before is not None and c.after is not None
     parts = []
     for k in c.fields:
         a, b = getattr(c.before, k), getattr(c.after, k)
         if k == "status":
             a, b = STATUS_ZH.get(a, a), STATUS_ZH.get(b, b)
-        parts.append(f"{FIELD_ZH[k]} {_text(a)} → {_text(b)}")
+        parts.append(f"{FIELD_ZH[k]} {value_text(a)} → {value_text(b)}")
     return f"变化 {c.check_title}:" + ";".join(parts)
 
 
@@ -234,8 +224,8 @@ def diff(run_a: int, run_b: int, db: str | None) -> None:
         a, b = c.before, c.after
         t.add_row(CHANGE_ZH[c.change], c.record_id + (f"({c.period})" if c.period else ""), c.record_name or "",
                   c.check_title, STATUS_ZH.get(a.status, "") if a else "—", STATUS_ZH.get(b.status, "") if b else "—",
-                  _text(a.value) if a else "—", _text(b.value) if b else "—",
-                  _text(a.threshold) if a else "—", _text(b.threshold) if b else "—")
+                  value_text(a.value) if a else "—", value_text(b.value) if b else "—",
+                  value_text(a.threshold) if a else "—", value_text(b.threshold) if b else "—")
     _console().print(t)
     by = {k: sum(1 for c in changes if c.change == k) for k in CHANGE_ZH}
     click.echo("共 " + ",".join(f"{CHANGE_ZH[k]} {v} 项" for k, v in by.items()))

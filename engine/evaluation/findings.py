@@ -123,8 +123,8 @@ def describe(status: str, check_title: str, *, value: bool | Decimal | None, thr
         unit_text = ""
     vals = {
         "title": ("力争:" if aspirational else "") + check_title,
-        "value": _text(value), "threshold": _text(threshold), "target": _text(target),
-        "unit": unit_text, "op": OP_ZH.get(op, op), "gap": _text(gap),
+        "value": value_text(value), "threshold": value_text(threshold), "target": value_text(target),
+        "unit": unit_text, "op": OP_ZH.get(op, op), "gap": value_text(gap),
         # the difference of two percentages is in percentage points
         "gap_unit": "个百分点" if unit_text == "%" else unit_text,
         "approx": "左右" if approx else "", "due": f"{due.year}年底" if due else "",
@@ -136,13 +136,14 @@ def describe(status: str, check_title: str, *, value: bool | Decimal | None, thr
     default = DUTY_MESSAGES.get(status) if nature == "duty" else None
     text = fill(template or default or DEFAULT_MESSAGES[status], vals)
     if status == "compliant" and approx and gap is not None and value != threshold:
-        text += f"(与目标相差{_text(gap)}{vals['gap_unit']})"
+        text += f"(与目标相差{value_text(gap)}{vals['gap_unit']})"
     if interpretation and status != "not_applicable":
         text += f"【解释】{interpretation}"
     return text
 
 
-def _text(v: Any) -> str:
+def value_text(v: Any) -> str:
+    """A value as a reviewer reads it: 200, 199.99, 是/否, — for none."""
     if v is None:
         return "—"
     if isinstance(v, bool):

@@ -14,7 +14,7 @@ import csv
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +41,18 @@ ENCODING_SAMPLE = 4 << 20
 BAD_LINE_SHARE = 0.05
 # How many non-blank rows of a sheet may stand above the header row (titles, notes).
 HEADER_SEARCH_ROWS = 10
+
+
+def record_files(paths: Sequence[str | Path]) -> list[str]:
+    """Files to read: a folder stands for the record files in it (recursively), in a stable order."""
+    out: list[str] = []
+    for f in paths:
+        p = Path(f)
+        if p.is_dir():
+            out.extend(str(q) for q in sorted(p.rglob("*")) if q.is_file() and q.suffix.lower() in SUFFIXES)
+        else:
+            out.append(str(f))
+    return out
 
 
 class ReadError(ValueError):
@@ -482,14 +494,15 @@ def _objects(p: Path, items: Any, default_kind: str | None) -> Iterator[ReadItem
         raise ReadError(str(p), "expected a list of records (or an object with a 'records' list)")
     for i, item in enumerate(items, start=1):
         src = SourceRef(file=str(p), row=i)
-        if not isinstance(item, dict):
-            yield RecordError(source=src, message=f"record is not an object but {_type_name(item)}")
-            continue
-        bad = _check_cells(src, item)
-        if bad:
-            yield bad
-            continue
-        yield RawRecord(source=src, data=item, default_kind=default_kind)
+        yield _object_record(src, item, default_kind)
+
+
+def _object_record(src: SourceRef, item: Any, default_kind: str | None,
+                   what: str = "an object") -> RawRecord | RecordError:
+    """One JSON object or YAML mapping as a raw record, or why it cannot be one."""
+    if not isinstance(item, dict):
+        return RecordError(source=src, message=f"record is not {what} but {_type_name(item)}")
+    return _check_cells(src, item) or RawRecord(source=src, data=item, default_kind=default_kind)
 
 
 def _type_name(v: Any) -> str:
@@ -531,14 +544,7 @@ def _read_jsonl(p: Path, default_kind: str | None) -> Iterator[ReadItem]:
             except RecursionError:
                 yield RecordError(source=src, message="JSON nested too deeply; refused")
                 continue
-            if not isinstance(item, dict):
-                yield RecordError(source=src, message=f"record is not an object but {_type_name(item)}")
-                continue
-            bad = _check_cells(src, item)
-            if bad:
-                yield bad
-                continue
-            yield RawRecord(source=src, data=item, default_kind=default_kind)
+            yield _object_record(src, item, default_kind)
 
 
 def _has_surrogate(text: str) -> bool:
@@ -565,11 +571,4 @@ def _read_yaml(p: Path, default_kind: str | None) -> Iterator[ReadItem]:
     for i, item in enumerate(items):
         line = doc.line_of(base + (i,))
         src = SourceRef(file=str(p), row=line)
-        if not isinstance(item, dict):
-            yield RecordError(source=src, message=f"record is not a mapping but {_type_name(item)}")
-            continue
-        bad = _check_cells(src, item)
-        if bad:
-            yield bad
-            continue
-        yield RawRecord(source=src, data=item, default_kind=default_kind)
+        yield _object_record(src, item, default_kind, "a mapping")
