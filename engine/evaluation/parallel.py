@@ -157,8 +157,24 @@ _engine: EngineName = "durable"
 _evaluator: Evaluator | None = None
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to end this worker when its parent dies (a SIGKILLed run must not leave workers behind)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
+    except (OSError, AttributeError):  # not Linux: workers end when their next read of the queue fails
+        pass
+
+
 def _init(policy: Policy | None, history: History | None, engine: EngineName) -> None:
     global _policy, _history, _engine, _evaluator
+    _die_with_parent()
     if policy is not None:  # spawn: sent once per worker; fork: already inherited
         _policy, _history, _engine = policy, history, engine
     assert _policy is not None
