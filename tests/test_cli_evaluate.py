@@ -105,3 +105,12 @@ def test_xlsx_with_land_in_square_metres_is_converted():
     per_mu = {r["record_id"]: r for r in rows if r["check"] == "heze-2024:m9.char_town_invest_per_mu"}
     # 1200万元 on 40000 m² = 60 亩 -> 20 万元/亩
     assert per_mu["HZ-2025-001"]["value"] == 20
+
+
+def test_summary_format_prints_only_the_counts(tmp_path):
+    f = tmp_path / "mixed.csv"
+    f.write_text(BAD_CSV, encoding="utf-8")
+    result = CliRunner().invoke(main, _args(str(f), "--format", "summary"))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "记录 records: 2 valid, 3 rejected" in result.stderr

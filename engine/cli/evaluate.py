@@ -31,7 +31,8 @@ def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=True))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table for people; json (one object per finding per line) or csv for programs.")
+              help="table for people; json (one object per finding per line) or csv for programs; "
+                   "summary prints only the counts (the findings are in the store).")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Judge with the rules in force on this date instead of each record's own date.")
 @click.option("--kind", type=str, default=None,
@@ -110,7 +111,7 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, kind: 
             write_json(chunk.findings)
         elif csv_writer is not None:
             csv_writer.write(chunk.findings)
-        else:
+        elif fmt == "table":
             findings_for_table.extend(chunk.findings)
     bar.stop()
     if recorder is not None:

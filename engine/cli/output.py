@@ -11,7 +11,7 @@ from typing import TextIO
 from engine.evaluation.findings import Finding
 from engine.policy.schema import STATUS_ZH
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "summary")  # summary: counts only (large batches into the store)
 CSV_COLUMNS = ["record_id", "kind", "record_name", "file", "row", "pack", "measure", "measure_title", "check",
                "check_title", "check_version", "nature", "status", "value", "threshold", "target", "due", "unit",
                "op", "message", "interpretation", "lead_departments", "missing_fields", "as_of"]
