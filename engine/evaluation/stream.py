@@ -20,7 +20,7 @@ from engine.evaluation.evaluate import EngineName, Evaluator, History
 from engine.evaluation.findings import Finding, Notice
 from engine.policy.compiler import Cumulative
 from engine.policy.policy import Policy
-from engine.records.intake import FileProblem, iter_intake
+from engine.records.intake import FileProblem, iter_intake, sort_item
 from engine.records.model import Record, RecordError
 
 DEFAULT_CHUNK = 2000
@@ -130,17 +130,10 @@ def read_chunks(paths: Sequence[str | Path], policy: Policy, *, kind: str | None
     """The input as chunks of `chunk_size` valid records (with the errors read alongside), not evaluated."""
     chunk = ChunkResult(index=0)
     for item in iter_intake(paths, policy.catalog, kind):
-        if isinstance(item, Record):
-            chunk.records.append(item)
-            if len(chunk.records) >= chunk_size:
-                yield chunk
-                chunk = ChunkResult(index=chunk.index + 1)
-        elif isinstance(item, RecordError):
-            chunk.errors.append(item)
-        elif isinstance(item, FileProblem):
-            chunk.file_problems.append(item)
-        else:
-            chunk.warnings.append(item)
+        sort_item(item, chunk)
+        if isinstance(item, Record) and len(chunk.records) >= chunk_size:
+            yield chunk
+            chunk = ChunkResult(index=chunk.index + 1)
     if chunk.records or chunk.errors or chunk.file_problems or chunk.warnings or chunk.index == 0:
         yield chunk
 

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from engine.records.catalog import Catalog
 from engine.records.model import Normaliser, Record, RecordError, SourceRef
@@ -91,15 +92,20 @@ def _unpack(packed: int, places: dict[tuple[str, str | None], int]) -> SourceRef
     return SourceRef(file=file, sheet=sheet, row=row - 1 if row else None)
 
 
+def sort_item(item: IntakeItem, into: Any) -> None:
+    """Append an intake item to the matching list of `into` (records, errors, file_problems, warnings)."""
+    if isinstance(item, Record):
+        into.records.append(item)
+    elif isinstance(item, RecordError):
+        into.errors.append(item)
+    elif isinstance(item, FileProblem):
+        into.file_problems.append(item)
+    else:
+        into.warnings.append(item)
+
+
 def load_records(paths: Sequence[str | Path], catalog: Catalog, kind: str | None = None) -> Intake:
     out = Intake()
     for item in iter_intake(paths, catalog, kind):
-        if isinstance(item, Record):
-            out.records.append(item)
-        elif isinstance(item, RecordError):
-            out.errors.append(item)
-        elif isinstance(item, FileProblem):
-            out.file_problems.append(item)
-        else:
-            out.warnings.append(item)
+        sort_item(item, out)
     return out
