@@ -181,6 +181,10 @@ def to_date(value: object) -> dt.date:
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
+# Unicode category Cc (C0 and C1 controls, DEL) except tab, line feed and carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def bad_text(value: object) -> str | None:
     """Why a text cannot be kept as it is (undecodable bytes, NUL, control characters), or None.
 
@@ -190,9 +194,9 @@ def bad_text(value: object) -> str | None:
         return None
     if _SURROGATE.search(value):
         return "contains bytes that are not valid text in the file's encoding (or a lone surrogate)"
-    for ch in value:
-        if ch not in "\t\n\r" and unicodedata.category(ch) == "Cc":
-            return f"contains the control character U+{ord(ch):04X}"
+    m = _CONTROL.search(value)
+    if m:
+        return f"contains the control character U+{ord(m.group()):04X}"
     return None
 
 

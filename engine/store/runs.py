@@ -196,14 +196,18 @@ class RunWriter:
         return [i for i in out if i is not None]
 
     def _finding_rows(self, chunk: ChunkResult, version_ids: list[int], iso_dates: bool) -> list[tuple]:
-        by_source = {(r.kind, r.id, r.source): vid for r, vid in zip(chunk.records, version_ids, strict=True)}
+        # Keyed on plain values: hashing and comparing SourceRef models per finding was a hot spot.
+        by_source = {(r.kind, r.id, r.source.file, r.source.sheet, r.source.row): vid
+                     for r, vid in zip(chunk.records, version_ids, strict=True)}
         by_id: dict[tuple[str, str], int | None] = {}
         for r, vid in zip(chunk.records, version_ids, strict=True):
             by_id[(r.kind, r.id)] = None if (r.kind, r.id) in by_id else vid  # None: ambiguous
         rows = []
         for f in chunk.findings:
             src = f.source if isinstance(f.source, SourceRef) else None
-            vid = by_source.get((f.kind, f.record_id, src)) or by_id.get((f.kind, f.record_id))
+            key = (f.kind, f.record_id, src.file, src.sheet, src.row) if src is not None else None
+            vid = by_source.get(key) if key else None
+            vid = vid or by_id.get((f.kind, f.record_id))
             if vid is None:
                 raise StoreError(f"finding for record {f.record_id} ({f.kind}) matches no record of chunk {chunk.index}")
             rows.append(_finding_row(self.run_id, chunk.index, vid, f, iso_dates))
