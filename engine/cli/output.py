@@ -44,13 +44,18 @@ def write_table(findings: list[Finding]) -> None:
         table.add_column(col, overflow="fold")
     for f in findings:
         flat = f.flat()
-        table.add_row(f.record_id, f.record_name or "", f"第{f.measure}条", f.check_title,
+        table.add_row(f.record_id, f.record_name or "", measure_label(f.measure), f.check_title,
                       f"[{_STYLE[f.status]}]{STATUS_ZH[f.status]} {f.status}[/]",
                       "" if flat["value"] is None else str(flat["value"]),
                       ("" if flat["threshold"] is None else f"{f.op} {flat['threshold']}"), f.unit or "")
     # Wide enough for Chinese text when piped; a terminal keeps its own width.
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
     console.print(table)
+
+
+def measure_label(n: int) -> str:
+    """第9条; measure 0 is the plan's general requirement."""
+    return f"第{n}条" if n else "总体要求"
 
 
 def status_counts(findings: Iterable[Finding]) -> dict[str, int]:

@@ -18,6 +18,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.cli.common import fail
+from engine.cli.output import measure_label
 from engine.evaluation.findings import value_text
 from engine.evaluation.stream import ChunkResult
 from engine.policy.policy import Policy
@@ -168,7 +169,7 @@ def history(record_id: str, db: str | None) -> None:
                       f"记录版本 v{j.version}" + (f"  来源 {j.source}" if j.source else ""))
             t = _table(None, ("条款", "检查项", "结论", "实际值", "标准", "单位"))
             for f in j.findings:
-                t.add_row(_measure(f.measure), f.check_title, STATUS_ZH.get(f.status, f.status), value_text(f.value),
+                t.add_row(measure_label(f.measure), f.check_title, STATUS_ZH.get(f.status, f.status), value_text(f.value),
                           "" if f.threshold is None else f"{OP_ZH.get(f.op, f.op)} {value_text(f.threshold)}", f.unit or "")
             con.print(t)
             if j is h.runs[0]:
@@ -244,7 +245,7 @@ EXPORT_COLUMNS: list[tuple[str, Callable[[FindingRow], Any]]] = [
     ("工作表", lambda f: f.sheet),
     ("行号", lambda f: f.row),
     ("规则包", lambda f: f.pack),
-    ("条款", lambda f: _measure(f.measure)),
+    ("条款", lambda f: measure_label(f.measure)),
     ("条款名称", lambda f: f.measure_title),
     ("检查项编号", lambda f: f.check_id),
     ("检查项", lambda f: f.check_title),
@@ -439,10 +440,6 @@ class RunRecorder:
 
 def _reason(exc: Exception) -> str:
     return str(getattr(exc, "orig", None) or exc)
-
-
-def _measure(n: int) -> str:
-    return f"第{n}条" if n else "总体要求"
 
 
 def _field_label(kind: str, field: str) -> str:
