@@ -32,7 +32,6 @@ from engine.policy.policy import Policy
 from engine.records.model import Record
 
 _FIELDS = tuple(Finding.model_fields)
-_FIELD_SET = frozenset(_FIELDS)
 # A finding = what its record gives + what its check version and status give + its own values.
 _RECORD = ("record_id", "kind", "record_name", "source")
 _OWN = ("value", "threshold", "target", "message", "missing_fields", "as_of")  # order used by decode
@@ -121,8 +120,6 @@ def _decode(encoded: Encoded) -> list[Finding]:
         t.update(zip(_STATIC, (_dec(v) for v in part), strict=True))
         templates.append(t)
     dates: dict[Any, dt.date] = {}
-    new = Finding.__new__
-    setattr_ = object.__setattr__
     out = []
     for ri, si, value, threshold, target, message, missing, as_of in rows:
         d = templates[si].copy()
@@ -138,14 +135,7 @@ def _decode(encoded: Encoded) -> list[Finding]:
         d["as_of"] = day
         for k in _LISTS:
             d[k] = list(d[k])  # each finding owns its lists, as after validation
-        m = new(Finding)
-        # Every value was validated by Finding(...) in the worker; this is pydantic's own
-        # model_construct() without its per-field default handling (every field is present).
-        setattr_(m, "__dict__", d)
-        setattr_(m, "__pydantic_fields_set__", set(_FIELD_SET))
-        setattr_(m, "__pydantic_extra__", None)
-        setattr_(m, "__pydantic_private__", None)
-        out.append(m)
+        out.append(Finding.trusted(d))
     return out
 
 
