@@ -26,6 +26,20 @@ def logic_policy() -> Policy:
     return load_policy([LOGIC_PACK])
 
 
+HEZE_PACK = ROOT / "rules" / "heze-2024"
+
+
+def policy_of_measures(folder: Path, measures: list[int]) -> Policy:
+    """The Heze pack cut down to some measures (copied into `folder`), so tests of them stand alone."""
+    import shutil
+
+    shutil.copy(HEZE_PACK / "pack.yaml", folder / "pack.yaml")
+    for n in measures:
+        for f in HEZE_PACK.glob(f"m{n:02d}-*.yaml"):
+            shutil.copy(f, folder / f.name)
+    return load_policy([folder], with_builtin=False)
+
+
 def make_record(policy: Policy, kind: str, rid: str, **values: Any) -> Record:
     """A validated record built through the same normaliser as real input."""
     raw = RawRecord(source=SourceRef(file="test", row=1), data={"id": rid, "kind": kind, **values})

@@ -6,7 +6,6 @@ so these tests judge exactly what ships without depending on other measures' fil
 
 from __future__ import annotations
 
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,23 +15,17 @@ from hypothesis import strategies as st
 
 from engine.evaluation.evaluate import Evaluator
 from engine.evaluation.examples import run_examples
-from engine.policy.policy import Policy, load_policy
+from engine.policy.policy import Policy
 from engine.records.intake import load_records
-from tests.conftest import make_record
+from tests.conftest import make_record, policy_of_measures
 
 ROOT = Path(__file__).resolve().parents[1]
-PACK = ROOT / "rules" / "heze-2024"
 SAMPLE = ROOT / "samples" / "m00-08-reports.yaml"
-MEASURE_FILES = sorted(p for n in (0, 1, 3, 4, 5, 6, 7, 8) for p in PACK.glob(f"m{n:02d}-*.yaml"))
 
 
 @pytest.fixture(scope="module")
 def m08_policy(tmp_path_factory: pytest.TempPathFactory) -> Policy:
-    folder = tmp_path_factory.mktemp("heze-m00-m08")
-    shutil.copy(PACK / "pack.yaml", folder / "pack.yaml")
-    for f in MEASURE_FILES:
-        shutil.copy(f, folder / f.name)
-    return load_policy([folder], with_builtin=False)
+    return policy_of_measures(tmp_path_factory.mktemp("heze-m00-m08"), [0, 1, 3, 4, 5, 6, 7, 8])
 
 
 def _checks(policy: Policy) -> dict[str, object]:

@@ -7,7 +7,6 @@ so these tests judge exactly what ships without depending on other measures' fil
 from __future__ import annotations
 
 import re
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,26 +16,20 @@ from hypothesis import strategies as st
 
 from engine.evaluation.evaluate import Evaluator, History
 from engine.evaluation.examples import run_examples
-from engine.policy.policy import Policy, load_policy
+from engine.policy.policy import Policy
 from engine.records.intake import load_records
-from tests.conftest import make_record
+from tests.conftest import make_record, policy_of_measures
 
 ROOT = Path(__file__).resolve().parents[1]
-PACK = ROOT / "rules" / "heze-2024"
 SAMPLES = [ROOT / "samples" / "m10-18-reports.yaml", ROOT / "samples" / "m10-18-projects.yaml"]
 INDEX = ROOT / "docs" / "index" / "m10-18.md"
-MEASURE_FILES = sorted(p for n in range(10, 19) for p in PACK.glob(f"m{n:02d}-*.yaml"))
 CUM = "m18.old_community_renovation_cumulative"
 OUTPATIENT = "m16.outpatient_reimbursement_increase"
 
 
 @pytest.fixture(scope="module")
 def m18_policy(tmp_path_factory: pytest.TempPathFactory) -> Policy:
-    folder = tmp_path_factory.mktemp("heze-m10-m18")
-    shutil.copy(PACK / "pack.yaml", folder / "pack.yaml")
-    for f in MEASURE_FILES:
-        shutil.copy(f, folder / f.name)
-    return load_policy([folder], with_builtin=False)
+    return policy_of_measures(tmp_path_factory.mktemp("heze-m10-m18"), list(range(10, 19)))
 
 
 def _status(policy: Policy, records, check_id: str, history: History | None = None) -> list[str]:

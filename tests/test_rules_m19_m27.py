@@ -7,7 +7,6 @@ what ships without depending on other measures' files.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,24 +16,18 @@ from hypothesis import strategies as st
 
 from engine.evaluation.evaluate import Evaluator
 from engine.evaluation.examples import run_examples
-from engine.policy.policy import Policy, load_policy
+from engine.policy.policy import Policy
 from engine.records.intake import load_records
-from tests.conftest import make_record
+from tests.conftest import make_record, policy_of_measures
 
 ROOT = Path(__file__).resolve().parents[1]
-PACK = ROOT / "rules" / "heze-2024"
 SAMPLES = [ROOT / "samples" / "m19-27-reports.yaml", ROOT / "samples" / "m19-27-projects.yaml"]
 MEASURES = list(range(19, 28))
-MEASURE_FILES = sorted(p for n in MEASURES for p in PACK.glob(f"m{n:02d}-*.yaml"))
 
 
 @pytest.fixture(scope="module")
 def m27_policy(tmp_path_factory: pytest.TempPathFactory) -> Policy:
-    folder = tmp_path_factory.mktemp("heze-m19-m27")
-    shutil.copy(PACK / "pack.yaml", folder / "pack.yaml")
-    for f in MEASURE_FILES:
-        shutil.copy(f, folder / f.name)
-    return load_policy([folder], with_builtin=False)
+    return policy_of_measures(tmp_path_factory.mktemp("heze-m19-m27"), MEASURES)
 
 
 def _status(policy: Policy, check_id: str, kind: str, **values: object) -> str:
