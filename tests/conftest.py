@@ -55,3 +55,20 @@ def project(policy: Policy, rid: str = "P1", submitted_on: dt.date = dt.date(202
 
 def dec(x: str) -> Decimal:
     return Decimal(x)
+
+
+def assert_examples_reach_their_statuses(policy: Policy, always: set[str]) -> None:
+    """Every example passes; each check's examples reach `always`, the trajectory statuses when it
+    has a baseline, and not_applicable when it has an applicability condition."""
+    from engine.evaluation.examples import run_examples
+
+    report = run_examples(policy)
+    assert report.failures == []
+    cov = report.coverage()
+    for cc in policy.checks():
+        got = cov[cc.full_id]
+        assert always <= got, cc.full_id
+        if cc.check.baseline is not None:
+            assert {"on_track", "behind_schedule", "insufficient_data"} <= got, cc.full_id
+        if cc.check.applies_when:
+            assert "not_applicable" in got, cc.full_id

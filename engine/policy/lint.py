@@ -75,12 +75,7 @@ class LintReport:
 
 
 def format_problem(e: RuleError) -> str:
-    where = e.file
-    if e.line:
-        where += f":{e.line}"
-        if e.column:
-            where += f":{e.column}"
-    text = f"{where}: {e.field + ': ' if e.field else ''}{e.message}"
+    text = e.head
     if e.suggestion:
         text += f"\n    建议 suggestion: {e.suggestion}"
     return text

@@ -33,13 +33,18 @@ class RuleError:
     suggestion: str | None = None
     severity: str = "error"
 
-    def __str__(self) -> str:
+    @property
+    def head(self) -> str:
+        """file:line:column: field: message — the part every report of this error shares."""
         where = self.file
         if self.line:
             where += f":{self.line}"
             if self.column:
                 where += f":{self.column}"
-        s = f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
+        return f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
+
+    def __str__(self) -> str:
+        s = self.head
         if self.suggestion and "did you mean" not in self.message:
             s += f" (suggestion: {self.suggestion})"
         return s
