@@ -68,11 +68,11 @@ def assert_one_finding_per_record_and_check(url: str, run_id: int, n_records: in
     engine = create_engine(url)
     f, rr = StoredFinding.__table__, RunRecord.__table__
     with engine.connect() as conn:
-        dupes = conn.execute(select(f.c.record_version_id, f.c.check_id).where(f.c.run_id == run_id)
-                             .group_by(f.c.record_version_id, f.c.check_id).having(func.count() > 1)).all()
+        dupes = conn.execute(select(f.c.record_version_id, f.c.check_ref).where(f.c.run_id == run_id)
+                             .group_by(f.c.record_version_id, f.c.check_ref).having(func.count() > 1)).all()
         per_record = conn.execute(select(f.c.record_version_id, func.count()).where(f.c.run_id == run_id)
                                   .group_by(f.c.record_version_id)).all()
-        checks = conn.execute(select(func.count(func.distinct(f.c.check_id))).where(f.c.run_id == run_id)).scalar_one()
+        checks = conn.execute(select(func.count(func.distinct(f.c.check_ref))).where(f.c.run_id == run_id)).scalar_one()
         submitted = conn.execute(select(func.count()).select_from(rr).where(rr.c.run_id == run_id)).scalar_one()
     engine.dispose()
     assert dupes == []

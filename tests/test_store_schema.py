@@ -44,9 +44,11 @@ def test_the_indexes_for_lookups_by_record_run_and_check_exist(db_url):
         indexed = {tuple(ix["column_names"]) for t in ("findings", "record_versions", "run_records")
                    for ix in insp.get_indexes(t)}
         uniques = {tuple(u["column_names"]) for u in insp.get_unique_constraints("findings")}
+        check_uniques = {tuple(u["column_names"]) for u in insp.get_unique_constraints("checks")}
     engine.dispose()
-    assert ("check_id",) in indexed and ("record_id",) in indexed and ("record_version_id",) in indexed
-    assert ("run_id", "record_version_id", "check_id") in uniques
+    assert ("check_ref",) in indexed and ("record_id",) in indexed and ("record_version_id",) in indexed
+    # one finding per run, record version and check (checks.check_id is unique, so check_ref is the check)
+    assert ("run_id", "record_version_id", "check_ref") in uniques and ("check_id",) in check_uniques
 
 
 def test_a_fresh_store_is_created_by_the_migrations_not_by_create_all(db_url):

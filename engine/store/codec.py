@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from decimal import Decimal
 from typing import Any
@@ -46,3 +47,14 @@ def clean_text(s: str | None, limit: int | None = None) -> str | None:
         return None
     s = s.replace("\x00", "\\x00")
     return s[:limit] if limit is not None else s
+
+
+# The columns of check_versions besides its keys, in the order the fingerprint reads them.
+STATIC_COLUMNS = ("check_version", "pack", "measure", "measure_title", "check_title", "nature", "unit", "op", "due")
+
+
+def check_version_fingerprint(check_id: str, static: dict[str, Any]) -> str:
+    """Identity of a check version's content: equal content, equal fingerprint (dates as ISO text)."""
+    due = static["due"]
+    parts = [check_id] + [static[k] if k != "due" else (None if due is None else str(due)[:10]) for k in STATIC_COLUMNS]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()

@@ -118,14 +118,50 @@ class RunRecord(SQLModel, table=True):
     row: int | None = None
 
 
+class CheckKey(SQLModel, table=True):
+    """A check's namespaced id, numbered once; findings refer to the number (one finding per check)."""
+
+    __tablename__ = "checks"
+    __table_args__ = (UniqueConstraint("check_id", name="uq_checks_check_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: str = Field(max_length=200)  # namespaced: heze-2024:m9.invest_per_mu
+
+
+class CheckVersion(SQLModel, table=True):
+    """What every finding of one check version shares (titles, version text, unit, due), stored once.
+
+    Kept out of the findings table, which has a row per record and check: this part was two thirds of
+    a finding row (measured: 171 MB against 74 MB for 20,000 projects) and of the time to insert it.
+    """
+
+    __tablename__ = "check_versions"
+    __table_args__ = (UniqueConstraint("fingerprint", name="uq_check_versions_fingerprint"),
+                      Index("ix_check_versions_check", "check_ref"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_ref: int = Field(sa_column=Column(Integer, ForeignKey("checks.id", name="fk_check_versions_check"),
+                                            nullable=False))
+    fingerprint: str = Field(max_length=64)  # SHA-256 of every column below: same content, same row
+    check_version: str = Field(sa_type=Text)
+    pack: str = Field(max_length=100)
+    measure: int
+    measure_title: str = Field(sa_type=Text)
+    check_title: str = Field(sa_type=Text)
+    nature: str = Field(max_length=20)
+    unit: str | None = Field(default=None, max_length=40)
+    op: str = Field(max_length=4)
+    due: dt.date | None = None
+
+
 class StoredFinding(SQLModel, table=True):
     """One outcome of one check for one record version in one run."""
 
     __tablename__ = "findings"
     __table_args__ = (
-        UniqueConstraint("run_id", "record_version_id", "check_id", name="uq_findings_run_record_check"),
+        UniqueConstraint("run_id", "record_version_id", "check_ref", name="uq_findings_run_record_check"),
         Index("ix_findings_record_version", "record_version_id"),
-        Index("ix_findings_check", "check_id"),
+        Index("ix_findings_check", "check_ref"),
         # Look-ups by run use the unique key's leading run_id; a (run, status) index would cost every
         # insert more than it saves the per-run counts.
     )
@@ -135,20 +171,14 @@ class StoredFinding(SQLModel, table=True):
     record_version_id: int = Field(sa_column=Column(
         Integer, ForeignKey("record_versions.id", name="fk_findings_record"), nullable=False))
     chunk: int
-    check_id: str = Field(max_length=200)  # namespaced: heze-2024:m9.invest_per_mu
-    check_version: str = Field(sa_type=Text)
-    pack: str = Field(max_length=100)
-    measure: int
-    measure_title: str = Field(sa_type=Text)
-    check_title: str = Field(sa_type=Text)
-    nature: str = Field(max_length=20)
+    check_ref: int = Field(sa_column=Column(Integer, ForeignKey("checks.id", name="fk_findings_check"),
+                                            nullable=False))
+    version_ref: int = Field(sa_column=Column(
+        Integer, ForeignKey("check_versions.id", name="fk_findings_check_version"), nullable=False))
     status: str = Field(max_length=20)
     value: str | None = Field(default=None, sa_type=Text)  # exact decimal text, or true/false
     threshold: str | None = Field(default=None, sa_type=Text)
     target: str | None = Field(default=None, sa_type=Text)
-    unit: str | None = Field(default=None, max_length=40)
-    op: str = Field(max_length=4)
-    due: dt.date | None = None
     as_of: dt.date
     message: str = Field(sa_type=Text)
     missing_fields: str | None = Field(default=None, sa_type=Text)
@@ -206,4 +236,4 @@ class LetterSequence(SQLModel, table=True):
 
 
 metadata = SQLModel.metadata
-TABLES = [Run, RunPack, RunChunk, RecordVersion, RunRecord, StoredFinding, RunMessage, Letter, LetterSequence]
+TABLES = [Run, RunPack, RunChunk, RecordVersion, RunRecord, CheckKey, CheckVersion, StoredFinding, RunMessage, Letter, LetterSequence]

@@ -11,9 +11,19 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from engine.store.codec import decode_value
+from engine.store.codec import STATIC_COLUMNS, decode_value
 from engine.store.database import StoreError
-from engine.store.models import RecordVersion, Run, RunChunk, RunMessage, RunPack, RunRecord, StoredFinding
+from engine.store.models import (
+    CheckKey,
+    CheckVersion,
+    RecordVersion,
+    Run,
+    RunChunk,
+    RunMessage,
+    RunPack,
+    RunRecord,
+    StoredFinding,
+)
 from engine.store.runs import InputFile, RunSummary
 from engine.store.store import Store
 
@@ -147,8 +157,12 @@ class FindingRow(BaseModel):
 
 def _finding_query():  # type: ignore[no-untyped-def]
     f, r, rr = StoredFinding.__table__, RecordVersion.__table__, RunRecord.__table__
-    return (select(f, r.c.kind, r.c.record_id.label("rec_id"), r.c.period, r.c.name.label("record_name"),
-                   r.c.version.label("record_version"), rr.c.file, rr.c.sheet, rr.c.row)
+    ck, cv = CheckKey.__table__, CheckVersion.__table__
+    return (select(f, ck.c.check_id, *(cv.c[k] for k in STATIC_COLUMNS), r.c.kind, r.c.record_id.label("rec_id"),
+                   r.c.period, r.c.name.label("record_name"), r.c.version.label("record_version"),
+                   rr.c.file, rr.c.sheet, rr.c.row)
+            .join(ck, ck.c.id == f.c.check_ref)
+            .join(cv, cv.c.id == f.c.version_ref)
             .join(r, r.c.id == f.c.record_version_id)
             .outerjoin(rr, (rr.c.run_id == f.c.run_id) & (rr.c.record_version_id == f.c.record_version_id)))
 
@@ -170,7 +184,9 @@ def run_findings(store: Store, run_id: int, batch: int = 5000) -> Iterator[Findi
     with store.session() as s:
         _get_run(s, run_id, store)
         f, r = StoredFinding.__table__, RecordVersion.__table__
-        q = _finding_query().where(f.c.run_id == run_id).order_by(r.c.kind, r.c.record_id, r.c.period, f.c.measure, f.c.check_id)
+        cv, ck = CheckVersion.__table__, CheckKey.__table__
+        q = _finding_query().where(f.c.run_id == run_id).order_by(r.c.kind, r.c.record_id, r.c.period, cv.c.measure,
+                                                                   ck.c.check_id)
         for m in s.execute(q.execution_options(yield_per=batch)).mappings():
             yield _row(m)
 
@@ -199,9 +215,10 @@ def changed_fields(a: FindingRow, b: FindingRow) -> list[str]:
 
 def _judgements(s: Any, run_id: int) -> dict[tuple[str, str, str, str], tuple]:
     """(kind, record, period, check) -> (compared fields..., finding id): just what a diff compares."""
-    f, r = StoredFinding.__table__, RecordVersion.__table__
-    q = (select(r.c.kind, r.c.record_id, r.c.period, f.c.check_id, f.c.status, f.c.value, f.c.threshold,
-                f.c.check_version, f.c.id).join(r, r.c.id == f.c.record_version_id).where(f.c.run_id == run_id))
+    f, r, ck, cv = StoredFinding.__table__, RecordVersion.__table__, CheckKey.__table__, CheckVersion.__table__
+    q = (select(r.c.kind, r.c.record_id, r.c.period, ck.c.check_id, f.c.status, f.c.value, f.c.threshold,
+                cv.c.check_version, f.c.id).join(r, r.c.id == f.c.record_version_id)
+         .join(ck, ck.c.id == f.c.check_ref).join(cv, cv.c.id == f.c.version_ref).where(f.c.run_id == run_id))
     return {(k, rid, per, cid): (st, decode_value(v), decode_value(t), cv, fid)
             for k, rid, per, cid, st, v, t, cv, fid in s.execute(q.execution_options(yield_per=20_000))}
 
@@ -297,7 +314,8 @@ def record_history(store: Store, record_id: str) -> list[RecordHistory]:
         if not versions:
             raise StoreError(f"record {record_id} is not in the store {store.display}")
         rows = [_row(m) for m in s.execute(_finding_query().where(r.c.record_id == record_id)
-                                           .order_by(f.c.run_id, f.c.measure, f.c.check_id)).mappings()]
+                                           .order_by(f.c.run_id, CheckVersion.__table__.c.measure,
+                                                     CheckKey.__table__.c.check_id)).mappings()]
         run_ids = sorted({row.run_id for row in rows})
         runs = {run.id: _summary(run) for run in s.execute(select(Run).where(Run.id.in_(run_ids))).scalars()}
     out = []

@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, func, insert, select, text, update
@@ -24,9 +25,25 @@ from engine.evaluation.findings import Finding
 from engine.evaluation.stream import ChunkResult
 from engine.policy.policy import Policy
 from engine.records.model import Record, SourceRef
-from engine.store.codec import clean_text, encode_value, values_json
+from engine.store.codec import (
+    STATIC_COLUMNS,
+    check_version_fingerprint,
+    clean_text,
+    encode_value,
+    values_json,
+)
 from engine.store.database import StoreError
-from engine.store.models import RecordVersion, Run, RunChunk, RunMessage, RunPack, RunRecord, StoredFinding
+from engine.store.models import (
+    CheckKey,
+    CheckVersion,
+    RecordVersion,
+    Run,
+    RunChunk,
+    RunMessage,
+    RunPack,
+    RunRecord,
+    StoredFinding,
+)
 from engine.store.store import Store
 
 _CHUNK_LOCK = 7_316_042_025  # PostgreSQL advisory lock: record versions are numbered one writer at a time
@@ -95,6 +112,8 @@ class RunWriter:
         self.run_id = run_id
         self.committed = committed
         self._yearly = yearly_kinds(policy)
+        self._refs: dict[tuple, tuple[int, int]] = {}  # check version -> (checks.id, check_versions.id)
+        self._pending_refs: dict[tuple, tuple[int, int]] = {}
 
     def period(self, record: Record) -> str:
         if record.kind in self._yearly:
@@ -116,7 +135,7 @@ class RunWriter:
                      "file": clean_text(r.source.file), "sheet": clean_text(r.source.sheet, 200), "row": r.source.row}
                     for r, vid in zip(chunk.records, version_ids, strict=True)]))
                 iso = conn.dialect.name == "sqlite"
-                self._insert(conn, StoredFinding, (FINDING_COLUMNS, self._finding_rows(chunk, version_ids, iso)))
+                self._insert(conn, StoredFinding, (FINDING_COLUMNS, self._finding_rows(conn, chunk, version_ids, iso)))
                 self._insert(conn, RunMessage, _dict_rows(self._message_rows(chunk)))
                 conn.execute(insert(RunChunk.__table__), {
                     "run_id": self.run_id, "chunk": chunk.index, "committed_at": _now(),
@@ -126,6 +145,7 @@ class RunWriter:
             raise StoreError(f"run {self.run_id}: chunk {chunk.index} conflicts with what is stored "
                              f"(already saved by another process?): {exc.orig}") from exc
         self.committed = self.committed | {chunk.index}
+        self._refs.update(self._pending_refs)
 
     @staticmethod
     def _insert(conn: Connection, model: type, data: tuple[tuple[str, ...], list[tuple]]) -> None:
@@ -195,23 +215,57 @@ class RunWriter:
                 out[pos] = new_id
         return [i for i in out if i is not None]
 
-    def _finding_rows(self, chunk: ChunkResult, version_ids: list[int], iso_dates: bool) -> list[tuple]:
+    def _finding_rows(self, conn: Connection, chunk: ChunkResult, version_ids: list[int],
+                      iso_dates: bool) -> list[tuple]:
         # Keyed on plain values: hashing and comparing SourceRef models per finding was a hot spot.
         by_source = {(r.kind, r.id, r.source.file, r.source.sheet, r.source.row): vid
                      for r, vid in zip(chunk.records, version_ids, strict=True)}
         by_id: dict[tuple[str, str], int | None] = {}
         for r, vid in zip(chunk.records, version_ids, strict=True):
             by_id[(r.kind, r.id)] = None if (r.kind, r.id) in by_id else vid  # None: ambiguous
+        refs = self._check_refs(conn, chunk.findings)
         rows = []
         for f in chunk.findings:
-            src = f.source if isinstance(f.source, SourceRef) else None
-            key = (f.kind, f.record_id, src.file, src.sheet, src.row) if src is not None else None
+            d = f.__dict__
+            src = d["source"]
+            key = (d["kind"], d["record_id"], src.file, src.sheet, src.row) if isinstance(src, SourceRef) else None
             vid = by_source.get(key) if key else None
-            vid = vid or by_id.get((f.kind, f.record_id))
+            vid = vid or by_id.get((d["kind"], d["record_id"]))
             if vid is None:
                 raise StoreError(f"finding for record {f.record_id} ({f.kind}) matches no record of chunk {chunk.index}")
-            rows.append(_finding_row(self.run_id, chunk.index, vid, f, iso_dates))
+            rows.append(_finding_row(self.run_id, chunk.index, vid, refs[_static_key(d)], f, iso_dates))
         return rows
+
+    def _check_refs(self, conn: Connection, findings: list[Finding]) -> dict[tuple, tuple[int, int]]:
+        """(checks.id, check_versions.id) for the check version of every finding; new ones are added.
+
+        Runs inside the chunk's write transaction, which holds the store's write lock (SQLite's
+        BEGIN IMMEDIATE, PostgreSQL's advisory lock), so look-up-then-insert cannot race another
+        writer. What this transaction adds is remembered only once it commits.
+        """
+        out: dict[tuple, tuple[int, int]] = {}
+        for f in findings:
+            key = _static_key(f.__dict__)
+            if key in out:
+                continue
+            known = self._refs.get(key)
+            out[key] = known if known is not None else self._check_ref_in(conn, key)
+        self._pending_refs = out
+        return out
+
+    def _check_ref_in(self, conn: Connection, key: tuple) -> tuple[int, int]:
+        check_id, *static_values = key
+        static = dict(zip(STATIC_COLUMNS, static_values, strict=True))
+        ck, cv = CheckKey.__table__, CheckVersion.__table__
+        check_ref = conn.execute(select(ck.c.id).where(ck.c.check_id == check_id)).scalar()
+        if check_ref is None:
+            check_ref = conn.execute(insert(ck).returning(ck.c.id), {"check_id": check_id}).scalar_one()
+        fp = check_version_fingerprint(check_id, static)
+        version_ref = conn.execute(select(cv.c.id).where(cv.c.fingerprint == fp)).scalar()
+        if version_ref is None:
+            version_ref = conn.execute(insert(cv).returning(cv.c.id),
+                                       {"check_ref": check_ref, "fingerprint": fp, **static}).scalar_one()
+        return check_ref, version_ref
 
     def _message_rows(self, chunk: ChunkResult) -> list[dict]:
         # Every row carries every column: one executemany needs uniform keys (a chunk can hold
@@ -261,17 +315,25 @@ def _dict_rows(rows: list[dict]) -> tuple[tuple[str, ...], list[tuple]]:
     return cols, [tuple(r[c] for c in cols) for r in rows]
 
 
-FINDING_COLUMNS = ("run_id", "record_version_id", "chunk", "check_id", "check_version", "pack", "measure",
-                   "measure_title", "check_title", "nature", "status", "value", "threshold", "target", "unit", "op",
-                   "due", "as_of", "message", "missing_fields")
+FINDING_COLUMNS = ("run_id", "record_version_id", "chunk", "check_ref", "version_ref", "status", "value",
+                   "threshold", "target", "as_of", "message", "missing_fields")
 
 
-def _finding_row(run_id: int, chunk: int, vid: int, f: Finding, iso_dates: bool) -> tuple:
+_STATIC_FIELDS = ("check",) + STATIC_COLUMNS  # the Finding fields a check version determines
+
+
+def _static_key(d: dict[str, Any]) -> tuple:
+    return tuple(d[k] for k in _STATIC_FIELDS)
+
+
+def _finding_row(run_id: int, chunk: int, vid: int, refs: tuple[int, int], f: Finding, iso_dates: bool) -> tuple:
     """A finding as a tuple in FINDING_COLUMNS order (built directly: a chunk has tens of thousands)."""
-    due, as_of = (f.due.isoformat() if f.due else None, f.as_of.isoformat()) if iso_dates else (f.due, f.as_of)
-    return (run_id, vid, chunk, f.check, f.check_version, f.pack, f.measure, f.measure_title, f.check_title,
-            f.nature, f.status, encode_value(f.value), encode_value(f.threshold), encode_value(f.target), f.unit,
-            f.op, due, as_of, clean_text(f.message), "、".join(f.missing_fields) or None)
+    d = f.__dict__  # attribute access through pydantic's __getattr__ chain costs per field
+    as_of = d["as_of"].isoformat() if iso_dates else d["as_of"]
+    missing = d["missing_fields"]
+    return (run_id, vid, chunk, refs[0], refs[1], d["status"], encode_value(d["value"]),
+            encode_value(d["threshold"]), encode_value(d["target"]), as_of, clean_text(d["message"]),
+            "、".join(missing) if missing else None)
 
 
 def _status_counts(conn: Connection, run_id: int) -> dict[str, int]:
