@@ -31,6 +31,8 @@ def is_missing(value: object) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
+        if value.isascii():  # NFKC leaves ASCII as it is
+            return value.strip() in MISSING_MARKERS
         return unicodedata.normalize("NFKC", value).strip() in MISSING_MARKERS
     return False
 
@@ -183,6 +185,14 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 # Unicode category Cc (C0 and C1 controls, DEL) except tab, line feed and carriage return.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Either of the above: one search clears a clean text (nearly every cell) at once.
+_BAD = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def any_bad_text(texts: list[str]) -> bool:
+    """Whether some text of the list would have a ``bad_text`` reason (a fast screen for whole rows)."""
+    # Line feed joins them: it is allowed, so it cannot make a clean row look bad.
+    return _BAD.search("\n".join(texts)) is not None
 
 
 def bad_text(value: object) -> str | None:
@@ -190,7 +200,7 @@ def bad_text(value: object) -> str | None:
 
     Such text cannot be stored (PostgreSQL refuses NUL; UTF-8 refuses lone surrogates) or printed.
     """
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _BAD.search(value):
         return None
     if _SURROGATE.search(value):
         return "contains bytes that are not valid text in the file's encoding (or a lone surrogate)"

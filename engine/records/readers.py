@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.records.catalog import Catalog
-from engine.records.coerce import bad_text
+from engine.records.coerce import any_bad_text, bad_text
 from engine.records.model import (
     ID_KEYS,
     KIND_KEYS,
@@ -120,6 +120,10 @@ def _printable(text: Any) -> str:
 
 def _check_cells(src: SourceRef, data: dict[str, Any]) -> RecordError | None:
     """A row holding text that cannot be stored or printed is reported (with its id if that is clean)."""
+    texts = [t for t in data if isinstance(t, str)]
+    texts.extend(v for v in data.values() if isinstance(v, str))
+    if not any_bad_text(texts):  # nearly every row: one scan of the whole row
+        return None
     rid = next((data[k] for k in data if isinstance(k, str) and split_header(k)[0] in ID_KEYS
                 and isinstance(data[k], (str, int)) and not bad_text(data[k])), None)
     rid = str(rid) if rid is not None else None
