@@ -117,30 +117,50 @@ def record_date(record: Record, catalog: Catalog) -> dt.date | None:
 
 # --- per-kind pydantic models -------------------------------------------------------------------
 
-def _annotation(f: FieldSpec) -> Any:
+def _bounds(f: FieldSpec) -> tuple[Any, Any, Any]:
+    """(gt, ge, le) of a number or integer field; None where there is no such bound."""
     if f.type == "number":
-        lo: dict[str, Any] = {}
-        if f.exclusive_min is not None:
-            lo["gt"] = f.exclusive_min
-        if f.min is not None:
-            lo["ge"] = f.min
-        hi = f.max if f.max is not None else MAX_MAGNITUDE
-        if "gt" not in lo:
-            lo.setdefault("ge", -MAX_MAGNITUDE)
-        return Annotated[Decimal | None, Field(le=hi, **lo)]
-    if f.type == "integer":
-        kw: dict[str, Any] = {}
-        if f.min is not None:
-            kw["ge"] = int(f.min)
-        if f.exclusive_min is not None:
-            kw["gt"] = int(f.exclusive_min)
-        kw["le"] = int(f.max) if f.max is not None else int(MAX_MAGNITUDE)
+        gt = f.exclusive_min
+        ge = f.min if f.min is not None else (-MAX_MAGNITUDE if gt is None else None)
+        return gt, ge, f.max if f.max is not None else MAX_MAGNITUDE
+    return (None if f.exclusive_min is None else int(f.exclusive_min), None if f.min is None else int(f.min),
+            int(f.max) if f.max is not None else int(MAX_MAGNITUDE))
+
+
+def _annotation(f: FieldSpec) -> Any:
+    if f.type in ("number", "integer"):
+        gt, ge, le = _bounds(f)
+        if f.type == "number":
+            lo = {k: v for k, v in (("gt", gt), ("ge", ge)) if v is not None}
+            return Annotated[Decimal | None, Field(le=le, **lo)]
+        kw = {k: v for k, v in (("ge", ge), ("gt", gt), ("le", le)) if v is not None}
         return Annotated[int | None, Field(strict=True, **kw)]
     if f.type == "boolean":
         return Annotated[bool | None, Field(strict=True)]
     if f.type == "date":
         return dt.date | None
-    return Annotated[str | None, Field(max_length=2000)]
+    return Annotated[str | None, Field(max_length=MAX_TEXT)]
+
+
+MAX_TEXT = 2000
+
+
+def _within(f: FieldSpec, value: Any) -> bool:
+    """Whether the kind model would take this coerced value as it is (True means it surely would).
+
+    A value this does not clear is left to the pydantic model, which words the error.
+    """
+    t = f.type
+    if t == "number" or t == "integer":
+        if type(value) is not (Decimal if t == "number" else int):
+            return False
+        gt, ge, le = _bounds(f)
+        return (gt is None or value > gt) and (ge is None or value >= ge) and value <= le
+    if t == "boolean":
+        return type(value) is bool
+    if t == "date":
+        return type(value) is dt.date
+    return type(value) is str and len(value) <= MAX_TEXT
 
 
 # Keyed by catalog identity; the catalog itself is kept in the value so its id cannot be reused.
@@ -176,13 +196,60 @@ def split_header(header: str) -> tuple[str, str | None]:
     return h, None
 
 
+# An outcome of one cell: _MISSING, an error message, or (value, whether the kind model surely
+# takes it, the Conversion it took).
+_MISSING = object()
+_Outcome = Any
+# Bounds of the outcomes kept (per column and in all) and of the layouts kept: a file has a few
+# headers and its yes/no, enum and date columns a few values; ids, names and most numbers never
+# repeat, and JSON rows that leave out different keys have many layouts.
+MEMO_SIZE = 1024
+MEMO_ENTRIES = 100_000
+LAYOUTS = 256
+
+
+class _Column:
+    """One column of a layout, as a field of one kind."""
+
+    __slots__ = ("key", "field", "unit", "is_id", "memo")
+
+    def __init__(self, key: str, field: FieldSpec | None, unit: str | None, is_id: bool):
+        self.key, self.field, self.unit, self.is_id = key, field, unit, is_id
+        self.memo: dict[str, _Outcome] = {}
+
+
+class _Layout:
+    """What a row's column names alone decide, worked out once per header (every row of a file shares it)."""
+
+    __slots__ = ("keys", "id_keys", "kind_keys", "name_keys", "id_columns", "columns", "in_order", "inferred")
+
+    def __init__(self, normaliser: Normaliser, keys: tuple[str, ...]):
+        self.keys = keys
+        # The columns _identity looks at, in the order it looks.
+        self.id_keys, self.kind_keys, self.name_keys = (
+            normaliser._candidates(keys, k) for k in (ID_KEYS, KIND_KEYS, NAME_KEYS))
+        self.id_columns = frozenset(k for k in keys if split_header(k)[0] in ID_KEYS)
+        self.columns: dict[str, list[_Column]] = {}
+        self.in_order: dict[str, bool] = {}  # columns follow the kind's field order
+        self.inferred: str | None | bool = False  # infer_kind's answer, False until asked
+
+
 class Normaliser:
-    """Validates raw records of any kind against a catalog."""
+    """Validates raw records of any kind against a catalog.
+
+    ``normalise`` works out once per header what the column names decide, keeps the outcome of
+    each repeated text cell per column, and leaves the kind model only the rows it may refuse;
+    ``normalise_general`` does all of it cell by cell, and both give the same answers
+    (tests/test_records_fast_path.py).
+    """
 
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
         self._header_cache: dict[tuple[str, str], tuple[str, str | None] | None] = {}
         self._kind_cache: dict[tuple[str, ...], str | None] = {}
+        self._layouts: dict[tuple[str, ...], _Layout] = {}
+        self._kind_names: dict[str, str | None] = {}
+        self._memo_room = MEMO_ENTRIES
 
     def resolve_header(self, kind: str, header: str) -> tuple[str, str | None] | None:
         key = (kind, header)
@@ -210,6 +277,12 @@ class Normaliser:
             self._kind_cache[key] = None if best is None or tie else best[0]
         return self._kind_cache[key]
 
+    @staticmethod
+    def _candidates(keys: tuple[str, ...], wanted: tuple[str, ...]) -> tuple[str, ...]:
+        """The columns ``_identity`` looks at, in its order: exact names first, then labels like '编号(必填)'."""
+        exact = [k for k in wanted if k in keys]
+        return tuple(exact + [k for k in keys if split_header(k)[0] in wanted and k not in exact])
+
     def _identity(self, data: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any]:
         for k in keys:
             if k in data and not coerce.is_missing(data[k]):
@@ -221,6 +294,20 @@ class Normaliser:
 
     def normalise(self, raw: RawRecord) -> tuple[Record | None, list[RecordError], list[str]]:
         """Return (record or None, errors, unknown column names)."""
+        data = raw.data
+        keys = tuple(data)
+        layout = self._layouts.get(keys)
+        if layout is None:
+            if not all(type(k) is str for k in keys):  # a str subclass might print otherwise
+                return self.normalise_general(raw)  # YAML keys such as 1 or true: rare, no layout
+            if len(self._layouts) >= LAYOUTS:
+                self._layouts.clear()
+                self._memo_room = MEMO_ENTRIES
+            layout = self._layouts[keys] = _Layout(self, keys)
+        return self._normalise_fast(raw, layout)
+
+    def normalise_general(self, raw: RawRecord) -> tuple[Record | None, list[RecordError], list[str]]:
+        """``normalise`` cell by cell, nothing kept between rows: the reference the fast path is held to."""
         src = raw.source
         errors: list[RecordError] = []
         _, rid = self._identity(raw.data, ID_KEYS)
@@ -278,6 +365,156 @@ class Normaliser:
                 err(f"{f.label}/{fname}", str(exc))
         if errors:
             return None, errors, unknown
+        typed = self._validate(kind, values, err)
+        if typed is None:
+            return None, errors, unknown
+        name, name_problem = _identity_text(name_raw)
+        if name_problem is not None or (name is not None and len(name) > MAX_NAME):
+            err(name_key, f"record name {name_problem or f'longer than {MAX_NAME} characters'}")
+            return None, errors, unknown
+        rec = Record(kind=kind, id=rid_text, name=name, values=typed, source=src, conversions=conversions)
+        return rec, [], unknown
+
+    def _normalise_fast(self, raw: RawRecord,
+                        layout: _Layout) -> tuple[Record | None, list[RecordError], list[str]]:
+        data = raw.data
+        src = raw.source
+        errors: list[RecordError] = []
+        is_missing = coerce.is_missing
+        rid = None
+        for k in layout.id_keys:
+            if not is_missing(data[k]):
+                rid = data[k]
+                break
+        rid_text, id_problem = _identity_text(rid)
+
+        def err(field: str | None, message: str) -> None:
+            errors.append(RecordError(source=src, record_id=rid_text, field=field, message=message))
+
+        kind_key = kind_raw = None
+        for k in layout.kind_keys:
+            if not is_missing(data[k]):
+                kind_key, kind_raw = k, data[k]
+                break
+        if kind_raw is not None:
+            kind = self._kind_name(str(kind_raw))
+        else:
+            kind = raw.default_kind
+            if kind is None:
+                if layout.inferred is False:
+                    layout.inferred = self.infer_kind(list(layout.keys))
+                kind = layout.inferred  # type: ignore[assignment]
+        if kind is None:
+            if kind_raw is not None:
+                err(kind_key, f"unknown subject kind {_short(kind_raw)}; known: "
+                    + ", ".join(f"{k}/{s.label}" for k, s in self.catalog.kinds.items()))
+            else:
+                err("kind", "no subject kind: add a 类型 column or pass --kind")
+            return None, errors, []
+        if id_problem is not None:
+            err("id", f"record id {id_problem}")
+            return None, errors, []
+        if rid_text is None or rid_text == "":
+            err("id", "missing record id (编号)")
+            return None, errors, []
+        if len(rid_text) > 200:
+            err("id", "record id longer than 200 characters")
+            return None, errors, []
+        name_key = name_raw = None
+        for k in layout.name_keys:
+            if not is_missing(data[k]):
+                name_key, name_raw = k, data[k]
+                break
+
+        columns = layout.columns.get(kind)
+        if columns is None:
+            columns = self._columns(layout, kind)
+        values: dict[str, Any] = {}
+        conversions: list[Conversion] = []
+        unknown: list[str] = []
+        sure = True  # every value is one the kind model takes as it is
+        for col, cell in zip(columns, data.values(), strict=True):
+            key = col.key
+            if col.is_id or (key and (key == kind_key or key == name_key)):
+                continue
+            f = col.field
+            if f is None:
+                if not is_missing(cell):
+                    unknown.append(key)
+                continue
+            fname = f.name
+            if fname in values:
+                err(fname, f"given twice (column {key!r} repeats field {fname})")
+                continue
+            if type(cell) is str:  # equal non-text cells (1, 1.0, True) coerce differently
+                out = col.memo.get(cell)
+                if out is None:
+                    out = self._outcome(f, cell, col.unit)
+                    if self._memo_room > 0 and len(col.memo) < MEMO_SIZE:
+                        self._memo_room -= 1
+                        col.memo[cell] = out
+            else:
+                out = self._outcome(f, cell, col.unit)
+            if out is _MISSING:
+                continue
+            if type(out) is str:
+                err(f"{f.label}/{fname}", out)
+                continue
+            value, within, conversion = out
+            values[fname] = value
+            sure = sure and within
+            if conversion is not None:
+                conversions.append(conversion.model_copy())
+        if errors:
+            return None, errors, unknown
+        if sure:
+            # What the kind model would give: the same values, in the kind's field order.
+            typed = values if layout.in_order[kind] else {k: values[k] for k in self.catalog.kind(kind).fields
+                                                          if k in values}
+        else:
+            typed = self._validate(kind, values, err)
+            if typed is None:
+                return None, errors, unknown
+        name, name_problem = _identity_text(name_raw)
+        if name_problem is not None or (name is not None and len(name) > MAX_NAME):
+            err(name_key, f"record name {name_problem or f'longer than {MAX_NAME} characters'}")
+            return None, errors, unknown
+        rec = Record(kind=kind, id=rid_text, name=name, values=typed, source=src, conversions=conversions)
+        return rec, [], unknown
+
+    def _kind_name(self, text: str) -> str | None:
+        if text not in self._kind_names:
+            if len(self._kind_names) >= MEMO_SIZE:
+                self._kind_names.clear()
+            self._kind_names[text] = self.catalog.resolve_kind(text)
+        return self._kind_names[text]
+
+    def _columns(self, layout: _Layout, kind: str) -> list[_Column]:
+        spec = self.catalog.kind(kind)
+        columns = []
+        for key in layout.keys:
+            resolved = self.resolve_header(kind, key)
+            f, unit = (spec.fields[resolved[0]], resolved[1]) if resolved else (None, None)
+            columns.append(_Column(key, f, unit, key in layout.id_columns))
+        order = {name: i for i, name in enumerate(spec.fields)}
+        positions = [order[c.field.name] for c in columns if c.field is not None and not c.is_id]
+        layout.in_order[kind] = positions == sorted(positions)
+        layout.columns[kind] = columns
+        return columns
+
+    def _outcome(self, f: FieldSpec, cell: Any, header_unit: str | None) -> _Outcome:
+        if coerce.is_missing(cell):
+            return _MISSING
+        conversions: list[Conversion] = []
+        try:
+            value = self._coerce(f, cell, header_unit, conversions)
+        except (coerce.CoerceError, units.UnitError) as exc:
+            return str(exc)
+        return value, _within(f, value), conversions[0] if conversions else None
+
+    def _validate(self, kind: str, values: dict[str, Any], err: Any) -> dict[str, Any] | None:
+        """The kind model's verdict on the values: the typed values, or None with the errors reported."""
+        spec = self.catalog.kind(kind)
         try:
             validated = kind_model(self.catalog, kind).model_validate(values)
         except ValidationError as exc:
@@ -286,14 +523,8 @@ class Normaliser:
                 f = spec.fields.get(fname or "")
                 label = f"{f.label}/{fname}" if f else fname
                 err(label, _explain(e, f))
-            return None, errors, unknown
-        typed = {k: v for k, v in validated.model_dump().items() if v is not None}
-        name, name_problem = _identity_text(name_raw)
-        if name_problem is not None or (name is not None and len(name) > MAX_NAME):
-            err(name_key, f"record name {name_problem or f'longer than {MAX_NAME} characters'}")
-            return None, errors, unknown
-        rec = Record(kind=kind, id=rid_text, name=name, values=typed, source=src, conversions=conversions)
-        return rec, [], unknown
+            return None
+        return {k: v for k, v in validated.model_dump().items() if v is not None}
 
     def _coerce(self, f: FieldSpec, cell: Any, header_unit: str | None, conversions: list[Conversion]) -> Any:
         if f.type == "number":
