@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from engine.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, fail, policy_or_exit, rules_option
-from engine.cli.output import FORMATS, CsvWriter, status_counts, write_json, write_table
+from engine.cli.output import FORMATS, CsvWriter, write_json, write_table
 from engine.cli.progress import Progress
 from engine.evaluation.stream import DEFAULT_CHUNK, evaluate_files
+from engine.policy.schema import STATUS_ZH
 
 if TYPE_CHECKING:
     from engine.cli.store import RunRecorder
@@ -87,10 +88,15 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, kind: 
     counts: dict[str, int] = {}
     n_valid = n_rejected = n_file_problems = 0
     bar = Progress.start(paths, progress)
-    for chunk in evaluate_files(paths, policy, kind=kind, as_of=as_of.date() if as_of else None,
-                                engine=engine_name, chunk_size=chunk_size,  # type: ignore[arg-type]
-                                skip_chunks=recorder.skip if recorder else frozenset(),
-                                jobs=_jobs(jobs, paths, chunk_size)):
+    n_jobs = _jobs(jobs, paths, chunk_size)
+    # With workers, each stores the chunks it evaluates (the parent would be the bottleneck); the
+    # findings come back only when they are printed.
+    store_to = recorder.hand_over() if recorder is not None and n_jobs > 1 else None
+    chunks = evaluate_files(paths, policy, kind=kind, as_of=as_of.date() if as_of else None,
+                            engine=engine_name, chunk_size=chunk_size,  # type: ignore[arg-type]
+                            skip_chunks=recorder.skip if recorder else frozenset(),
+                            jobs=n_jobs, store_to=store_to, keep_findings=fmt != "summary")
+    for chunk in recorder.guard(chunks) if recorder is not None else chunks:
         bar.advance(chunk)
         if recorder is not None:
             recorder.save(chunk)
@@ -105,7 +111,7 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, kind: 
         n_valid += len(chunk.records)
         n_rejected += len(chunk.errors)
         n_file_problems += len(chunk.file_problems)
-        for status, n in status_counts(chunk.findings).items():
+        for status, n in chunk.status_counts().items():
             counts[status] = counts.get(status, 0) + n
         if fmt == "json":
             write_json(chunk.findings)
@@ -119,7 +125,7 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, kind: 
     if fmt == "table":
         write_table(findings_for_table)
     click.echo(f"记录 records: {n_valid} valid, {n_rejected} rejected, {n_file_problems} unusable file(s); "
-               "findings: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v), err=True)
+               "findings: " + ", ".join(f"{k} {counts[k]}" for k in STATUS_ZH if counts.get(k)), err=True)
     if not n_valid:
         raise SystemExit(EXIT_UNUSABLE)
     raise SystemExit(EXIT_PARTIAL if (n_rejected or n_file_problems) else EXIT_OK)

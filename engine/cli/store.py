@@ -9,10 +9,10 @@ import csv
 import datetime as dt
 import functools
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,7 +35,7 @@ from engine.store.queries import (
     run_detail,
     run_findings,
 )
-from engine.store.runs import ResumePlan, RunWriter, begin_run, resume_plan, resume_run
+from engine.store.runs import ResumePlan, RunWriter, StoreTarget, begin_run, resume_plan, resume_run
 
 CHANGE_ZH = {"added": "新增", "removed": "删除", "changed": "变化"}
 FIELD_ZH = {"status": "结论", "value": "实际值", "threshold": "标准", "check_version": "检查项版本"}
@@ -420,12 +420,29 @@ class RunRecorder:
     def skip(self) -> frozenset[int]:
         return self.writer.committed
 
+    def hand_over(self) -> StoreTarget:
+        """Let worker processes store the chunks they evaluate (see engine/evaluation/parallel.py)."""
+        return self.writer.hand_over()
+
     def save(self, chunk: ChunkResult) -> None:
+        if chunk.stored:  # by the worker that evaluated it
+            self.writer.committed = self.writer.committed | {chunk.index}
+            return
         try:
             self.writer.save_chunk(chunk)
         except (StoreError, SQLAlchemyError) as exc:
-            fail(f"存储 store {self.store.display}: {_reason(exc)}; chunks committed before this one are kept: "
-                 f"finish with `compliance evaluate --resume {self.writer.run_id}`")
+            self._failed(exc)
+
+    def guard(self, chunks: Iterator[ChunkResult]) -> Iterator[ChunkResult]:
+        """The chunks, with a store failure in a worker reported as one in this process would be."""
+        try:
+            yield from chunks
+        except StoreError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> NoReturn:
+        fail(f"存储 store {self.store.display}: {_reason(exc)}; chunks committed before this one are kept: "
+             f"finish with `compliance evaluate --resume {self.writer.run_id}`")
 
     def finish(self) -> None:
         try:

@@ -6,7 +6,13 @@ available), builds its own rulesets, and evaluates whole chunks; the parent read
 chunks out and yields their results strictly in input order, with at most ``2 × jobs`` chunks in
 flight so memory stays bounded however long the input is.
 
-Findings travel back as plain tuples: unpickling pydantic models costs more than building them, so
+With a store to write to, each worker also stores the chunks it evaluates, through its own
+connection (SQLite and PostgreSQL take one writer at a time, but the other worker evaluates
+meanwhile): building, sending and inserting the rows of ~13 findings a record in the parent made it
+the bottleneck of the run. A chunk is still one transaction with its ``run_chunks`` row, so
+``--resume`` works as before; chunks may commit out of order, findings keep input order within one.
+
+Findings travel back (when the caller wants them) as plain tuples: unpickling pydantic models costs more than building them, so
 the worker sends each finding's already-validated field values (decimals as text, dates as
 ordinals; what a finding shares with its record or its check version sent once per chunk) and the
 parent re-creates the model without validating it a second time.
@@ -22,14 +28,18 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from engine.evaluation.evaluate import EngineName, EvaluationResult, Evaluator, History
 from engine.evaluation.findings import Finding, Notice
+from engine.evaluation.stream import ChunkResult
 from engine.policy.policy import Policy
 from engine.records.model import Record
+
+if TYPE_CHECKING:
+    from engine.store.runs import StoreTarget
 
 _FIELDS = tuple(Finding.model_fields)
 # A finding = what its record gives + what its check version and status give + its own values.
@@ -145,6 +155,7 @@ _policy: Policy | None = None
 _history: History | None = None
 _engine: EngineName = "durable"
 _evaluator: Evaluator | None = None
+_writer: Any = None  # engine.store.runs.RunWriter of this worker, when chunks are stored here
 
 
 def _die_with_parent() -> None:
@@ -162,19 +173,42 @@ def _die_with_parent() -> None:
         pass
 
 
-def _init(policy: Policy | None, history: History | None, engine: EngineName) -> None:
-    global _policy, _history, _engine, _evaluator
+def _init(policy: Policy | None, history: History | None, engine: EngineName,
+          store_to: StoreTarget | None = None) -> None:
+    global _policy, _history, _engine, _evaluator, _writer
     _die_with_parent()
     if policy is not None:  # spawn: sent once per worker; fork: already inherited
         _policy, _history, _engine = policy, history, engine
     assert _policy is not None
     _evaluator = Evaluator(_policy, _engine)
+    if store_to is not None:
+        from engine.store.runs import reopen_run
+
+        _writer = reopen_run(store_to, _policy)
 
 
 def _work(records: list[Record], as_of: dt.date | None) -> tuple[Encoded, list[Notice]]:
     assert _evaluator is not None
     result = _evaluator.evaluate(records, as_of=as_of, history=_history)
     return encode_findings(result.findings), result.notices
+
+
+ChunkOutcome = tuple[Encoded | None, list[Notice], dict[str, int], bool]
+
+
+def _work_chunk(chunk: ChunkResult, as_of: dt.date | None, keep_findings: bool) -> ChunkOutcome:
+    """Evaluate a chunk and, when this worker has a writer, store it: (findings?, notices, counts, stored)."""
+    assert _evaluator is not None
+    result = _evaluator.evaluate(chunk.records, as_of=as_of, history=_history)
+    counts: dict[str, int] = {}
+    for f in result.findings:
+        counts[f.status] = counts.get(f.status, 0) + 1
+    stored = False
+    if _writer is not None:
+        chunk.findings, chunk.notices = result.findings, result.notices
+        _writer.save_chunk(chunk)  # raises StoreError, which pickles back to the parent
+        stored = True
+    return (encode_findings(result.findings) if keep_findings else None), result.notices, counts, stored
 
 
 class WorkerPool:
@@ -184,7 +218,8 @@ class WorkerPool:
     parent instead of hanging it.
     """
 
-    def __init__(self, policy: Policy, history: History, engine: EngineName, jobs: int):
+    def __init__(self, policy: Policy, history: History, engine: EngineName, jobs: int,
+                 store_to: StoreTarget | None = None):
         global _policy, _history, _engine
         self.jobs = jobs
         methods = mp.get_all_start_methods()
@@ -192,10 +227,35 @@ class WorkerPool:
             # The workers inherit the compiled policy instead of unpickling it.
             _policy, _history, _engine = policy, history, engine
             self._pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork"), initializer=_init,
-                                             initargs=(None, None, engine))
+                                             initargs=(None, None, engine, store_to))
         else:
             self._pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_init,
-                                             initargs=(policy, history, engine))
+                                             initargs=(policy, history, engine, store_to))
+
+    def map_chunks(self, chunks: Iterable[ChunkResult], as_of: dt.date | None, skip: frozenset[int],
+                   keep_findings: bool = True) -> Iterator[ChunkResult]:
+        """Evaluate (and store, if the pool has a store) every chunk not in `skip`; yield them in order."""
+        pending: deque[tuple[ChunkResult, Any]] = deque()
+        limit = 2 * self.jobs
+        for chunk in chunks:
+            job = None if chunk.index in skip else self._pool.submit(_work_chunk, chunk, as_of, keep_findings)
+            pending.append((chunk, job))
+            while len(pending) > limit:
+                yield self._take_chunk(pending)
+        while pending:
+            yield self._take_chunk(pending)
+
+    @staticmethod
+    def _take_chunk(pending: deque[tuple[ChunkResult, Any]]) -> ChunkResult:
+        chunk, job = pending.popleft()
+        if job is None:
+            chunk.skipped = True
+            return chunk
+        encoded, notices, counts, stored = job.result()
+        chunk.findings = decode_findings(encoded) if encoded is not None else []
+        chunk.notices, chunk.stored = notices, stored
+        chunk.counts = None if encoded is not None else counts
+        return chunk
 
     def map_ordered(self, chunks: Iterable[tuple[Any, list[Record] | None, dt.date | None]]
                     ) -> Iterator[tuple[Any, EvaluationResult | None]]:
@@ -222,7 +282,16 @@ class WorkerPool:
         self._pool.shutdown(wait=True)
 
     def terminate(self) -> None:
+        """Stop now: pending chunks are cancelled and running workers killed, and waited for, so that no
+        worker commits a chunk after the caller has reported the failure (a resume planned right
+        after must see every chunk that will ever be committed). A killed worker's open transaction
+        is rolled back by the database."""
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
+        for p in processes:
+            p.terminate()
+        for p in processes:
+            p.join(timeout=30)
 
     def __enter__(self) -> WorkerPool:
         return self

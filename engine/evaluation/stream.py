@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.evaluation.evaluate import EngineName, Evaluator, History
 from engine.evaluation.findings import Finding, Notice
@@ -22,6 +23,9 @@ from engine.policy.compiler import Cumulative
 from engine.policy.policy import Policy
 from engine.records.intake import FileProblem, iter_intake, sort_item
 from engine.records.model import Record, RecordError
+
+if TYPE_CHECKING:
+    from engine.store.runs import StoreTarget
 
 DEFAULT_CHUNK = 2000
 
@@ -36,6 +40,17 @@ class ChunkResult:
     findings: list[Finding] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     skipped: bool = False  # already stored by an earlier, interrupted run
+    stored: bool = False  # stored by the worker process that evaluated it
+    counts: dict[str, int] | None = None  # findings by status, set when the findings stayed in the worker
+
+    def status_counts(self) -> dict[str, int]:
+        """Findings by status (from the findings, or from the worker when they were not sent back)."""
+        if self.counts is not None:
+            return dict(self.counts)
+        out: dict[str, int] = {}
+        for f in self.findings:
+            out[f.status] = out.get(f.status, 0) + 1
+        return out
 
 
 def cumulative_fields(policy: Policy) -> dict[str, set[str]]:
@@ -99,11 +114,15 @@ def collect_history(paths: Sequence[str | Path], policy: Policy, kind: str | Non
 def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | None = None,
                    as_of: dt.date | None = None, chunk_size: int = DEFAULT_CHUNK,
                    engine: EngineName = "durable", skip_chunks: frozenset[int] = frozenset(),
-                   history: History | None = None, jobs: int = 1) -> Iterator[ChunkResult]:
+                   history: History | None = None, jobs: int = 1, store_to: StoreTarget | None = None,
+                   keep_findings: bool = True) -> Iterator[ChunkResult]:
     """Yield one ChunkResult per `chunk_size` valid records (errors travel with the chunk they fall in).
 
     With ``jobs`` > 1 the chunks are evaluated in that many worker processes; they are still
-    yielded in input order with the same findings as ``jobs=1``.
+    yielded in input order with the same findings as ``jobs=1``. Given ``store_to``, each worker
+    also stores the chunks it evaluated (``chunk.stored``), so storing is spread over the cores too;
+    without ``keep_findings`` the findings stay in the worker and only their counts come back.
+    With one job nothing is stored here: the caller stores each chunk it is given.
     """
     if history is None:
         history = collect_history(paths, policy, kind)
@@ -115,14 +134,8 @@ def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | N
         return
     from engine.evaluation.parallel import WorkerPool
 
-    with WorkerPool(policy, history, engine, jobs) as pool:
-        work = ((c, None if c.index in skip_chunks else c.records, as_of) for c in chunks)
-        for chunk, result in pool.map_ordered(work):
-            if result is None:
-                chunk.skipped = True
-            else:
-                chunk.findings, chunk.notices = result.findings, result.notices
-            yield chunk
+    with WorkerPool(policy, history, engine, jobs, store_to=store_to) as pool:
+        yield from pool.map_chunks(chunks, as_of, skip_chunks, keep_findings)
 
 
 def read_chunks(paths: Sequence[str | Path], policy: Policy, *, kind: str | None = None,

@@ -15,7 +15,8 @@ def encode_value(v: bool | Decimal | None) -> str | None:
         return None
     if isinstance(v, bool):
         return "true" if v else "false"
-    return format(v, "f")
+    text = str(v)  # twice as fast as format(); only exponent forms ("1E+2", "1E-7") need format()
+    return format(v, "f") if "E" in text else text
 
 
 def decode_value(s: str | None) -> bool | Decimal | None:
@@ -45,8 +46,9 @@ def clean_text(s: str | None, limit: int | None = None) -> str | None:
     """Text safe for every backend (PostgreSQL rejects NUL characters), cut to the column's length."""
     if s is None:
         return None
-    s = s.replace("\x00", "\\x00")
-    return s[:limit] if limit is not None else s
+    if "\x00" in s:  # rare: testing first avoids copying every message
+        s = s.replace("\x00", "\\x00")
+    return s[:limit] if limit is not None and len(s) > limit else s
 
 
 # The columns of check_versions besides its keys, in the order the fingerprint reads them.
