@@ -24,6 +24,7 @@ MISSING_MARKERS = {"", "-", "—", "--", "/", "n/a", "N/A", "NA", "null", "NULL"
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_SIMPLE = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _WITH_UNIT = re.compile(r"^(?P<num>[+-]?[\d,]*\.?\d+(?:[eE][+-]?\d+)?)\s*(?P<unit>\D.*)$")
 
 
@@ -44,6 +45,8 @@ def _text(value: object) -> str:
 
 def to_decimal(value: object, unit: str | None, percent_points: bool = True) -> tuple[Decimal, str | None]:
     """Parse a number; return it with the unit it was written in (None = the field's own unit)."""
+    if type(value) is str and _SIMPLE.fullmatch(value):  # '37403', '-12.5': most cells, nothing to fold
+        return Decimal(value) + 0, None
     if isinstance(value, bool):
         raise CoerceError(f"expected a number, got a yes/no value {value!r}")
     if isinstance(value, int):

@@ -204,6 +204,7 @@ _Outcome = Any
 # headers and its yes/no, enum and date columns a few values; ids, names and most numbers never
 # repeat, and JSON rows that leave out different keys have many layouts.
 MEMO_SIZE = 1024
+_RECORD_FIELDS_SET = frozenset({"kind", "id", "name", "values", "source", "conversions"})
 MEMO_ENTRIES = 100_000
 LAYOUTS = 256
 
@@ -211,17 +212,19 @@ LAYOUTS = 256
 class _Column:
     """One column of a layout, as a field of one kind."""
 
-    __slots__ = ("key", "field", "unit", "is_id", "memo")
+    __slots__ = ("key", "field", "fname", "unit", "maybe_identity", "memo")
 
-    def __init__(self, key: str, field: FieldSpec | None, unit: str | None, is_id: bool):
-        self.key, self.field, self.unit, self.is_id = key, field, unit, is_id
+    def __init__(self, key: str, field: FieldSpec | None, unit: str | None, maybe_identity: bool):
+        self.key, self.field, self.unit = key, field, unit
+        self.fname = field.name if field is not None else ""
+        self.maybe_identity = maybe_identity  # the kind or name column of some rows
         self.memo: dict[str, _Outcome] = {}
 
 
 class _Layout:
     """What a row's column names alone decide, worked out once per header (every row of a file shares it)."""
 
-    __slots__ = ("keys", "id_keys", "kind_keys", "name_keys", "id_columns", "columns", "in_order", "inferred")
+    __slots__ = ("keys", "id_keys", "kind_keys", "name_keys", "id_columns", "columns", "order", "inferred")
 
     def __init__(self, normaliser: Normaliser, keys: tuple[str, ...]):
         self.keys = keys
@@ -229,8 +232,9 @@ class _Layout:
         self.id_keys, self.kind_keys, self.name_keys = (
             normaliser._candidates(keys, k) for k in (ID_KEYS, KIND_KEYS, NAME_KEYS))
         self.id_columns = frozenset(k for k in keys if split_header(k)[0] in ID_KEYS)
-        self.columns: dict[str, list[_Column]] = {}
-        self.in_order: dict[str, bool] = {}  # columns follow the kind's field order
+        self.columns: dict[str, list[_Column]] = {}  # per kind, in column order, id columns left out
+        # Per kind, the fields of the columns in the kind's field order; None if the columns have it.
+        self.order: dict[str, tuple[str, ...] | None] = {}
         self.inferred: str | None | bool = False  # infer_kind's answer, False until asked
 
 
@@ -433,16 +437,17 @@ class Normaliser:
         conversions: list[Conversion] = []
         unknown: list[str] = []
         sure = True  # every value is one the kind model takes as it is
-        for col, cell in zip(columns, data.values(), strict=True):
+        for col in columns:
             key = col.key
-            if col.is_id or (key and (key == kind_key or key == name_key)):
+            if col.maybe_identity and (key == kind_key or key == name_key):
                 continue
+            cell = data[key]
             f = col.field
             if f is None:
                 if not is_missing(cell):
                     unknown.append(key)
                 continue
-            fname = f.name
+            fname = col.fname
             if fname in values:
                 err(fname, f"given twice (column {key!r} repeats field {fname})")
                 continue
@@ -469,8 +474,8 @@ class Normaliser:
             return None, errors, unknown
         if sure:
             # What the kind model would give: the same values, in the kind's field order.
-            typed = values if layout.in_order[kind] else {k: values[k] for k in self.catalog.kind(kind).fields
-                                                          if k in values}
+            order = layout.order[kind]
+            typed = values if order is None else {k: values[k] for k in order if k in values}
         else:
             typed = self._validate(kind, values, err)
             if typed is None:
@@ -479,7 +484,14 @@ class Normaliser:
         if name_problem is not None or (name is not None and len(name) > MAX_NAME):
             err(name_key, f"record name {name_problem or f'longer than {MAX_NAME} characters'}")
             return None, errors, unknown
-        rec = Record(kind=kind, id=rid_text, name=name, values=typed, source=src, conversions=conversions)
+        if sure:
+            # Every part already has the exact type Record declares (text, a SourceRef, values that
+            # _within cleared), so validating would hand back these very objects: build it directly,
+            # as Record(...) would have (same fields set, a fresh warnings list).
+            rec = Record.model_construct(set(_RECORD_FIELDS_SET), kind=kind, id=rid_text, name=name, values=typed,
+                                         source=src, conversions=conversions, warnings=[])
+        else:
+            rec = Record(kind=kind, id=rid_text, name=name, values=typed, source=src, conversions=conversions)
         return rec, [], unknown
 
     def _kind_name(self, text: str) -> str | None:
@@ -493,12 +505,15 @@ class Normaliser:
         spec = self.catalog.kind(kind)
         columns = []
         for key in layout.keys:
+            if key in layout.id_columns:
+                continue
             resolved = self.resolve_header(kind, key)
             f, unit = (spec.fields[resolved[0]], resolved[1]) if resolved else (None, None)
-            columns.append(_Column(key, f, unit, key in layout.id_columns))
-        order = {name: i for i, name in enumerate(spec.fields)}
-        positions = [order[c.field.name] for c in columns if c.field is not None and not c.is_id]
-        layout.in_order[kind] = positions == sorted(positions)
+            columns.append(_Column(key, f, unit, key in layout.kind_keys or key in layout.name_keys))
+        position = {name: i for i, name in enumerate(spec.fields)}
+        given = [c.fname for c in columns if c.field is not None]
+        in_order = sorted(given, key=position.__getitem__)
+        layout.order[kind] = None if given == in_order else tuple(dict.fromkeys(in_order))
         layout.columns[kind] = columns
         return columns
 

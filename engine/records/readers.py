@@ -210,7 +210,9 @@ def _read_csv(p: Path, default_kind: str | None) -> Iterator[ReadItem]:
                 raise ReadError(str(p), f"header cell {_printable(h)!r} "
                                         f"{bad_text(h)}")
         _check_header(p, header)
-        blank_cols_reported = False
+        blank_cols = [i for i, h in enumerate(header) if not h]
+        blank_cols_reported = not blank_cols
+        width = len(header)
         rows_seen = False
         while True:
             before = reader.line_num
@@ -233,13 +235,16 @@ def _read_csv(p: Path, default_kind: str | None) -> Iterator[ReadItem]:
                     yield RecordError(source=src, message=f"row has {len(row)} cells but the header has "
                                                           f"{len(header)}; which column is {extra[0]!r} in?")
                     continue
-            if not blank_cols_reported and any(not h and i < len(row) and row[i].strip()
-                                               for i, h in enumerate(header)):
+            if not blank_cols_reported and any(i < len(row) and row[i].strip() for i in blank_cols):
                 blank_cols_reported = True
                 yield ReadWarning(src, "a column without a header holds values; they are ignored "
                                        "(give the column a header to use it)")
-            data = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h}
-            bad = _check_cells(src, data)
+            if blank_cols or len(row) != width:
+                data = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h}
+            else:
+                data = dict(zip(header, row, strict=True))
+            # The header is clean (checked above), so a row whose cells are all clean is too.
+            bad = _check_cells(src, data) if any_bad_text(row) else None
             if bad:
                 yield bad
                 continue
