@@ -91,12 +91,12 @@ class RulesetHandle:
         """
         out: list[tuple[int, str]] = []
         for start in range(0, len(facts), BATCH):
-            out.extend(self._run_batch(facts[start:start + BATCH]))
+            self._run_batch(facts[start:start + BATCH], out)
         return out
 
-    def _run_batch(self, facts: Sequence[dict[str, Any]]) -> list[tuple[int, str]]:
+    def _run_batch(self, facts: Sequence[dict[str, Any]], out: list[tuple[int, str]]) -> None:
         if not facts:
-            return []
+            return
         sid = f"s{next(self._sids)}"
         payload = []
         for f in facts:
@@ -104,11 +104,14 @@ class RulesetHandle:
             g["sid"] = sid
             g["id"] = f"f{f['_i']}"
             payload.append(g)
-        # json.dumps is C-fast; it writes floats in exponent notation only outside [1e-4, 1e16),
-        # which durable misparses, so such a batch (rare: |value| >= 1e10 units) goes through dumps().
-        if all(type(v) is not float or v == 0.0 or 1e-4 <= abs(v) < 1e16 for f in facts for v in f.values()):
+        # json.dumps is C-fast; it writes a float in exponent notation ('1e+16', '1e-05': always
+        # with a sign) only outside [1e-4, 1e16), which durable misparses. Such a batch (rare:
+        # |value| >= 1e10 units), or one where text merely contains 'e+'/'e-', goes through dumps().
+        try:
             text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
-        else:
+        except ValueError:
+            text = ""  # not finite: dumps() names the value
+        if not text or "e+" in text or "e-" in text:
             text = dumps(payload)
         try:
             code, state = _core.assert_facts(self.handle, text)
@@ -116,19 +119,38 @@ class RulesetHandle:
             raise EngineError(f"durable-rules failed to assert a batch: {exc}") from exc
         # Code 1 (not handled) refers to the last fact only; every fact matches the 'seen' rule, so
         # it cannot occur here, and the per-fact verification downstream would catch a lost fact.
-        matches: list[tuple[int, str]] = []
+        size = len(out)
         try:
             result = _core.start_action_for_state(self.handle, state)
             message = result[1] if result else None
             while message:
-                for rule, frames in json.loads(message).items():
-                    for frame in frames:
-                        matches.append((int(frame["m"]["_i"]), rule))
+                _matches(message, out)
                 message = _core.complete_and_start_action(self.handle, state)
         finally:
-            if code == 0 or matches:
+            if code == 0 or len(out) > size:
                 _core.delete_state(self.handle, sid)
-        return matches
+
+
+def _matches(message: str, out: list[tuple[int, str]]) -> None:
+    """Append (fact _i, rule) for one action: ``{"rule":[{"m":{fact}},{"m":{fact}},...]}``.
+
+    durable echoes each fact's JSON as it was sent, so the common case (one rule per action) is
+    read without parsing the facts: the rule name is the only ``":[`` (keys of a fact are
+    followed by ``": `` or by a scalar, and a quote inside a string is escaped, so it cannot end
+    a key), and each fact has exactly one ``"_i":`` key. Anything else is parsed as JSON. A fact
+    read wrongly here would miss or duplicate an outcome, which the caller's check catches.
+    """
+    if message.startswith('{"') and message.count('":[') == 1:
+        rule = message[2:message.index('":[')]
+        try:
+            ids = [int(p[:p.index(",")]) for p in message.split('"_i":')[1:]]
+        except ValueError:
+            pass
+        else:
+            out.extend([(i, rule) for i in ids])
+            return
+    for rule, frames in json.loads(message).items():
+        out.extend([(int(frame["m"]["_i"]), rule) for frame in frames])
 
 
 class ShardedRuleset:

@@ -14,17 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
 from engine.evaluation.driver import EngineError, ShardedRuleset
-from engine.evaluation.findings import Finding, Notice, describe
+from engine.evaluation.findings import Finding, Message, Notice
 from engine.evaluation.formulas import evaluate_condition, evaluate_number
 from engine.evaluation.numbers import CONTEXT, NotJudgeable, to_engine
 from engine.policy.compiler import CompiledCheck, CompiledKind, Cumulative, Segment, Trajectory
-from engine.policy.expressions import Expr, FieldRef, fields_of, render
+from engine.policy.expressions import Const, Expr, FieldRef, fields_of, render
 from engine.policy.policy import CompiledPack, Policy
 from engine.records.catalog import Catalog
 from engine.records.model import Record, record_date
@@ -46,6 +46,9 @@ class _Prepared:
     in_force: dict[int, Segment]  # check index -> the segment in force
     fact: dict[str, Any]
     cum_missing: dict[int, list[int]] = field(default_factory=dict)  # check index -> years without data
+    # derived key -> its exact value as computed, kept even where values[key] was set to None
+    # because it is beyond the judging range (a finding reports the formula's exact value)
+    exact: dict[str, Any] = field(default_factory=dict)
 
 
 class History:
@@ -87,6 +90,9 @@ class Evaluator:
         self.policy = policy
         self.engine = engine
         self._handles: dict[tuple[str, str], ShardedRuleset] = {}
+        # id(compiled kind) -> record date -> check index -> segment in force (in check order)
+        self._in_force: dict[int, dict[dt.date, dict[int, Segment]]] = {}
+        self._versions: dict[int, _Version] = {}  # id(segment) -> its findings' shared parts
 
     def _handle(self, pack: CompiledPack, ck: CompiledKind) -> ShardedRuleset:
         key = (pack.id, ck.kind)
@@ -129,9 +135,21 @@ class Evaluator:
                 if not batch:
                     continue
                 outcomes = self._outcomes(pack, ck, batch)
+                catalog = self.policy.catalog
+                versions = self._versions
+                append = result.findings.append
                 for prep, got in zip(batch, outcomes, strict=True):
-                    for ci, status in sorted(got.items()):
-                        result.findings.append(self._finding(pack, ck.checks[ci], prep, status))
+                    if got.keys() != prep.in_force.keys():
+                        raise EngineError(f"record {prep.record.id}: outcomes for checks {sorted(got)}, "
+                                          f"checks in force {sorted(prep.in_force)}")
+                    rec = prep.record
+                    common = {"record_id": rec.id, "kind": rec.kind, "record_name": rec.name,
+                              "source": rec.source, "as_of": prep.date}
+                    for ci, seg in prep.in_force.items():  # in check order
+                        version = versions.get(id(seg))
+                        if version is None:
+                            version = versions[id(seg)] = _Version(pack, ck, ck.checks[ci], seg, catalog)
+                        append(version.finding(prep, got[ci], common))
         for ri, rec in enumerate(records):
             if ri in judged_by_any:
                 continue
@@ -154,14 +172,12 @@ class Evaluator:
 
     def _prepare(self, ck: CompiledKind, rec: Record, d: dt.date, i: int, history: History) -> _Prepared:
         values: dict[str, Any] = dict(rec.values)
+        exact: dict[str, Any] = {}
         for key, spec in ck.derived.items():
-            values[key] = _derive(spec, values, rec, history)
-        in_force: dict[int, Segment] = {}
+            values[key] = exact[key] = _derive(spec, values, rec, history)
+        in_force = self._segments_in_force(ck, d)
         cum_missing: dict[int, list[int]] = {}
         for cc in ck.checks:
-            for seg in cc.segments:
-                if seg.start <= d <= seg.end:
-                    in_force[cc.index] = seg
             if cc.check.nature == "cumulative" and cc.index in in_force:
                 key = in_force[cc.index].final.left
                 spec = ck.derived.get(key.name) if isinstance(key, FieldRef) else None
@@ -179,7 +195,20 @@ class Evaluator:
                     fact[key] = to_engine(v)
                 except NotJudgeable:
                     values[key] = None
-        return _Prepared(rec, d, values, in_force, fact, cum_missing)
+        return _Prepared(rec, d, values, in_force, fact, cum_missing, exact)
+
+    def _segments_in_force(self, ck: CompiledKind, d: dt.date) -> dict[int, Segment]:
+        """Check index -> the version in force on `d`, in check order (shared by records of that date)."""
+        by_date = self._in_force.setdefault(id(ck), {})
+        in_force = by_date.get(d)
+        if in_force is None:
+            found: dict[int, Segment] = {}
+            for cc in ck.checks:
+                for seg in cc.segments:
+                    if seg.start <= d <= seg.end:
+                        found[cc.index] = seg
+            in_force = by_date[d] = dict(sorted(found.items()))
+        return in_force
 
     # --- outcomes ----------------------------------------------------------------------------
 
@@ -187,25 +216,41 @@ class Evaluator:
         if self.engine == "python":
             return [reference_outcomes(ck, p) for p in batch]
         handle = self._handle(pack, ck)
-        got = _collect(ck, handle.run([p.fact for p in batch]), len(batch))
+        got, repeated = _gather(ck, handle.run([p.fact for p in batch]), len(batch))
         for i, prep in enumerate(batch):
-            if not _complete(got[i], prep):
+            if i in repeated or got[i].keys() != prep.in_force.keys():
                 # Retry alone, in a fresh sid (durable's 32-bit fact hashes can collide, #376).
                 single = dict(prep.fact)
                 single["_i"] = 0
-                again = _collect(ck, handle.run([single]), 1)[0]
-                if not _complete(again, prep):
+                matches = handle.run([single])
+                again, twice = _gather(ck, matches, 1)
+                if twice or again[0].keys() != prep.in_force.keys():
+                    outcomes = sorted(ck.rule_index[rule] for _, rule in matches if rule != "seen")
                     raise EngineError(
-                        f"durable-rules gave record {prep.record.id} outcomes {sorted(again.items())} "
+                        f"durable-rules gave record {prep.record.id} outcomes {outcomes} "
                         f"for checks in force {sorted(prep.in_force)}: expected exactly one each")
-                got[i] = again
-        return [{ci: sts[0] for ci, sts in g.items()} for g in got]
+                got[i] = again[0]
+        return got
 
-    # --- findings ----------------------------------------------------------------------------
 
-    def _finding(self, pack: CompiledPack, cc: CompiledCheck, prep: _Prepared, status: str) -> Finding:
-        return build_finding(pack, cc, prep.in_force[cc.index], prep.record, prep.values, prep.date, status,
-                             self.policy.catalog, prep.cum_missing.get(cc.index))
+def _gather(ck: CompiledKind, matches: list[tuple[int, str]], n: int) -> tuple[list[dict[int, str]], set[int]]:
+    """Fact index -> check index -> status; and the facts that got some check's outcome twice."""
+    got: list[dict[int, str]] = [{} for _ in range(n)]
+    repeated: set[int] = set()
+    rule_index = ck.rule_index
+    last, ci, status = "", 0, ""
+    for i, rule in matches:
+        if rule is not last:  # matches come grouped by rule
+            if rule == "seen":  # the rule every fact matches: not an outcome
+                continue
+            last = rule
+            ci, status = rule_index[rule]
+        g = got[i]
+        if ci in g:
+            repeated.add(i)
+        else:
+            g[ci] = status
+    return got, repeated
 
 
 def _collect(ck: CompiledKind, matches: list[tuple[int, str]], n: int) -> list[dict[int, list[str]]]:
@@ -216,10 +261,6 @@ def _collect(ck: CompiledKind, matches: list[tuple[int, str]], n: int) -> list[d
         ci, status = ck.rule_index[rule]
         got[i][ci].append(status)
     return got
-
-
-def _complete(got: dict[int, list[str]], prep: _Prepared) -> bool:
-    return set(got) == set(prep.in_force) and all(len(v) == 1 for v in got.values())
 
 
 def _encode(v: Any) -> Any:
@@ -330,75 +371,132 @@ def _missing_fields(cc: CompiledCheck, seg: Segment, values: dict[str, Any], pol
     return out
 
 
-_STATIC: dict[tuple[int, str], tuple[Segment, str, str]] = {}  # (id(segment), status) -> (segment, applies, version)
-_MESSAGES: dict[tuple[Any, ...], str] = {}
-_MESSAGE_CACHE_SIZE = 50_000
+class _Version:
+    """What the findings of one check version share, prepared once: the operands to report, and
+    per status the fixed fields of the finding and its message."""
 
+    def __init__(self, pack: CompiledPack, ck: CompiledKind | None, cc: CompiledCheck, seg: Segment,
+                 catalog: Catalog):
+        self.pack, self.cc, self.seg, self.catalog = pack, cc, seg, catalog
+        formulas = {spec: key for key, spec in ck.derived.items()} if ck is not None else {}
+        self.value = _operand(seg.final.left, formulas)
+        self.threshold = _operand(seg.threshold, formulas)
+        self.leads = tuple(cc.measure.lead_departments)
+        self.version = (f"v{seg.version} ({seg.start}–{seg.end}); 阈值版本{seg.threshold_version}"
+                        f"({seg.threshold_value.start}起"
+                        f"{': ' + seg.threshold_value.reference if seg.threshold_value.reference else ''})"
+                        + (f"; 修订{seg.amendment}" if seg.amendment else "")
+                        + (f"; 取代{'、'.join(seg.supersedes)}" if seg.supersedes else ""))
+        self._plans: dict[str, tuple[dict[str, Any], Message, bool]] = {}
 
-def build_finding(pack: CompiledPack, cc: CompiledCheck, seg: Segment, rec: Record, values: dict[str, Any],
-                  as_of: dt.date, status: str, catalog: Catalog, cum_missing: list[int] | None = None) -> Finding:
-    from engine.evaluation.formulas import value_of
+    def _plan(self, status: str) -> tuple[dict[str, Any], Message, bool]:
+        plan = self._plans.get(status)
+        if plan is None:
+            cc, seg, check, pack = self.cc, self.seg, self.cc.check, self.pack
+            applies = ""
+            if status == "not_applicable" and seg.applies is not None:
+                labels = {n: f.label for n, f in self.catalog.kind(check.subject).fields.items()}
+                applies = f"适用条件:{render(seg.applies, labels).strip('()')}"
+            message = Message(status, check.title, unit=check.unit, op=check.op, approx=check.approx,
+                              aspirational=check.aspirational, due=check.due, applies=applies,
+                              interpretation=check.interpretation,
+                              template=check.messages.get(status),  # type: ignore[arg-type]
+                              nature=check.nature)
+            # Every field in Finding's order; those left None are filled per finding.
+            template = dict(
+                record_id=None, kind=None, record_name=None, source=None,
+                pack=pack.id, document=pack.pack.meta.number, measure=cc.measure.measure,
+                measure_title=cc.measure.title, section=cc.measure.section, check=cc.full_id,
+                check_title=check.title, check_version=self.version, nature=check.nature, status=status,
+                value=None, threshold=None, target=None,
+                due=check.due, unit=check.unit, op=check.op, message=None, source_text=check.source,
+                interpretation=check.interpretation, lead_departments=None,
+                missing_fields=None, approx=check.approx, aspirational=check.aspirational, as_of=None)
+            trajectory = status in ("on_track", "behind_schedule") and seg.trajectory_key is not None
+            plan = self._plans[status] = (template, message, trajectory)
+        return plan
 
-    check = cc.check
-    quantity_expr: Expr = seg.final.left
-    value = value_of(quantity_expr, values)
-    threshold = value_of(seg.threshold, values)
-    target = None
-    if status in ("on_track", "behind_schedule") and seg.trajectory_key is not None:
-        target = threshold
-        threshold = values.get(seg.trajectory_key)
-    missing: list[str] = []
-    if status == "insufficient_data":
-        missing = _missing_fields(cc, seg, values, catalog)
+    def finding(self, prep: _Prepared, status: str, common: dict[str, Any]) -> Finding:
+        """The finding of this version for a prepared record; `common` holds the record's own fields."""
+        template, message, trajectory = self._plan(status)
+        values = prep.values
+        value = self.value(prep)
+        threshold = self.threshold(prep)
+        target = None
+        if trajectory:
+            target = threshold
+            threshold = values.get(self.seg.trajectory_key)  # type: ignore[arg-type]
+        missing: list[str] = []
+        if status == "insufficient_data":
+            missing = self._missing(prep)
+        text = message.text
+        if text is None:
+            text = message.render(value, threshold, target, values.get("report_year"), missing)
+        # Every field is built from validated records and compiled checks: no re-validation
+        # (validation, then pydantic's construct loop, were most of the cost of a finding).
+        d = template.copy()
+        d.update(common)
+        d["value"] = value if isinstance(value, _REPORTED) else None
+        d["threshold"] = threshold if isinstance(threshold, _REPORTED) else None
+        if target is not None:
+            d["target"] = target if isinstance(target, Decimal) else None
+        d["message"] = text
+        d["lead_departments"] = list(self.leads)
+        d["missing_fields"] = missing
+        return Finding.trusted(d)
+
+    def _missing(self, prep: _Prepared) -> list[str]:
+        """What a reviewer would have to supply for an insufficient_data finding to be judged."""
+        cc, seg, check = self.cc, self.seg, self.cc.check
+        missing = _missing_fields(cc, seg, prep.values, self.catalog)
+        cum_missing = prep.cum_missing.get(cc.index)
         if check.nature == "cumulative" and cum_missing:
             missing.append("、".join(f"{y}年" for y in cum_missing) + "的数据")
         if not missing and seg.due is not None and seg.trajectory_key is None:
             # A yes/no target has no trajectory: before its due year there is nothing to supply.
-            missing = ([f"到期({check.due.year}年底)结果;定性目标期限未到,暂无法判定"] if check.nature == "duty"
-                       else ["基期数据(基期值、基期年度),无法测算进度"])
+            missing = ([f"到期({check.due.year}年底)结果;定性目标期限未到,暂无法判定"]  # type: ignore[union-attr]
+                       if check.nature == "duty" else ["基期数据(基期值、基期年度),无法测算进度"])
         if not missing and check.nature == "cumulative":
             missing = ["累计期内各年度数据"]
         if not missing:
             missing = ["可计算的数据(如除数为零)"]
-    # The parts that depend only on the check version and the status are computed once.
-    cached = _STATIC.get((id(seg), status))
-    if cached is None:
-        applies = ""
-        if status == "not_applicable" and seg.applies is not None:
-            labels = {n: f.label for n, f in catalog.kind(check.subject).fields.items()}
-            applies = f"适用条件:{render(seg.applies, labels).strip('()')}"
-        version = (f"v{seg.version} ({seg.start}–{seg.end}); 阈值版本{seg.threshold_version}"
-                   f"({seg.threshold_value.start}起{': ' + seg.threshold_value.reference if seg.threshold_value.reference else ''})"
-                   + (f"; 修订{seg.amendment}" if seg.amendment else "")
-                   + (f"; 取代{'、'.join(seg.supersedes)}" if seg.supersedes else ""))
-        cached = _STATIC[(id(seg), status)] = (seg, applies, version)
-    _, applies, version = cached
-    year = values.get("report_year")
-    # Messages repeat (every not-applicable finding of a check reads the same): memoised on
-    # everything describe() reads; types are part of the key because True == Decimal(1).
-    key = (id(seg), status, type(value), value, type(threshold), threshold, target, year, tuple(missing))
-    message = _MESSAGES.get(key)
-    if message is None:
-        message = describe(status, check.title, value=value, threshold=threshold, target=target,
-                           unit=check.unit, op=check.op, approx=check.approx, aspirational=check.aspirational,
-                           due=check.due, year=year, missing=missing, applies=applies,
-                           interpretation=check.interpretation,
-                           template=check.messages.get(status),  # type: ignore[arg-type]
-                           nature=check.nature)
-        if len(_MESSAGES) >= _MESSAGE_CACHE_SIZE:
-            _MESSAGES.clear()
-        _MESSAGES[key] = message
-    # Every field is built above from validated records and compiled checks: no re-validation
-    # (validation, then pydantic's construct loop, were most of the cost of a finding).
-    return Finding.trusted(dict(
-        record_id=rec.id, kind=rec.kind, record_name=rec.name, source=rec.source,
-        pack=pack.id, document=pack.pack.meta.number, measure=cc.measure.measure,
-        measure_title=cc.measure.title, section=cc.measure.section, check=cc.full_id,
-        check_title=check.title, check_version=version, nature=check.nature, status=status,  # type: ignore[arg-type]
-        value=value if isinstance(value, (Decimal, bool)) else None,
-        threshold=threshold if isinstance(threshold, (Decimal, bool)) else None,
-        target=target if isinstance(target, Decimal) else None,
-        due=check.due, unit=check.unit, op=check.op, message=message, source_text=check.source,
-        interpretation=check.interpretation, lead_departments=list(cc.measure.lead_departments),
-        missing_fields=missing, approx=check.approx, aspirational=check.aspirational, as_of=as_of))
+        return missing
 
+
+_REPORTED = (Decimal, bool)  # operand values a finding reports (text and dates are not)
+
+
+def _operand(e: Expr, formulas: dict[Any, str]) -> Callable[[_Prepared], Any]:
+    """formulas.value_of(e, prep.values) as a function made once per check version.
+
+    A formula the preparation already computed (a derived key) is read from ``prep.exact``.
+    """
+    if isinstance(e, Const):
+        const = e.value
+        return lambda prep: const
+    if isinstance(e, FieldRef):
+        name = e.name
+
+        def field_value(prep: _Prepared) -> Any:
+            v = prep.values.get(name)
+            t = type(v)
+            if t is Decimal or t is bool or t is str or v is None:
+                return v
+            if isinstance(v, int) and not isinstance(v, bool):
+                return Decimal(v)
+            if isinstance(v, dt.date):
+                return None
+            return v
+        return field_value
+    try:
+        key = formulas.get(e)
+    except TypeError:  # an unhashable expression is never a derived key
+        key = None
+    if key is None:
+        return lambda prep: evaluate_number(e, prep.values)
+    derived = key
+
+    def formula_value(prep: _Prepared) -> Any:
+        exact = prep.exact
+        return exact[derived] if derived in exact else evaluate_number(e, prep.values)
+    return formula_value
