@@ -205,7 +205,7 @@ _Outcome = Any
 # repeat, and JSON rows that leave out different keys have many layouts.
 MEMO_SIZE = 1024
 _RECORD_FIELDS_SET = frozenset({"kind", "id", "name", "values", "source", "conversions"})
-MEMO_ENTRIES = 100_000
+MEMO_ENTRIES = 50_000
 LAYOUTS = 256
 
 
