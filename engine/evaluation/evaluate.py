@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from engine.evaluation.driver import EngineError, ShardedRuleset
 from engine.evaluation.findings import Finding, Message, Notice
-from engine.evaluation.formulas import evaluate_condition, evaluate_number
+from engine.evaluation.formulas import compile_number, evaluate_condition, evaluate_number
 from engine.evaluation.numbers import CONTEXT, NotJudgeable, to_engine
 from engine.policy.compiler import CompiledCheck, CompiledKind, Cumulative, Segment, Trajectory
 from engine.policy.expressions import Const, Expr, FieldRef, fields_of, render
@@ -93,6 +93,8 @@ class Evaluator:
         # id(compiled kind) -> record date -> check index -> segment in force (in check order)
         self._in_force: dict[int, dict[dt.date, dict[int, Segment]]] = {}
         self._versions: dict[int, _Version] = {}  # id(segment) -> its findings' shared parts
+        self._in_force_versions: dict[int, dict[dt.date, list[tuple[int, _Version]]]] = {}
+        self._kind_plans: dict[int, _KindPlan] = {}  # id(compiled kind) -> what preparing a record needs
 
     def _handle(self, pack: CompiledPack, ck: CompiledKind) -> ShardedRuleset:
         key = (pack.id, ck.kind)
@@ -135,8 +137,6 @@ class Evaluator:
                 if not batch:
                     continue
                 outcomes = self._outcomes(pack, ck, batch)
-                catalog = self.policy.catalog
-                versions = self._versions
                 append = result.findings.append
                 for prep, got in zip(batch, outcomes, strict=True):
                     if got.keys() != prep.in_force.keys():
@@ -145,10 +145,7 @@ class Evaluator:
                     rec = prep.record
                     common = {"record_id": rec.id, "kind": rec.kind, "record_name": rec.name,
                               "source": rec.source, "as_of": prep.date}
-                    for ci, seg in prep.in_force.items():  # in check order
-                        version = versions.get(id(seg))
-                        if version is None:
-                            version = versions[id(seg)] = _Version(pack, ck, ck.checks[ci], seg, catalog)
+                    for ci, version in self._versions_in_force(pack, ck, prep.date):  # in check order
                         append(version.finding(prep, got[ci], common))
         for ri, rec in enumerate(records):
             if ri in judged_by_any:
@@ -171,23 +168,27 @@ class Evaluator:
     # --- preparation -------------------------------------------------------------------------
 
     def _prepare(self, ck: CompiledKind, rec: Record, d: dt.date, i: int, history: History) -> _Prepared:
+        kp = self._kind_plans.get(id(ck))
+        if kp is None:
+            kp = self._kind_plans[id(ck)] = _KindPlan(ck)
         values: dict[str, Any] = dict(rec.values)
         exact: dict[str, Any] = {}
-        for key, spec in ck.derived.items():
-            values[key] = exact[key] = _derive(spec, values, rec, history)
+        for key, spec, formula in kp.derived:
+            values[key] = exact[key] = formula(values) if formula is not None else _derive(spec, values, rec, history)
         in_force = self._segments_in_force(ck, d)
         cum_missing: dict[int, list[int]] = {}
-        for cc in ck.checks:
-            if cc.check.nature == "cumulative" and cc.index in in_force:
-                key = in_force[cc.index].final.left
+        for ci in kp.cumulative:
+            if ci in in_force:
+                key = in_force[ci].final.left
                 spec = ck.derived.get(key.name) if isinstance(key, FieldRef) else None
                 if isinstance(spec, Cumulative):
-                    cum_missing[cc.index] = history.total(rec, spec)[1]
+                    cum_missing[ci] = history.total(rec, spec)[1]
         fact: dict[str, Any] = {"_k": ck.kind, "_i": i, "_d": float(d.toordinal())}
         for name in ck.fact_fields:
             v = values.get(name)
             if v is not None:
-                fact[name] = _encode(v)
+                t = type(v)
+                fact[name] = v if t is bool or t is str else _encode(v)
         for key in ck.derived:
             v = values.get(key)
             if v is not None:
@@ -196,6 +197,19 @@ class Evaluator:
                 except NotJudgeable:
                     values[key] = None
         return _Prepared(rec, d, values, in_force, fact, cum_missing, exact)
+
+    def _versions_in_force(self, pack: CompiledPack, ck: CompiledKind, d: dt.date) -> list[tuple[int, _Version]]:
+        """(check index, version) of the checks in force on `d`, in check order."""
+        by_date = self._in_force_versions.setdefault(id(ck), {})
+        found = by_date.get(d)
+        if found is None:
+            found = by_date[d] = []
+            for ci, seg in self._segments_in_force(ck, d).items():
+                version = self._versions.get(id(seg))
+                if version is None:
+                    version = self._versions[id(seg)] = _Version(pack, ck, ck.checks[ci], seg, self.policy.catalog)
+                found.append((ci, version))
+        return found
 
     def _segments_in_force(self, ck: CompiledKind, d: dt.date) -> dict[int, Segment]:
         """Check index -> the version in force on `d`, in check order (shared by records of that date)."""
@@ -261,6 +275,16 @@ def _collect(ck: CompiledKind, matches: list[tuple[int, str]], n: int) -> list[d
         ci, status = ck.rule_index[rule]
         got[i][ci].append(status)
     return got
+
+
+class _KindPlan:
+    """Per compiled kind, once: its derived values in order (formulas compiled) and its cumulative checks."""
+
+    def __init__(self, ck: CompiledKind):
+        self.derived: list[tuple[str, Any, Callable[[dict[str, Any]], Decimal | None] | None]] = [
+            (key, spec, None if isinstance(spec, (Cumulative, Trajectory)) else compile_number(spec))
+            for key, spec in ck.derived.items()]
+        self.cumulative = [cc.index for cc in ck.checks if cc.check.nature == "cumulative"]
 
 
 def _encode(v: Any) -> Any:
@@ -418,7 +442,7 @@ class _Version:
 
     def finding(self, prep: _Prepared, status: str, common: dict[str, Any]) -> Finding:
         """The finding of this version for a prepared record; `common` holds the record's own fields."""
-        template, message, trajectory = self._plan(status)
+        template, message, trajectory = self._plans.get(status) or self._plan(status)
         values = prep.values
         value = self.value(prep)
         threshold = self.threshold(prep)

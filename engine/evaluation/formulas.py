@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -54,6 +55,44 @@ def evaluate_number(e: Expr, values: Values) -> Decimal | None:
         except (decimal.InvalidOperation, decimal.Overflow, decimal.DivisionByZero):
             return None
     raise TypeError(f"not a number expression: {e!r}")
+
+
+_ARITH = {"+": CONTEXT.add, "-": CONTEXT.subtract, "*": CONTEXT.multiply}
+
+
+def compile_number(e: Expr) -> Callable[[Values], Decimal | None]:
+    """evaluate_number(e, values) as a function of values, built once for a formula used per record."""
+    if isinstance(e, Const):
+        const = e.value if isinstance(e.value, Decimal) else None
+        return lambda values: const
+    if isinstance(e, FieldRef):
+        name = e.name
+        return lambda values: _num(values.get(name))
+    if isinstance(e, Neg):
+        operand = compile_number(e.operand)
+
+        def negated(values: Values) -> Decimal | None:
+            v = operand(values)
+            return None if v is None else -v
+        return negated
+    if isinstance(e, Arith):
+        left, right, op = compile_number(e.left), compile_number(e.right), e.op
+        apply = _ARITH.get(op)
+
+        def arith(values: Values) -> Decimal | None:
+            a, b = left(values), right(values)
+            if a is None or b is None:
+                return None
+            try:
+                if apply is not None:
+                    return apply(a, b)
+                if b == 0:
+                    return None
+                return CONTEXT.divide(a, b)
+            except (decimal.InvalidOperation, decimal.Overflow, decimal.DivisionByZero):
+                return None
+        return arith
+    return lambda values: evaluate_number(e, values)  # raises for a non-number, as evaluate_number does
 
 
 def value_of(e: Expr, values: Values) -> Any:
