@@ -156,6 +156,7 @@ _history: History | None = None
 _engine: EngineName = "durable"
 _evaluator: Evaluator | None = None
 _writer: Any = None  # engine.store.runs.RunWriter of this worker, when chunks are stored here
+_write_lock: Any = None  # one per pool: the workers' write transactions take turns without polling
 
 
 def _die_with_parent() -> None:
@@ -174,8 +175,8 @@ def _die_with_parent() -> None:
 
 
 def _init(policy: Policy | None, history: History | None, engine: EngineName,
-          store_to: StoreTarget | None = None) -> None:
-    global _policy, _history, _engine, _evaluator, _writer
+          store_to: StoreTarget | None = None, write_lock: Any = None) -> None:
+    global _policy, _history, _engine, _evaluator, _writer, _write_lock
     _die_with_parent()
     if policy is not None:  # spawn: sent once per worker; fork: already inherited
         _policy, _history, _engine = policy, history, engine
@@ -185,6 +186,7 @@ def _init(policy: Policy | None, history: History | None, engine: EngineName,
         from engine.store.runs import reopen_run
 
         _writer = reopen_run(store_to, _policy)
+        _write_lock = write_lock
 
 
 def _work(records: list[Record], as_of: dt.date | None) -> tuple[Encoded, list[Notice]]:
@@ -206,7 +208,7 @@ def _work_chunk(chunk: ChunkResult, as_of: dt.date | None, keep_findings: bool) 
     stored = False
     if _writer is not None:
         chunk.findings, chunk.notices = result.findings, result.notices
-        _writer.save_chunk(chunk)  # raises StoreError, which pickles back to the parent
+        _writer.save_chunk(chunk, _write_lock)  # raises StoreError, which pickles back to the parent
         stored = True
     return (encode_findings(result.findings) if keep_findings else None), result.notices, counts, stored
 
@@ -226,11 +228,15 @@ class WorkerPool:
         if "fork" in methods:
             # The workers inherit the compiled policy instead of unpickling it.
             _policy, _history, _engine = policy, history, engine
-            self._pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork"), initializer=_init,
-                                             initargs=(None, None, engine, store_to))
+            ctx = mp.get_context("fork")
+            lock = ctx.Lock() if store_to is not None else None
+            self._pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init,
+                                             initargs=(None, None, engine, store_to, lock))
         else:
-            self._pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_init,
-                                             initargs=(policy, history, engine, store_to))
+            ctx = mp.get_context("spawn")
+            lock = ctx.Lock() if store_to is not None else None
+            self._pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init,
+                                             initargs=(policy, history, engine, store_to, lock))
 
     def map_chunks(self, chunks: Iterable[ChunkResult], as_of: dt.date | None, skip: frozenset[int],
                    keep_findings: bool = True) -> Iterator[ChunkResult]:

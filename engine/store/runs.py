@@ -14,14 +14,16 @@ import json
 import operator
 import os
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 import engine
-from engine.evaluation.findings import Finding
 from engine.evaluation.stream import ChunkResult
 from engine.policy.policy import Policy
 from engine.records.model import Record, SourceRef
@@ -104,6 +106,17 @@ def yearly_kinds(policy: Policy) -> frozenset[str]:
     return frozenset(k for k, spec in policy.catalog.kinds.items() if spec.date_field == "report_year")
 
 
+@dataclass
+class _Prepared:
+    """A chunk's rows as far as they can be built outside the write transaction."""
+
+    index: int
+    records: list[tuple]  # ((kind, id, period), content hash, name, values JSON, file, sheet, row)
+    findings: list[tuple]  # (record position, check version key, (status, value, …, missing fields))
+    messages: tuple[tuple[str, ...], list[tuple]]
+    counts: tuple[int, int, int, int]  # records, rejected, file problems, findings
+
+
 class StoreTarget(BaseModel):
     """A run being written, as another process needs it to open its own writer (``reopen_run``)."""
 
@@ -134,26 +147,22 @@ class RunWriter:
             return "" if y is None else str(y)
         return ""
 
-    def save_chunk(self, chunk: ChunkResult) -> None:
-        """Store one chunk in one transaction (a skipped chunk was stored by the interrupted run)."""
+    def save_chunk(self, chunk: ChunkResult, lock: AbstractContextManager[Any] | None = None) -> None:
+        """Store one chunk in one transaction (a skipped chunk was stored by the interrupted run).
+
+        Everything that needs no database (hashes, JSON, finding rows) is prepared before the write
+        transaction, which is held as briefly as possible: SQLite and PostgreSQL take one writer at a
+        time. ``lock``, if given, is held around the transaction: worker processes of one run share
+        one, so a waiting worker is woken at once instead of polling SQLite's busy handler.
+        """
         if chunk.skipped:
             return
+        prepared = self._prepare(chunk)
         try:
-            with self.store.write() as conn:
+            with lock or nullcontext(), self.store.write() as conn:
                 if conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHUNK_LOCK})
-                version_ids = self._versions(conn, chunk.records)
-                self._insert(conn, RunRecord, _dict_rows([
-                    {"run_id": self.run_id, "record_version_id": vid, "chunk": chunk.index,
-                     "file": clean_text(r.source.file), "sheet": clean_text(r.source.sheet, 200), "row": r.source.row}
-                    for r, vid in zip(chunk.records, version_ids, strict=True)]))
-                iso = conn.dialect.name == "sqlite"
-                self._insert(conn, StoredFinding, (FINDING_COLUMNS, self._finding_rows(conn, chunk, version_ids, iso)))
-                self._insert(conn, RunMessage, _dict_rows(self._message_rows(chunk)))
-                conn.execute(insert(RunChunk.__table__), {
-                    "run_id": self.run_id, "chunk": chunk.index, "committed_at": _now(),
-                    "n_records": len(chunk.records), "n_rejected": len(chunk.errors),
-                    "n_file_problems": len(chunk.file_problems), "n_findings": len(chunk.findings)})
+                self._write(conn, prepared)
         except IntegrityError as exc:
             raise StoreError(f"run {self.run_id}: chunk {chunk.index} conflicts with what is stored "
                              f"(already saved by another process?): {exc.orig}") from exc
@@ -162,6 +171,62 @@ class RunWriter:
                              ) from exc
         self.committed = self.committed | {chunk.index}
         self._refs.update(self._pending_refs)
+
+    def _prepare(self, chunk: ChunkResult) -> _Prepared:
+        """The chunk's rows, minus the ids only the database can give (record versions, check versions)."""
+        iso = self.store.dialect == "sqlite"
+        records = []
+        by_source: dict[tuple, int] = {}
+        by_id: dict[tuple[str, str], int | None] = {}
+        seen: set[tuple[str, str, str]] = set()
+        for pos, r in enumerate(chunk.records):
+            key = (r.kind, r.id, self.period(r))
+            if key in seen:
+                raise StoreError(f"record {r.id} ({r.kind}) appears twice in one chunk")
+            seen.add(key)
+            src = r.source
+            records.append((key, r.content_hash(), clean_text(r.name), values_json(r.values),
+                            clean_text(src.file), clean_text(src.sheet, 200), src.row))
+            # Keyed on plain values: hashing and comparing SourceRef models per finding was a hot spot.
+            by_source[(r.kind, r.id, src.file, src.sheet, src.row)] = pos
+            by_id[(r.kind, r.id)] = None if (r.kind, r.id) in by_id else pos  # None: ambiguous
+        days: dict[dt.date, object] = {}
+        findings = []
+        for f in chunk.findings:
+            d = f.__dict__  # attribute access through pydantic's __getattr__ chain costs per field
+            src = d["source"]
+            pos = by_source.get((d["kind"], d["record_id"], src.file, src.sheet, src.row)) \
+                if isinstance(src, SourceRef) else None
+            if pos is None:
+                pos = by_id.get((d["kind"], d["record_id"]))
+            if pos is None:
+                raise StoreError(f"finding for record {f.record_id} ({f.kind}) matches no record of chunk {chunk.index}")
+            as_of = d["as_of"]
+            day = days.get(as_of)
+            if day is None:
+                day = days[as_of] = as_of.isoformat() if iso else as_of
+            missing = d["missing_fields"]
+            findings.append((pos, _static_key(d), (d["status"], encode_value(d["value"]), encode_value(d["threshold"]),
+                                                   encode_value(d["target"]), day, clean_text(d["message"]),
+                                                   "、".join(missing) if missing else None)))
+        counts = (len(chunk.records), len(chunk.errors), len(chunk.file_problems), len(chunk.findings))
+        return _Prepared(chunk.index, records, findings, _dict_rows(self._message_rows(chunk)), counts)
+
+    def _write(self, conn: Connection, p: _Prepared) -> None:
+        run_id, index = self.run_id, p.index
+        version_ids = self._versions(conn, p.records)
+        self._insert(conn, RunRecord, (_RUN_RECORD_COLUMNS, [
+            (run_id, vid, index, file, sheet, row)
+            for (*_, file, sheet, row), vid in zip(p.records, version_ids, strict=True)]))
+        refs = self._check_refs(conn, {key for _, key, _ in p.findings})
+        head = [(run_id, vid, index) for vid in version_ids]
+        self._insert(conn, StoredFinding, (FINDING_COLUMNS, [
+            head[pos] + refs[key] + tail for pos, key, tail in p.findings]))
+        self._insert(conn, RunMessage, p.messages)
+        n_records, n_rejected, n_file_problems, n_findings = p.counts
+        conn.execute(insert(RunChunk.__table__), {
+            "run_id": run_id, "chunk": index, "committed_at": _now(), "n_records": n_records,
+            "n_rejected": n_rejected, "n_file_problems": n_file_problems, "n_findings": n_findings})
 
     @staticmethod
     def _insert(conn: Connection, model: type, data: tuple[tuple[str, ...], list[tuple]]) -> None:
@@ -192,26 +257,20 @@ class RunWriter:
                f"VALUES ({', '.join([mark] * len(cols))})")
         conn.exec_driver_sql(sql, rows)
 
-    def _versions(self, conn: Connection, records: list[Record]) -> list[int]:
-        """The record_versions id of each record: the existing row for identical content, else a new version."""
-        by_hash, latest = self._stored_versions(conn, {r.id for r in records})
+    def _versions(self, conn: Connection, records: list[tuple]) -> list[int]:
+        """The record_versions id of each prepared record: the row of identical content, else a new version."""
+        by_hash, latest = self._stored_versions(conn, {key[1] for key, *_ in records})
         out: list[int | None] = []
         new: list[tuple[int, tuple]] = []
-        seen: set[tuple[str, str, str]] = set()
         now = _now()
         created = now.strftime("%Y-%m-%d %H:%M:%S.%f") if conn.dialect.name == "sqlite" else now  # as SQLAlchemy stores it
-        for r in records:
-            key = (r.kind, r.id, self.period(r))
-            if key in seen:
-                raise StoreError(f"record {r.id} ({r.kind}) appears twice in one chunk")
-            seen.add(key)
-            h = r.content_hash()
-            if key + (h,) in by_hash:
-                out.append(by_hash[key + (h,)])
+        for key, h, name, values, *_ in records:
+            found = by_hash.get(key + (h,))
+            if found is not None:
+                out.append(found)
                 continue
             version, previous = latest.get(key, (0, None))
-            new.append((len(out), (r.kind, r.id, key[2], version + 1, h, clean_text(r.name), values_json(r.values),
-                                   previous, self.run_id, created)))
+            new.append((len(out), (*key, version + 1, h, name, values, previous, self.run_id, created)))
             out.append(None)
         if new:
             # One bulk insert, then the new ids read back by their unique content key: INSERT … RETURNING
@@ -226,13 +285,16 @@ class RunWriter:
     def _stored_versions(conn: Connection, record_ids: set[str]
                          ) -> tuple[dict[tuple[str, str, str, str], int], dict[tuple[str, str, str], tuple[int, int]]]:
         """Stored versions of these record ids: (kind, id, period, hash) -> row id, and the latest per identity."""
-        t = RecordVersion.__table__
         by_hash: dict[tuple[str, str, str, str], int] = {}
         latest: dict[tuple[str, str, str], tuple[int, int]] = {}
         ids = sorted(record_ids)
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         for i in range(0, len(ids), _IN_BATCH):
-            rows = conn.execute(select(t.c.id, t.c.kind, t.c.record_id, t.c.period, t.c.version, t.c.content_hash)
-                                .where(t.c.record_id.in_(ids[i:i + _IN_BATCH])))
+            part = ids[i:i + _IN_BATCH]
+            # Plain SQL: SQLAlchemy compiling an IN of 500 parameters cost more than running it.
+            rows = conn.exec_driver_sql(
+                "SELECT id, kind, record_id, period, version, content_hash FROM record_versions "
+                f"WHERE record_id IN ({', '.join([mark] * len(part))})", tuple(part))
             for rid, kind, record_id, period, version, content_hash in rows:
                 key = (kind, record_id, period)
                 by_hash[key + (content_hash,)] = rid
@@ -240,42 +302,19 @@ class RunWriter:
                     latest[key] = (version, rid)
         return by_hash, latest
 
-    def _finding_rows(self, conn: Connection, chunk: ChunkResult, version_ids: list[int],
-                      iso_dates: bool) -> list[tuple]:
-        # Keyed on plain values: hashing and comparing SourceRef models per finding was a hot spot.
-        by_source = {(r.kind, r.id, r.source.file, r.source.sheet, r.source.row): vid
-                     for r, vid in zip(chunk.records, version_ids, strict=True)}
-        by_id: dict[tuple[str, str], int | None] = {}
-        for r, vid in zip(chunk.records, version_ids, strict=True):
-            by_id[(r.kind, r.id)] = None if (r.kind, r.id) in by_id else vid  # None: ambiguous
-        refs = self._check_refs(conn, chunk.findings)
-        rows = []
-        for f, ref in zip(chunk.findings, refs, strict=True):
-            d = f.__dict__
-            src = d["source"]
-            key = (d["kind"], d["record_id"], src.file, src.sheet, src.row) if isinstance(src, SourceRef) else None
-            vid = by_source.get(key) if key else None
-            vid = vid or by_id.get((d["kind"], d["record_id"]))
-            if vid is None:
-                raise StoreError(f"finding for record {f.record_id} ({f.kind}) matches no record of chunk {chunk.index}")
-            rows.append(_finding_row(self.run_id, chunk.index, vid, ref, f, iso_dates))
-        return rows
-
-    def _check_refs(self, conn: Connection, findings: list[Finding]) -> list[tuple[int, int]]:
-        """(checks.id, check_versions.id) for the check version of each finding; new ones are added.
+    def _check_refs(self, conn: Connection, keys: set[tuple]) -> dict[tuple, tuple[int, int]]:
+        """(checks.id, check_versions.id) of each check version key; versions not stored yet are added.
 
         Runs inside the chunk's write transaction, which holds the store's write lock (SQLite's
         BEGIN IMMEDIATE, PostgreSQL's advisory lock), so look-up-then-insert cannot race another
         writer. What this transaction adds is remembered only once it commits.
         """
-        refs, new = self._refs, {}
-        out = []
-        for f in findings:
-            key = _static_key(f.__dict__)
-            ref = refs.get(key) or new.get(key)
+        out, new = {}, {}
+        for key in keys:
+            ref = self._refs.get(key)
             if ref is None:
                 ref = new[key] = self._check_ref_in(conn, key)
-            out.append(ref)
+            out[key] = ref
         self._pending_refs = new
         return out
 
@@ -341,6 +380,7 @@ def _dict_rows(rows: list[dict]) -> tuple[tuple[str, ...], list[tuple]]:
     return cols, [tuple(r[c] for c in cols) for r in rows]
 
 
+_RUN_RECORD_COLUMNS = ("run_id", "record_version_id", "chunk", "file", "sheet", "row")
 _VERSION_COLUMNS = ("kind", "record_id", "period", "version", "content_hash", "name", "values_json", "previous_id",
                     "first_run_id", "created_at")
 FINDING_COLUMNS = ("run_id", "record_version_id", "chunk", "check_ref", "version_ref", "status", "value",
@@ -351,16 +391,6 @@ _STATIC_FIELDS = ("check",) + STATIC_COLUMNS  # the Finding fields a check versi
 
 
 _static_key = operator.itemgetter(*_STATIC_FIELDS)  # a finding's __dict__ -> its check version's key
-
-
-def _finding_row(run_id: int, chunk: int, vid: int, refs: tuple[int, int], f: Finding, iso_dates: bool) -> tuple:
-    """A finding as a tuple in FINDING_COLUMNS order (built directly: a chunk has tens of thousands)."""
-    d = f.__dict__  # attribute access through pydantic's __getattr__ chain costs per field
-    as_of = d["as_of"].isoformat() if iso_dates else d["as_of"]
-    missing = d["missing_fields"]
-    return (run_id, vid, chunk, refs[0], refs[1], d["status"], encode_value(d["value"]),
-            encode_value(d["threshold"]), encode_value(d["target"]), as_of, clean_text(d["message"]),
-            "、".join(missing) if missing else None)
 
 
 def _status_counts(conn: Connection, run_id: int) -> dict[str, int]:
