@@ -73,7 +73,8 @@ def test_raised_threshold_judges_old_before_and_new_after_with_version(tmp_path:
     def verdict(as_of: str) -> dict:
         # A real process: the json writer binds sys.stdout at import, which CliRunner cannot capture.
         res = subprocess.run([COMPLIANCE, "evaluate", "--rules", str(pack), "--kind", "project", "--as-of", as_of,
-                              "--format", "json", str(records)], capture_output=True, text=True, check=False)
+                              "--format", "json", "--no-store", str(records)], capture_output=True, text=True,
+                             check=False, cwd=tmp_path)
         assert res.returncode == 0, res.stderr
         rows = [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
         mine = [r for r in rows if r["check"] == "amend:m1.invest"]
