@@ -8,6 +8,7 @@ crash the committed chunks are whole and ``--resume`` skips exactly those. The u
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import getpass
 import hashlib
 import json
@@ -157,8 +158,12 @@ class RunWriter:
         """
         if chunk.skipped:
             return
-        prepared = self._prepare(chunk)
+        # Hundreds of thousands of small acyclic tuples: the cyclic collector, triggered again and
+        # again while they are built, is paused for the chunk (as evaluation does).
+        enabled = gc.isenabled()
+        gc.disable()
         try:
+            prepared = self._prepare(chunk)
             with lock or nullcontext(), self.store.write() as conn:
                 if conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHUNK_LOCK})
@@ -169,6 +174,9 @@ class RunWriter:
         except SQLAlchemyError as exc:  # one error type out of the store (workers send it back pickled)
             raise StoreError(f"run {self.run_id}: chunk {chunk.index} not stored: {getattr(exc, 'orig', None) or exc}"
                              ) from exc
+        finally:
+            if enabled:
+                gc.enable()
         self.committed = self.committed | {chunk.index}
         self._refs.update(self._pending_refs)
 
