@@ -67,3 +67,20 @@ def test_finding_codec_round_trips_every_field() -> None:
     assert back == findings
     assert [type(f.value) for f in back] == [bool, Decimal, type(None)]
     assert back[1].model_dump() == findings[1].model_dump()
+
+
+def test_a_chunk_sent_to_a_worker_arrives_with_the_same_records_errors_and_warnings(policy: Policy) -> None:
+    import pickle
+
+    from engine.evaluation.parallel import receive_chunk, send_chunk
+    from engine.evaluation.stream import read_chunks
+
+    # samples/ hold every kind, unit conversions, rejected rows and warnings
+    for chunk in read_chunks([str(ROOT / "samples")], policy, chunk_size=7):
+        back = receive_chunk(pickle.loads(pickle.dumps(send_chunk(chunk))))
+        assert (back.index, back.errors, back.file_problems, back.warnings) == \
+            (chunk.index, chunk.errors, chunk.file_problems, chunk.warnings)
+        assert back.records == chunk.records
+        for a, b in zip(chunk.records, back.records, strict=True):
+            assert a.model_dump() == b.model_dump() and a.content_hash() == b.content_hash()
+            assert (a.model_fields_set, a.source.model_fields_set) == (b.model_fields_set, b.source.model_fields_set)

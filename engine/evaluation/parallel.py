@@ -24,10 +24,11 @@ import datetime as dt
 import gc
 import multiprocessing as mp
 import os
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -36,7 +37,7 @@ from engine.evaluation.evaluate import EngineName, EvaluationResult, Evaluator, 
 from engine.evaluation.findings import Finding, Notice
 from engine.evaluation.stream import ChunkResult
 from engine.policy.policy import Policy
-from engine.records.model import Record
+from engine.records.model import Record, SourceRef
 
 if TYPE_CHECKING:
     from engine.store.runs import StoreTarget
@@ -198,19 +199,53 @@ def _work(records: list[Record], as_of: dt.date | None) -> tuple[Encoded, list[N
 ChunkOutcome = tuple[Encoded | None, list[Notice], dict[str, int], bool]
 
 
-def _work_chunk(chunk: ChunkResult, as_of: dt.date | None, keep_findings: bool) -> ChunkOutcome:
+def _work_chunk(sent: SentChunk, as_of: dt.date | None, keep_findings: bool) -> ChunkOutcome:
     """Evaluate a chunk and, when this worker has a writer, store it: (findings?, notices, counts, stored)."""
     assert _evaluator is not None
+    chunk = receive_chunk(sent)
     result = _evaluator.evaluate(chunk.records, as_of=as_of, history=_history)
-    counts: dict[str, int] = {}
-    for f in result.findings:
-        counts[f.status] = counts.get(f.status, 0) + 1
+    counts = dict(Counter(map(_status, result.findings)))
     stored = False
     if _writer is not None:
         chunk.findings, chunk.notices = result.findings, result.notices
         _writer.save_chunk(chunk, _write_lock)  # raises StoreError, which pickles back to the parent
         stored = True
     return (encode_findings(result.findings) if keep_findings else None), result.notices, counts, stored
+
+
+_status = attrgetter("status")
+
+# A chunk on its way to a worker: its records as plain tuples (pickling pydantic models field by
+# field cost as much as validating them), the rest as it is (rejected rows, problems: few).
+SentChunk = tuple[int, list[tuple[Any, ...]], list[frozenset[str]], list[Any], list[Any], list[str]]
+
+
+def send_chunk(chunk: ChunkResult) -> SentChunk:
+    field_sets: dict[tuple[frozenset[str], frozenset[str]], int] = {}  # which fields were set, as sent (few)
+    records = []
+    for r in chunk.records:
+        src = r.source
+        sets = (frozenset(r.model_fields_set), frozenset(src.model_fields_set))
+        k = field_sets.setdefault(sets, len(field_sets))
+        records.append((r.kind, r.id, r.name, r.values, src.file, src.sheet, src.row, r.conversions, r.warnings, k))
+    return chunk.index, records, list(field_sets), chunk.errors, chunk.file_problems, chunk.warnings
+
+
+def receive_chunk(sent: SentChunk) -> ChunkResult:
+    """The chunk as the parent had it (records re-created without validating them a second time)."""
+    index, records, field_sets, errors, file_problems, warnings = sent
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        made = [Record.model_construct(set(field_sets[k][0]), kind=kind, id=rid, name=name, values=values,
+                                       source=SourceRef.model_construct(set(field_sets[k][1]), file=file,
+                                                                        sheet=sheet, row=row),
+                                       conversions=conversions, warnings=rec_warnings)
+                for kind, rid, name, values, file, sheet, row, conversions, rec_warnings, k in records]
+    finally:
+        if enabled:
+            gc.enable()
+    return ChunkResult(index=index, records=made, errors=errors, file_problems=file_problems, warnings=warnings)
 
 
 class WorkerPool:
@@ -244,7 +279,8 @@ class WorkerPool:
         pending: deque[tuple[ChunkResult, Any]] = deque()
         limit = 2 * self.jobs
         for chunk in chunks:
-            job = None if chunk.index in skip else self._pool.submit(_work_chunk, chunk, as_of, keep_findings)
+            job = None if chunk.index in skip else self._pool.submit(_work_chunk, send_chunk(chunk), as_of,
+                                                                     keep_findings)
             pending.append((chunk, job))
             while len(pending) > limit:
                 yield self._take_chunk(pending)
