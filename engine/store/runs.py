@@ -200,15 +200,21 @@ class RunWriter:
             by_id[(r.kind, r.id)] = None if (r.kind, r.id) in by_id else pos  # None: ambiguous
         days: dict[dt.date, object] = {}
         findings = []
+        last: tuple[Any, Any, Any] = (None, None, None)  # a record's findings come together: its place once
         for f in chunk.findings:
             d = f.__dict__  # attribute access through pydantic's __getattr__ chain costs per field
             src = d["source"]
-            pos = by_source.get((d["kind"], d["record_id"], src.file, src.sheet, src.row)) \
-                if isinstance(src, SourceRef) else None
-            if pos is None:
-                pos = by_id.get((d["kind"], d["record_id"]))
-            if pos is None:
-                raise StoreError(f"finding for record {f.record_id} ({f.kind}) matches no record of chunk {chunk.index}")
+            if src is not None and src is last[0] and d["record_id"] == last[1]:
+                pos = last[2]
+            else:
+                pos = by_source.get((d["kind"], d["record_id"], src.file, src.sheet, src.row)) \
+                    if isinstance(src, SourceRef) else None
+                if pos is None:
+                    pos = by_id.get((d["kind"], d["record_id"]))
+                if pos is None:
+                    raise StoreError(f"finding for record {f.record_id} ({f.kind}) matches no record of chunk "
+                                     f"{chunk.index}")
+                last = (src, d["record_id"], pos)
             as_of = d["as_of"]
             day = days.get(as_of)
             if day is None:
