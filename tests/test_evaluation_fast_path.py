@@ -12,6 +12,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -209,3 +210,12 @@ def test_records_of_two_check_versions_in_one_call_each_get_their_own(logic_poli
     assert [f.model_dump() for f in together] == [f.model_dump() for f in alone]
     assert [(f.threshold, f.check_version[:2]) for f in together] == [
         (Decimal(100), "v1"), (Decimal(150), "v2"), (Decimal(100), "v1")]
+
+
+def test_a_comparison_of_two_conditions_is_refused_at_parse(policy):
+    # Found by the expression fuzz test: it parsed, then failed in evaluation (a condition is no value).
+    from engine.policy.compiler import _resolver
+    from engine.policy.expressions import ExpressionError, parse
+
+    with pytest.raises(ExpressionError, match="compare values, not conditions"):
+        parse("missing(total_investment) == missing(land_area)", _resolver(policy.catalog, "project"), "bool")

@@ -258,6 +258,9 @@ def type_of(expr: Expr, r: Resolver) -> str:
                 raise ExpressionError(f"arithmetic needs numbers, got {type_of(p, r)} in {render(p)}")
         return "number"
     if isinstance(expr, Compare):
+        for side in (expr.left, expr.right):
+            if not isinstance(side, (FieldRef, Const, Arith, Neg)):  # the compiler compares values only
+                raise ExpressionError(f"compare values, not conditions: {render(expr)}")
         lt, rt = type_of(expr.left, r), type_of(expr.right, r)
         if lt != rt:
             raise ExpressionError(f"cannot compare {lt} with {rt}: {render(expr)}")
