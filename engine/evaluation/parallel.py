@@ -220,6 +220,23 @@ _status = attrgetter("status")
 SentChunk = tuple[int, list[tuple[Any, ...]], list[frozenset[str]], list[Any], list[Any], list[str]]
 
 
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def _rebuild(cls: type[BaseModel], values: dict[str, Any], fields_set: frozenset[str]) -> Any:
+    """A model from the field values of one the parent validated: model_construct() without its
+    per-field loop (every field is given, in declaration order), as Finding.trusted does."""
+    m = object.__new__(cls)
+    _set_dict(m, values)
+    _set_fields_set(m, set(fields_set))
+    _set_extra(m, None)
+    _set_private(m, None)
+    return m
+
+
 def send_chunk(chunk: ChunkResult) -> SentChunk:
     field_sets: dict[tuple[frozenset[str], frozenset[str]], int] = {}  # which fields were set, as sent (few)
     records = []
@@ -237,10 +254,10 @@ def receive_chunk(sent: SentChunk) -> ChunkResult:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        made = [Record.model_construct(set(field_sets[k][0]), kind=kind, id=rid, name=name, values=values,
-                                       source=SourceRef.model_construct(set(field_sets[k][1]), file=file,
-                                                                        sheet=sheet, row=row),
-                                       conversions=conversions, warnings=rec_warnings)
+        made = [_rebuild(Record, {"kind": kind, "id": rid, "name": name, "values": values,
+                                  "source": _rebuild(SourceRef, {"file": file, "sheet": sheet, "row": row},
+                                                     field_sets[k][1]),
+                                  "conversions": conversions, "warnings": rec_warnings}, field_sets[k][0])
                 for kind, rid, name, values, file, sheet, row, conversions, rec_warnings, k in records]
     finally:
         if enabled:
