@@ -134,13 +134,14 @@ class RulesetHandle:
 def _matches(message: str, out: list[tuple[int, str]]) -> None:
     """Append (fact _i, rule) for one action: ``{"rule":[{"m":{fact}},{"m":{fact}},...]}``.
 
-    durable echoes each fact's JSON as it was sent, so the common case (one rule per action) is
-    read without parsing the facts: the rule name is the only ``":[`` (keys of a fact are
-    followed by ``": `` or by a scalar, and a quote inside a string is escaped, so it cannot end
-    a key), and each fact has exactly one ``"_i":`` key. Anything else is parsed as JSON. A fact
-    read wrongly here would miss or duplicate an outcome, which the caller's check catches.
+    durable echoes each fact's JSON as it was sent, so the common case is read without parsing
+    the facts: when the only ``]`` is the one closing the list of frames (facts hold no lists),
+    the action is of one rule, whose name opens the message; and each fact has exactly one
+    ``"_i":`` key (a quote inside a string is escaped, so no string can hold that key). Anything
+    else (several rules, a ``]`` inside some text) is parsed as JSON. A fact read wrongly here
+    would miss or duplicate an outcome, which the caller's check catches.
     """
-    if message.startswith('{"') and message.count('":[') == 1:
+    if message.startswith('{"') and message.find("]") == len(message) - 2:
         rule = message[2:message.index('":[')]
         try:
             ids = [int(p[:p.index(",")]) for p in message.split('"_i":')[1:]]
