@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from engine.evaluation.driver import EngineError, ShardedRuleset
-from engine.evaluation.findings import Finding, Message, Notice
+from engine.evaluation.findings import VERSION_FIELDS, Finding, Message, Notice
 from engine.evaluation.formulas import compile_number, evaluate_condition, evaluate_number
 from engine.evaluation.numbers import CONTEXT, NotJudgeable, to_engine
 from engine.policy.compiler import CompiledCheck, CompiledKind, Cumulative, Segment, Trajectory
@@ -36,6 +36,8 @@ EngineName = Literal["durable", "python"]
 class EvaluationResult:
     findings: list[Finding] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    # With evaluate(parts=True), instead of findings: each finding as FindingParts (see findings.py).
+    parts: list[tuple[Any, ...]] | None = None
 
 
 @dataclass
@@ -103,21 +105,27 @@ class Evaluator:
         return self._handles[key]
 
     def evaluate(self, records: Sequence[Record], as_of: dt.date | None = None,
-                 history: History | None = None) -> EvaluationResult:
+                 history: History | None = None, parts: bool = False) -> EvaluationResult:
+        """The findings of every record and check in force, and notices for records not judged.
+
+        With ``parts`` the findings come as FindingParts tuples (``result.parts``) instead of Finding
+        objects: what the store keeps, without building models nobody reads (a run that prints
+        only counts).
+        """
         # Findings are many small acyclic objects: the cyclic collector, triggered again and again
         # while they are built, cost about a third of the evaluation (measured); it is paused for
         # the call and runs normally afterwards.
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._evaluate(records, as_of, history)
+            return self._evaluate(records, as_of, history, parts)
         finally:
             if enabled:
                 gc.enable()
 
     def _evaluate(self, records: Sequence[Record], as_of: dt.date | None,
-                  history: History | None) -> EvaluationResult:
-        result = EvaluationResult()
+                  history: History | None, parts: bool = False) -> EvaluationResult:
+        result = EvaluationResult(parts=[] if parts else None)
         if history is None:
             history = History()
             history.add_all(records)
@@ -137,16 +145,18 @@ class Evaluator:
                 if not batch:
                     continue
                 outcomes = self._outcomes(pack, ck, batch)
-                append = result.findings.append
                 for prep, got in zip(batch, outcomes, strict=True):
                     if got.keys() != prep.in_force.keys():
                         raise EngineError(f"record {prep.record.id}: outcomes for checks {sorted(got)}, "
                                           f"checks in force {sorted(prep.in_force)}")
+                    in_force = self._versions_in_force(pack, ck, prep.date)  # in check order
+                    if result.parts is not None:
+                        result.parts.extend(version.parts(prep, got[ci]) for ci, version in in_force)
+                        continue
                     rec = prep.record
                     common = {"record_id": rec.id, "kind": rec.kind, "record_name": rec.name,
                               "source": rec.source, "as_of": prep.date}
-                    for ci, version in self._versions_in_force(pack, ck, prep.date):  # in check order
-                        append(version.finding(prep, got[ci], common))
+                    result.findings.extend(version.finding(prep, got[ci], common) for ci, version in in_force)
         for ri, rec in enumerate(records):
             if ri in judged_by_any:
                 continue
@@ -440,8 +450,8 @@ class _Version:
             plan = self._plans[status] = (template, message, trajectory)
         return plan
 
-    def finding(self, prep: _Prepared, status: str, common: dict[str, Any]) -> Finding:
-        """The finding of this version for a prepared record; `common` holds the record's own fields."""
+    def _own(self, prep: _Prepared, status: str) -> tuple[dict[str, Any], Any, Any, Any, list[str], str]:
+        """(template, value, threshold, target, missing fields, message): a finding's own parts."""
         template, message, trajectory = self._plans.get(status) or self._plan(status)
         values = prep.values
         value = self.value(prep)
@@ -456,6 +466,11 @@ class _Version:
         text = message.text
         if text is None:
             text = message.render(value, threshold, target, values.get("report_year"), missing)
+        return template, value, threshold, target, missing, text
+
+    def finding(self, prep: _Prepared, status: str, common: dict[str, Any]) -> Finding:
+        """The finding of this version for a prepared record; `common` holds the record's own fields."""
+        template, value, threshold, target, missing, text = self._own(prep, status)
         # Every field is built from validated records and compiled checks: no re-validation
         # (validation, then pydantic's construct loop, were most of the cost of a finding).
         d = template.copy()
@@ -468,6 +483,23 @@ class _Version:
         d["lead_departments"] = list(self.leads)
         d["missing_fields"] = missing
         return Finding.trusted(d)
+
+    def parts(self, prep: _Prepared, status: str) -> tuple[Any, ...]:
+        """The same finding as FindingParts: what finding() would hold, less what the record and the
+        check version give (those are `prep.record` and `self.key`)."""
+        _, value, threshold, target, missing, text = self._own(prep, status)
+        return (prep.record, self.key, status, value if isinstance(value, _REPORTED) else None,
+                threshold if isinstance(threshold, _REPORTED) else None,
+                target if isinstance(target, Decimal) else None, prep.date, text, missing)
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """The check version's fields of its findings, in VERSION_FIELDS order (one tuple, shared)."""
+        key = self.__dict__.get("_key")
+        if key is None:
+            template = self._plan("compliant")[0]
+            key = self.__dict__["_key"] = tuple(template[k] for k in VERSION_FIELDS)
+        return key
 
     def _missing(self, prep: _Prepared) -> list[str]:
         """What a reviewer would have to supply for an insufficient_data finding to be judged."""

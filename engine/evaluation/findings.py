@@ -80,6 +80,15 @@ class Finding(BaseModel):
 
 
 _FIELD_NAMES = tuple(Finding.model_fields)
+
+# What a finding shares with every finding of its check version, in this order (the store keeps it
+# once, as a check_versions row).
+VERSION_FIELDS = ("check", "check_version", "pack", "measure", "measure_title", "check_title", "nature", "unit",
+                  "op", "due")
+# FindingParts, a finding without the models (Evaluator.evaluate(parts=True)): a plain tuple
+#   (record, version key, status, value, threshold, target, as_of, message, missing_fields)
+# where `record` is the Record judged, `version key` the VERSION_FIELDS values of the check version,
+# and the rest the Finding fields of those names. The same finding's fields, held without copying.
 # Every finding has every field set, so all share this one set: pydantic changes a fields-set in
 # place only by adding a field name (on assignment), which leaves this one as it is; a copied
 # model gets its own. A set of 29 names per finding was a tenth of the evaluation's time and

@@ -203,11 +203,14 @@ def _work_chunk(sent: SentChunk, as_of: dt.date | None, keep_findings: bool) -> 
     """Evaluate a chunk and, when this worker has a writer, store it: (findings?, notices, counts, stored)."""
     assert _evaluator is not None
     chunk = receive_chunk(sent)
-    result = _evaluator.evaluate(chunk.records, as_of=as_of, history=_history)
-    counts = dict(Counter(map(_status, result.findings)))
+    # Stored and not sent back: the findings are built as parts only (no models nobody reads).
+    as_parts = _writer is not None and not keep_findings
+    result = _evaluator.evaluate(chunk.records, as_of=as_of, history=_history, parts=as_parts)
+    counts = dict(Counter(p[2] for p in result.parts) if result.parts is not None
+                  else Counter(map(_status, result.findings)))
     stored = False
     if _writer is not None:
-        chunk.findings, chunk.notices = result.findings, result.notices
+        chunk.findings, chunk.parts, chunk.notices = result.findings, result.parts, result.notices
         _writer.save_chunk(chunk, _write_lock)  # raises StoreError, which pickles back to the parent
         stored = True
     return (encode_findings(result.findings) if keep_findings else None), result.notices, counts, stored

@@ -12,10 +12,11 @@ policy has such checks, a first pass collects just those yearly figures (small) 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.evaluation.evaluate import EngineName, Evaluator, History
 from engine.evaluation.findings import Finding, Notice
@@ -42,11 +43,14 @@ class ChunkResult:
     skipped: bool = False  # already stored by an earlier, interrupted run
     stored: bool = False  # stored by the worker process that evaluated it
     counts: dict[str, int] | None = None  # findings by status, set when the findings stayed in the worker
+    parts: list[tuple[Any, ...]] | None = None  # the findings as FindingParts (findings.py), when not as models
 
     def status_counts(self) -> dict[str, int]:
         """Findings by status (from the findings, or from the worker when they were not sent back)."""
         if self.counts is not None:
             return dict(self.counts)
+        if self.parts is not None:
+            return dict(Counter(p[2] for p in self.parts))
         out: dict[str, int] = {}
         for f in self.findings:
             out[f.status] = out.get(f.status, 0) + 1

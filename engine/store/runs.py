@@ -25,6 +25,7 @@ from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 import engine
+from engine.evaluation.findings import VERSION_FIELDS
 from engine.evaluation.stream import ChunkResult
 from engine.policy.policy import Policy
 from engine.records.model import Record, SourceRef
@@ -200,6 +201,18 @@ class RunWriter:
             by_id[(r.kind, r.id)] = None if (r.kind, r.id) in by_id else pos  # None: ambiguous
         days: dict[dt.date, object] = {}
         findings = []
+        if chunk.parts is not None:  # FindingParts from the evaluator: the record is the object itself
+            where = {id(r): pos for pos, r in enumerate(chunk.records)}
+            for rec, key, status, value, threshold, target, as_of, message, missing in chunk.parts:
+                pos = where.get(id(rec))
+                if pos is None:
+                    raise StoreError(f"finding for record {rec.id} ({rec.kind}) matches no record of chunk "
+                                     f"{chunk.index}")
+                day = days.get(as_of)
+                if day is None:
+                    day = days[as_of] = as_of.isoformat() if iso else as_of
+                findings.append((pos, key, (status, encode_value(value), encode_value(threshold), encode_value(target),
+                                            day, clean_text(message), "、".join(missing) if missing else None)))
         last: tuple[Any, Any, Any] = (None, None, None)  # a record's findings come together: its place once
         for f in chunk.findings:
             d = f.__dict__  # attribute access through pydantic's __getattr__ chain costs per field
@@ -223,7 +236,7 @@ class RunWriter:
             findings.append((pos, _static_key(d), (d["status"], encode_value(d["value"]), encode_value(d["threshold"]),
                                                    encode_value(d["target"]), day, clean_text(d["message"]),
                                                    "、".join(missing) if missing else None)))
-        counts = (len(chunk.records), len(chunk.errors), len(chunk.file_problems), len(chunk.findings))
+        counts = (len(chunk.records), len(chunk.errors), len(chunk.file_problems), len(findings))
         return _Prepared(chunk.index, records, findings, _dict_rows(self._message_rows(chunk)), counts)
 
     def _write(self, conn: Connection, p: _Prepared) -> None:
@@ -401,7 +414,7 @@ FINDING_COLUMNS = ("run_id", "record_version_id", "chunk", "check_ref", "version
                    "threshold", "target", "as_of", "message", "missing_fields")
 
 
-_STATIC_FIELDS = ("check",) + STATIC_COLUMNS  # the Finding fields a check version determines
+_STATIC_FIELDS = VERSION_FIELDS  # the Finding fields a check version determines (its key in FindingParts)
 
 
 _static_key = operator.itemgetter(*_STATIC_FIELDS)  # a finding's __dict__ -> its check version's key
