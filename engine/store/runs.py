@@ -34,7 +34,7 @@ from engine.store.codec import (
     check_version_fingerprint,
     clean_text,
     encode_value,
-    values_json,
+    version_texts,
 )
 from engine.store.database import StoreError
 from engine.store.models import (
@@ -194,8 +194,9 @@ class RunWriter:
                 raise StoreError(f"record {r.id} ({r.kind}) appears twice in one chunk")
             seen.add(key)
             src = r.source
-            records.append((key, r.content_hash(), clean_text(r.name), values_json(r.values),
-                            clean_text(src.file), clean_text(src.sheet, 200), src.row))
+            content_hash, values = version_texts(r.kind, r.id, r.name, r.values)
+            records.append((key, content_hash, clean_text(r.name), values, clean_text(src.file),
+                            clean_text(src.sheet, 200), src.row))
             # Keyed on plain values: hashing and comparing SourceRef models per finding was a hot spot.
             by_source[(r.kind, r.id, src.file, src.sheet, src.row)] = pos
             by_id[(r.kind, r.id)] = None if (r.kind, r.id) in by_id else pos  # None: ambiguous
