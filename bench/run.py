@@ -343,6 +343,12 @@ def run_end_to_end(args: argparse.Namespace, work: Path, csv_path: Path, table: 
     if args.million:
         big = write_projects_csv(work / "million.csv", 1_000_000)
         cli(big, 1_000_000, f"1,000,000 records CSV, Heze pack, --no-store, --jobs {args.jobs}", ["--no-store"])
+        # And into the store, as the end-to-end target runs (the database file is ~5 GB; removed after).
+        db.unlink(missing_ok=True)
+        cli(big, 1_000_000, f"1,000,000 records CSV -> SQLite, Heze pack, --format summary, --jobs {args.jobs}",
+            ["--db", f"sqlite:///{db}"], fmt="summary")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
