@@ -42,7 +42,7 @@ sys.path.insert(0, str(HERE))
 
 from gen import write_other_jsonl, write_projects_csv  # noqa: E402
 
-from engine.evaluation.evaluate import Evaluator, _collect, _Prepared, reference_outcomes  # noqa: E402
+from engine.evaluation.evaluate import Evaluator, History, _collect, _Prepared, reference_outcomes  # noqa: E402
 from engine.policy.compiler import CODE_STATUS, CompiledKind  # noqa: E402
 from engine.policy.policy import CompiledPack, Policy, load_policy  # noqa: E402
 
@@ -57,13 +57,10 @@ def digest(findings: list[Any]) -> str:
                                   f.check_version, f.missing_fields) for f in findings]).encode()).hexdigest()
 
 
-def _evaluate_in_worker(records: list[Any]) -> tuple[int, str]:
+def _evaluate_in_worker(ev: Evaluator, history: History | None, records: list[Any]) -> tuple[int, str]:
     """Runs in a WorkerPool process: evaluate a chunk there and send back only its count and digest,
     so --jobs 2 is timed on evaluation, not on shipping 3.6 million findings to this process."""
-    from engine.evaluation import parallel
-
-    assert parallel._evaluator is not None
-    found = parallel._evaluator.evaluate(records, history=parallel._history).findings
+    found = ev.evaluate(records, history=history).findings
     return len(found), digest(found)
 
 
@@ -234,7 +231,6 @@ def stages(args: argparse.Namespace, csv_path: Path, other_path: Path, table: li
         row(table, "evaluate zen-engine, 1 process", len(records), t_z,
             f"{n_z:,} findings, {'identical to durable' if dig_z == dig_d else '!! differ from durable'}")
 
-    from engine.evaluation.evaluate import History
     from engine.evaluation.parallel import WorkerPool
 
     history = History()
@@ -243,9 +239,7 @@ def stages(args: argparse.Namespace, csv_path: Path, other_path: Path, table: li
     def parallel() -> tuple[int, list[str]]:
         n, digests = 0, []
         with WorkerPool(policy, history, "durable", args.jobs) as pool:
-            jobs = [pool._pool.submit(_evaluate_in_worker, part) for part in chunks]
-            for job in jobs:
-                count, dig = job.result()
+            for count, dig in pool.map_in_workers(_evaluate_in_worker, chunks):
                 n += count
                 digests.append(dig)
         return n, digests

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from engine.evaluation.evaluate import Evaluator, History
 from engine.evaluation.findings import Finding
-from engine.evaluation.parallel import decode_findings, encode_findings
+from engine.evaluation.parallel import WorkerPool, decode_findings, encode_findings
 from engine.evaluation.stream import ChunkResult, evaluate_files
 from engine.policy.policy import Policy
 
@@ -51,6 +53,22 @@ def test_skipped_chunks_pass_through_the_workers_unevaluated(policy: Policy, inp
     assert two[0].skipped and not two[0].findings
     assert not two[1].skipped and two[1].findings
     assert two[1].findings == _run(inputs[1:], policy, 1)[1].findings
+
+
+def _ids_and_statuses(ev: Evaluator, history: History | None, records: list) -> tuple[int, list[tuple[str, str]]]:
+    """Runs in a worker: what the benchmark sends back instead of findings, and the worker's pid."""
+    return os.getpid(), [(f.record_id, f.status) for f in ev.evaluate(records, history=history).findings]
+
+
+def test_map_in_workers_runs_in_the_workers_and_returns_results_in_order(policy: Policy, inputs: list[str]) -> None:
+    chunks = [c.records for c in _run(inputs[:1], policy, 1)][:8]
+    history = History()
+    history.add_all([r for c in chunks for r in c])
+    with WorkerPool(policy, history, "durable", 2) as pool:
+        got = list(pool.map_in_workers(_ids_and_statuses, chunks))
+    assert all(pid != os.getpid() for pid, _ in got)
+    here = Evaluator(policy)
+    assert [pairs for _, pairs in got] == [_ids_and_statuses(here, history, c)[1] for c in chunks]
 
 
 def test_finding_codec_round_trips_every_field() -> None:

@@ -25,7 +25,7 @@ import gc
 import multiprocessing as mp
 import os
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from operator import attrgetter
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from engine.evaluation.evaluate import EngineName, EvaluationResult, Evaluator, History
+from engine.evaluation.evaluate import EngineName, Evaluator, History
 from engine.evaluation.findings import Finding, Notice
 from engine.evaluation.stream import ChunkResult
 from engine.policy.policy import Policy
@@ -190,10 +190,9 @@ def _init(policy: Policy | None, history: History | None, engine: EngineName,
         _write_lock = write_lock
 
 
-def _work(records: list[Record], as_of: dt.date | None) -> tuple[Encoded, list[Notice]]:
+def _call(fn: Callable[[Evaluator, History | None, Any], Any], item: Any) -> Any:
     assert _evaluator is not None
-    result = _evaluator.evaluate(records, as_of=as_of, history=_history)
-    return encode_findings(result.findings), result.notices
+    return fn(_evaluator, _history, item)
 
 
 ChunkOutcome = tuple[Encoded | None, list[Notice], dict[str, int], bool]
@@ -296,49 +295,37 @@ class WorkerPool:
     def map_chunks(self, chunks: Iterable[ChunkResult], as_of: dt.date | None, skip: frozenset[int],
                    keep_findings: bool = True) -> Iterator[ChunkResult]:
         """Evaluate (and store, if the pool has a store) every chunk not in `skip`; yield them in order."""
-        pending: deque[tuple[ChunkResult, Any]] = deque()
-        limit = 2 * self.jobs
-        for chunk in chunks:
-            job = None if chunk.index in skip else self._pool.submit(_work_chunk, send_chunk(chunk), as_of,
-                                                                     keep_findings)
-            pending.append((chunk, job))
-            while len(pending) > limit:
-                yield self._take_chunk(pending)
-        while pending:
-            yield self._take_chunk(pending)
+        submitted = ((chunk, None if chunk.index in skip else
+                      self._pool.submit(_work_chunk, send_chunk(chunk), as_of, keep_findings)) for chunk in chunks)
+        for chunk, job in self._in_order(submitted):
+            if job is None:
+                chunk.skipped = True
+                yield chunk
+                continue
+            encoded, notices, counts, stored = job.result()
+            chunk.findings = decode_findings(encoded) if encoded is not None else []
+            chunk.notices, chunk.stored = notices, stored
+            chunk.counts = None if encoded is not None else counts
+            yield chunk
 
-    @staticmethod
-    def _take_chunk(pending: deque[tuple[ChunkResult, Any]]) -> ChunkResult:
-        chunk, job = pending.popleft()
-        if job is None:
-            chunk.skipped = True
-            return chunk
-        encoded, notices, counts, stored = job.result()
-        chunk.findings = decode_findings(encoded) if encoded is not None else []
-        chunk.notices, chunk.stored = notices, stored
-        chunk.counts = None if encoded is not None else counts
-        return chunk
+    def map_in_workers(self, fn: Callable[[Evaluator, History | None, Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        """``fn(the worker's evaluator, its history, item)`` for every item, run in the workers; results in
+        order. For callers that want back less than the findings (the benchmark: a count and a digest);
+        ``fn`` must be picklable (a module-level function)."""
+        for _, job in self._in_order((None, self._pool.submit(_call, fn, item)) for item in items):
+            yield job.result()
 
-    def map_ordered(self, chunks: Iterable[tuple[Any, list[Record] | None, dt.date | None]]
-                    ) -> Iterator[tuple[Any, EvaluationResult | None]]:
-        """(tag, records or None, as_of) in -> (tag, result or None) out, in order; None is passed through."""
+    def _in_order(self, submitted: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
+        """(tag, job or None) pairs handed on in order, with at most 2 × jobs pending: `submitted` is
+        a generator, so the input is read (and submitted) only that far ahead of the results."""
         pending: deque[tuple[Any, Any]] = deque()
         limit = 2 * self.jobs
-        for tag, records, as_of in chunks:
-            job = self._pool.submit(_work, records, as_of) if records is not None else None
-            pending.append((tag, job))
+        for entry in submitted:
+            pending.append(entry)
             while len(pending) > limit:
-                yield self._take(pending)
+                yield pending.popleft()
         while pending:
-            yield self._take(pending)
-
-    @staticmethod
-    def _take(pending: deque[tuple[Any, Any]]) -> tuple[Any, EvaluationResult | None]:
-        tag, job = pending.popleft()
-        if job is None:
-            return tag, None
-        rows, notices = job.result()
-        return tag, EvaluationResult(findings=decode_findings(rows), notices=notices)
+            yield pending.popleft()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
