@@ -445,7 +445,9 @@ class _Version:
                 value=None, threshold=None, target=None,
                 due=check.due, unit=check.unit, op=check.op, message=None, source_text=check.source,
                 interpretation=check.interpretation, lead_departments=None,
-                missing_fields=None, approx=check.approx, aspirational=check.aspirational, as_of=None)
+                missing_fields=None, approx=check.approx, aspirational=check.aspirational, as_of=None,
+                review=False, review_reasons=None, basis=None, reported=None, counted=None, baseline=None,
+                baseline_year=None, baseline_source=None)
             trajectory = status in ("on_track", "behind_schedule") and seg.trajectory_key is not None
             plan = self._plans[status] = (template, message, trajectory)
         return plan
@@ -482,6 +484,7 @@ class _Version:
         d["message"] = text
         d["lead_departments"] = list(self.leads)
         d["missing_fields"] = missing
+        d["review_reasons"] = []
         return Finding.trusted(d)
 
     def parts(self, prep: _Prepared, status: str) -> tuple[Any, ...]:

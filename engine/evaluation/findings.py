@@ -43,6 +43,21 @@ class Finding(BaseModel):
     approx: bool = False
     aspirational: bool = False
     as_of: dt.date
+    # Needs a person's judgement (soft wording within its band, a ready figure that disagrees with
+    # the one computed from its parts, a stated count that differs from the records): the reasons,
+    # in Chinese, each starting 需人工复核.
+    review: bool = False
+    review_reasons: list[str] = Field(default_factory=list)
+    # How the judged value was obtained: computed (from the parts the record holds), reported (a
+    # ready-made figure, judged as reported, not recomputed), counted (from lower records of the
+    # batch or the store), stated (a figure the report states, beside the one counted); None for a
+    # plain field of the record.
+    basis: str | None = None
+    reported: Decimal | None = None  # the ready-made or stated figure, where another was judged or compared
+    counted: Decimal | None = None  # the figure counted from lower records, where the aggregate exists
+    baseline: Decimal | None = None  # where a trajectory starts: its value, year and source
+    baseline_year: int | None = None
+    baseline_source: str | None = None
 
     @classmethod
     def trusted(cls, values: dict[str, Any]) -> Finding:

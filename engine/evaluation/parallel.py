@@ -46,7 +46,9 @@ _FIELDS = tuple(Finding.model_fields)
 # A finding = what its record gives + what its check version and status give + its own values.
 _RECORD = ("record_id", "kind", "record_name", "source")
 _OWN = ("value", "threshold", "target", "message", "missing_fields", "as_of")  # order used by decode
-_STATIC = tuple(k for k in _FIELDS if k not in _RECORD and k not in _OWN)
+# A finding's own values beyond those (review flags, basis, the figures beside the judged one).
+_EXTRA = ("review", "review_reasons", "basis", "reported", "counted", "baseline", "baseline_year", "baseline_source")
+_STATIC = tuple(k for k in _FIELDS if k not in _RECORD and k not in _OWN and k not in _EXTRA)
 _LISTS = tuple(k for k in _STATIC if k == "lead_departments")
 
 
@@ -101,7 +103,7 @@ def encode_findings(findings: list[Finding]) -> Encoded:
         si = statics.get(skey)
         if si is None:
             si = statics[skey] = len(statics)
-        rows.append((ri, si, *(_enc(d[k]) for k in _OWN)))
+        rows.append((ri, si, *(_enc(d[k]) for k in _OWN), tuple(_enc(d[k]) for k in _EXTRA)))
     sources = {id(f.__dict__["source"]): f.__dict__["source"] for f in findings}
     record_parts = [(rid, kind, name, _enc(sources[src])) for (rid, kind, name, src) in records]
     static_parts = [tuple(_enc(v) for v in key) for key in statics]
@@ -132,7 +134,7 @@ def _decode(encoded: Encoded) -> list[Finding]:
         templates.append(t)
     dates: dict[Any, dt.date] = {}
     out = []
-    for ri, si, value, threshold, target, message, missing, as_of in rows:
+    for ri, si, value, threshold, target, message, missing, as_of, extra in rows:
         d = templates[si].copy()
         d.update(recs[ri])
         d["value"] = _dec(value) if type(value) is tuple else value
@@ -144,6 +146,8 @@ def _decode(encoded: Encoded) -> list[Finding]:
         if day is None:
             day = dates[as_of] = _dec(as_of)
         d["as_of"] = day
+        for k, v in zip(_EXTRA, extra, strict=True):
+            d[k] = _dec(v)
         for k in _LISTS:
             d[k] = list(d[k])  # each finding owns its lists, as after validation
         out.append(Finding.trusted(d))
@@ -259,7 +263,7 @@ def receive_chunk(sent: SentChunk) -> ChunkResult:
         made = [_rebuild(Record, {"kind": kind, "id": rid, "name": name, "values": values,
                                   "source": _rebuild(SourceRef, {"file": file, "sheet": sheet, "row": row},
                                                      field_sets[k][1]),
-                                  "conversions": conversions, "warnings": rec_warnings}, field_sets[k][0])
+                                  "conversions": conversions, "warnings": rec_warnings, "invalid": {}}, field_sets[k][0])
                 for kind, rid, name, values, file, sheet, row, conversions, rec_warnings, k in records]
     finally:
         if enabled:

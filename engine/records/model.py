@@ -78,6 +78,9 @@ class Record(BaseModel):
     source: SourceRef
     conversions: list[Conversion] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    # Fields whose cell could not be used (field name -> the reason, in Chinese): the record is still
+    # evaluated, and the checks that need such a field are insufficient_data with that reason.
+    invalid: dict[str, str] = Field(default_factory=dict)
 
     def content_hash(self) -> str:
         payload = json.dumps({"kind": self.kind, "id": self.id, "name": self.name,
@@ -489,7 +492,7 @@ class Normaliser:
             # _within cleared), so validating would hand back these very objects: build it directly,
             # as Record(...) would have (same fields set, a fresh warnings list).
             rec = Record.model_construct(set(_RECORD_FIELDS_SET), kind=kind, id=rid_text, name=name, values=typed,
-                                         source=src, conversions=conversions, warnings=[])
+                                         source=src, conversions=conversions, warnings=[], invalid={})
         else:
             rec = Record(kind=kind, id=rid_text, name=name, values=typed, source=src, conversions=conversions)
         return rec, [], unknown
