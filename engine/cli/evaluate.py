@@ -34,8 +34,13 @@ def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table for people; json (one object per finding per line) or csv for programs; "
                    "summary prints only the counts (the findings are in the store).")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Judge with the rules in force on this date instead of each record's own date.")
+@click.option("--as-of", "--review-date", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="审查日期 The day of review (default: today). A year that has not ended by then is judged on "
+                   "pace (进度正常/进度滞后), never finally. It never moves a record out of the period it reports on: "
+                   "each record is judged by the rules in force on its own date.")
+@click.option("--rules-date", "rules_date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="适用规则日期 Judge every record by the rules in force on this date instead of its own date "
+                   "(to see how a changed rule would have judged; rarely wanted).")
 @click.option("--kind", type=str, default=None,
               help="Subject kind of records whose file has no 类型 column (project, town, county, city, ...).")
 @click.option("--engine", "engine_name", type=click.Choice(["durable", "python"]), default="durable", hidden=True)
@@ -51,7 +56,8 @@ def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
               help="Worker processes evaluating chunks in parallel [default: number of cores].")
 @click.option("--progress/--quiet", "progress", default=None,
               help="Progress bar on stderr (default: only when stderr is a terminal).")
-def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, kind: str | None,
+def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, rules_date: dt.datetime | None,
+             kind: str | None,
              engine_name: str, rules_dirs: tuple[str, ...], db: str | None, no_store: bool,
              reviewer: str | None, resume: int | None, chunk_size: int, jobs: int | None,
              progress: bool | None) -> None:
@@ -60,7 +66,7 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, kind: 
     if resume is not None or not no_store:
         from engine.cli.store import RunRecorder
     if resume is not None:
-        if files or as_of or kind or rules_dirs or no_store:
+        if files or as_of or rules_date or kind or rules_dirs or no_store:
             fail("--resume continues a stored run with its own files, --as-of, --kind and --rules; give none")
         store, plan = RunRecorder.plan(db, resume)
         files, kind, rules_dirs = tuple(plan.paths), plan.kind, tuple(plan.rules_dirs)
@@ -95,7 +101,8 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, kind: 
     chunks = evaluate_files(paths, policy, kind=kind, as_of=as_of.date() if as_of else None,
                             engine=engine_name, chunk_size=chunk_size,  # type: ignore[arg-type]
                             skip_chunks=recorder.skip if recorder else frozenset(),
-                            jobs=n_jobs, store_to=store_to, keep_findings=fmt != "summary")
+                            jobs=n_jobs, store_to=store_to, keep_findings=fmt != "summary",
+                            rules_date=rules_date.date() if rules_date else None)
     for chunk in recorder.guard(chunks) if recorder is not None else chunks:
         bar.advance(chunk)
         if recorder is not None:

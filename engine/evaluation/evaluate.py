@@ -14,17 +14,29 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from engine.evaluation.context import AggregateTable, Contribution, History, year_of
 from engine.evaluation.driver import EngineError, ShardedRuleset
-from engine.evaluation.findings import VERSION_FIELDS, Finding, Message, Notice
+from engine.evaluation.findings import VERSION_FIELDS, Finding, Message, Notice, value_text
 from engine.evaluation.formulas import compile_number, evaluate_condition, evaluate_number
-from engine.evaluation.numbers import CONTEXT, NotJudgeable, to_engine
-from engine.policy.compiler import CompiledCheck, CompiledKind, Cumulative, Segment, Trajectory
-from engine.policy.expressions import Const, Expr, FieldRef, fields_of, render
+from engine.evaluation.numbers import CONTEXT, NotJudgeable, judged, to_engine
+from engine.policy.compiler import (
+    CODE_STATUS,
+    REVIEW_CODES,
+    AggregateRef,
+    Choice,
+    CompiledCheck,
+    CompiledKind,
+    Cumulative,
+    Disagreement,
+    Segment,
+    Trajectory,
+)
+from engine.policy.expressions import PRIOR_SEP, Const, Expr, FieldRef, fields_of, prior_parts, render
 from engine.policy.policy import CompiledPack, Policy
 from engine.records.catalog import Catalog
 from engine.records.model import Record, record_date
@@ -38,6 +50,8 @@ class EvaluationResult:
     notices: list[Notice] = field(default_factory=list)
     # With evaluate(parts=True), instead of findings: each finding as FindingParts (see findings.py).
     parts: list[tuple[Any, ...]] | None = None
+    # What the batch's lower records add to aggregates (the pipeline sums them across chunks).
+    contributions: list[Contribution] = field(default_factory=list)
 
 
 @dataclass
@@ -51,46 +65,17 @@ class _Prepared:
     # derived key -> its exact value as computed, kept even where values[key] was set to None
     # because it is beyond the judging range (a finding reports the formula's exact value)
     exact: dict[str, Any] = field(default_factory=dict)
-
-
-class History:
-    """Yearly values of each subject, for cumulative targets: (kind, id) -> year -> values."""
-
-    def __init__(self) -> None:
-        self._years: dict[tuple[str, str], dict[int, dict[str, Any]]] = defaultdict(dict)
-
-    def add(self, record: Record) -> None:
-        year = record.values.get("report_year")
-        if isinstance(year, int):
-            self._years[(record.kind, record.id)].setdefault(year, record.values)
-
-    def add_all(self, records: Iterable[Record]) -> None:
-        for r in records:
-            self.add(r)
-
-    def total(self, record: Record, cum: Cumulative) -> tuple[Decimal | None, list[int]]:
-        """Sum of the field from the first year of the period to the record's year; missing years."""
-        year = record.values.get("report_year")
-        if not isinstance(year, int) or year < cum.first_year:
-            return None, []
-        years = self._years.get((record.kind, record.id), {})
-        total, missing = Decimal(0), []
-        for y in range(cum.first_year, min(year, cum.last_year) + 1):
-            src = record.values if y == year else years.get(y, {})
-            v = src.get(cum.field)
-            if v is None:
-                missing.append(y)
-            else:
-                total += v
-        return (None if missing else total), missing
+    history: History | None = None
+    aggregates: AggregateTable | None = None
 
 
 class Evaluator:
     """Evaluates records against a policy with durable-rules (or the plain-Python reference)."""
 
-    def __init__(self, policy: Policy, engine: EngineName = "durable"):
+    def __init__(self, policy: Policy, engine: EngineName = "durable", rules_date: dt.date | None = None):
         self.policy = policy
         self.engine = engine
+        self.rules_date = rules_date  # overrides every record's own date in choosing the rules (rarely wanted)
         self._handles: dict[tuple[str, str], ShardedRuleset] = {}
         # id(compiled kind) -> record date -> check index -> segment in force (in check order)
         self._in_force: dict[int, dict[dt.date, dict[int, Segment]]] = {}
@@ -105,12 +90,21 @@ class Evaluator:
         return self._handles[key]
 
     def evaluate(self, records: Sequence[Record], as_of: dt.date | None = None,
-                 history: History | None = None, parts: bool = False) -> EvaluationResult:
+                 history: History | None = None, parts: bool = False, *, rules_date: dt.date | None = None,
+                 aggregates: AggregateTable | None = None) -> EvaluationResult:
         """The findings of every record and check in force, and notices for records not judged.
 
+        Two dates: each record is judged by the rules in force on its own date (its submission date,
+        or the end of the year it reports on; ``rules_date`` overrides that for every record), and
+        ``as_of`` is the day of review (default today): a year that has not ended by then is judged on
+        pace (on_track / behind_schedule), never finally. Reports on years before the plan (the pack's
+        ``baseline_period``) are baselines: they feed trajectories and prior-year figures and get a
+        notice saying so, not findings.
+
+        ``aggregates`` carries counts of lower records across calls (the pipeline passes one table for
+        a whole run); records of the kinds counted are evaluated before those that read the counts.
         With ``parts`` the findings come as FindingParts tuples (``result.parts``) instead of Finding
-        objects: what the store keeps, without building models nobody reads (a run that prints
-        only counts).
+        objects: what the store keeps, without building models nobody reads.
         """
         # Findings are many small acyclic objects: the cyclic collector, triggered again and again
         # while they are built, cost about a third of the evaluation (measured); it is paused for
@@ -118,70 +112,117 @@ class Evaluator:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._evaluate(records, as_of, history, parts)
+            return self._evaluate(records, as_of or dt.date.today(), history, parts, rules_date or self.rules_date,
+                                  aggregates if aggregates is not None else AggregateTable())
         finally:
             if enabled:
                 gc.enable()
 
-    def _evaluate(self, records: Sequence[Record], as_of: dt.date | None,
-                  history: History | None, parts: bool = False) -> EvaluationResult:
+    def _evaluate(self, records: Sequence[Record], review_date: dt.date, history: History | None,
+                  parts: bool, rules_date: dt.date | None, aggregates: AggregateTable) -> EvaluationResult:
         result = EvaluationResult(parts=[] if parts else None)
         if history is None:
             history = History()
             history.add_all(records)
+        catalog = self.policy.catalog
+        dates = [rules_date or record_date(rec, catalog) for rec in records]
         judged_by_any: set[int] = set()
-        for pack in self.policy.packs:
+        counted_kinds = {a.over for a in self.policy.aggregates().values()}
+        order = sorted(((pack, kind, ck) for pack in self.policy.packs for kind, ck in pack.kinds.items()),
+                       key=lambda t: t[1] not in counted_kinds)
+        for pack, kind, ck in order:
             period = pack.pack.meta.period
-            for kind, ck in pack.kinds.items():
-                batch: list[_Prepared] = []
-                for ri, rec in enumerate(records):
-                    if rec.kind != kind:
-                        continue
-                    d = as_of or record_date(rec, self.policy.catalog)
-                    if d is None or not period.contains(d):
-                        continue
-                    judged_by_any.add(ri)
-                    batch.append(self._prepare(ck, rec, d, len(batch), history))
-                if not batch:
+            batch: list[_Prepared] = []
+            for ri, rec in enumerate(records):
+                if rec.kind != kind:
                     continue
-                outcomes = self._outcomes(pack, ck, batch)
-                for prep, got in zip(batch, outcomes, strict=True):
-                    if got.keys() != prep.in_force.keys():
-                        raise EngineError(f"record {prep.record.id}: outcomes for checks {sorted(got)}, "
-                                          f"checks in force {sorted(prep.in_force)}")
-                    in_force = self._versions_in_force(pack, ck, prep.date)  # in check order
-                    if result.parts is not None:
-                        result.parts.extend(version.parts(prep, got[ci]) for ci, version in in_force)
-                        continue
-                    rec = prep.record
-                    common = {"record_id": rec.id, "kind": rec.kind, "record_name": rec.name,
-                              "source": rec.source, "as_of": prep.date}
-                    result.findings.extend(version.finding(prep, got[ci], common) for ci, version in in_force)
+                d = dates[ri]
+                if d is None or not period.contains(d):
+                    continue
+                judged_by_any.add(ri)
+                batch.append(self._prepare(ck, rec, d, len(batch), history, review_date, aggregates))
+            if not batch:
+                continue
+            outcomes = self._outcomes(pack, ck, batch)
+            self._contribute(pack, ck, batch, outcomes, aggregates, result)
+            for prep, got in zip(batch, outcomes, strict=True):
+                if got.keys() != prep.in_force.keys():
+                    raise EngineError(f"record {prep.record.id}: outcomes for checks {sorted(got)}, "
+                                      f"checks in force {sorted(prep.in_force)}")
+                in_force = self._versions_in_force(pack, ck, prep.date)  # in check order
+                if result.parts is not None:
+                    result.parts.extend(version.parts(prep, got[ci]) for ci, version in in_force)
+                    continue
+                rec = prep.record
+                common = {"record_id": rec.id, "kind": rec.kind, "record_name": rec.name,
+                          "source": rec.source, "as_of": prep.date}
+                result.findings.extend(version.finding(prep, got[ci], common) for ci, version in in_force)
         for ri, rec in enumerate(records):
             if ri in judged_by_any:
                 continue
-            d = as_of or record_date(rec, self.policy.catalog)
-            has_kind = any(rec.kind in p.kinds for p in self.policy.packs)
-            if not has_kind:
-                msg = f"没有适用于“{rec.kind}”类对象的规则 (no rules for kind {rec.kind})"
-            elif d is None:
-                spec = self.policy.catalog.kind(rec.kind)
-                msg = (f"缺少{spec.fields[spec.date_field].label},无法确定适用的规则版本;"
-                       "请补充或使用 --as-of 指定评估日期")
-            else:
-                periods = "、".join(f"{p.pack.meta.number}({p.pack.meta.period.start}至{p.pack.meta.period.end})"
-                                   for p in self.policy.packs)
-                msg = f"记录日期{d}不在任何政策的有效期内:{periods};未使用过期或未生效的规则评估"
-            result.notices.append(Notice(record_id=rec.id, kind=rec.kind, source=rec.source, message=msg))
+            result.notices.append(self._notice(rec, dates[ri]))
         return result
+
+    def _notice(self, rec: Record, d: dt.date | None) -> Notice:
+        """Why a valid record got no findings: a baseline year, outside every pack, no date, no rules."""
+        has_kind = any(rec.kind in p.kinds for p in self.policy.packs)
+        if not has_kind:
+            return Notice(record_id=rec.id, kind=rec.kind, source=rec.source, category="no_rules",
+                          message=f"没有适用于“{rec.kind}”类对象的规则 (no rules for kind {rec.kind})")
+        if d is None:
+            spec = self.policy.catalog.kind(rec.kind)
+            return Notice(record_id=rec.id, kind=rec.kind, source=rec.source, category="undated",
+                          message=f"缺少{spec.fields[spec.date_field].label},无法确定适用的规则版本;请补充该字段")
+        for p in self.policy.packs:
+            bp = p.pack.meta.baseline_period
+            if bp is not None and bp.contains(d) and rec.kind in p.kinds:
+                return Notice(record_id=rec.id, kind=rec.kind, source=rec.source, category="baseline",
+                              message=f"基期数据,不单独评判:{d.year}年早于{p.pack.meta.number}的实施期"
+                                      f"({p.pack.meta.period.start}至{p.pack.meta.period.end}),"
+                                      "用作进度基期和与往年比较的数据")
+        periods = "、".join(f"{p.pack.meta.number}({p.pack.meta.period.start}至{p.pack.meta.period.end})"
+                           for p in self.policy.packs)
+        return Notice(record_id=rec.id, kind=rec.kind, source=rec.source, category="out_of_period",
+                      message=f"记录日期{d}不在任何政策的有效期内:{periods};未使用过期或未生效的规则评估")
+
+    def _contribute(self, pack: CompiledPack, ck: CompiledKind, batch: list[_Prepared],
+                    outcomes: list[dict[int, str]], aggregates: AggregateTable, result: EvaluationResult) -> None:
+        """Add the batch's records to the aggregates that count this kind (by their inclusion check's outcome)."""
+        for agg in pack.aggregates.values():
+            if agg.over != ck.kind:
+                continue
+            cc = next((c for c in ck.checks if c.full_id == agg.check), None)
+            if cc is None:
+                continue
+            for prep, got in zip(batch, outcomes, strict=True):
+                code = got.get(cc.index)
+                if code is None:  # the inclusion rule is not in force on this record's date
+                    continue
+                amount = None
+                if agg.sum is not None:
+                    v = prep.record.values.get(agg.sum)
+                    amount = Decimal(v) if isinstance(v, (int, Decimal)) and not isinstance(v, bool) else None
+                    if code == "c" and amount is None:
+                        code = "i"  # counted, but the figure to sum is missing
+                county = prep.record.values.get("county") if agg.by_county else None
+                contribution = (agg.id, year_of(prep.record, prep.date), county, code, amount)
+                aggregates.add(contribution)
+                result.contributions.append(contribution)
 
     # --- preparation -------------------------------------------------------------------------
 
-    def _prepare(self, ck: CompiledKind, rec: Record, d: dt.date, i: int, history: History) -> _Prepared:
+    def _prepare(self, ck: CompiledKind, rec: Record, d: dt.date, i: int, history: History,
+                 review_date: dt.date, aggregates: AggregateTable) -> _Prepared:
         kp = self._kind_plans.get(id(ck))
         if kp is None:
-            kp = self._kind_plans[id(ck)] = _KindPlan(ck)
+            kp = self._kind_plans[id(ck)] = _KindPlan(ck, self.policy)
         values: dict[str, Any] = dict(rec.values)
+        year = values.get("report_year")
+        for key in kp.priors:
+            values[key] = history.prior_value(rec, key)
+        for key, agg in kp.aggregates:
+            values[key] = (aggregates.value(agg.id, year, values.get("county") if agg.by_county else None,
+                                            agg.sum is not None) if isinstance(year, int) else None)
         exact: dict[str, Any] = {}
         for key, spec, formula in kp.derived:
             values[key] = exact[key] = formula(values) if formula is not None else _derive(spec, values, rec, history)
@@ -194,6 +235,9 @@ class Evaluator:
                 if isinstance(spec, Cumulative):
                     cum_missing[ci] = history.total(rec, spec)[1]
         fact: dict[str, Any] = {"_k": ck.kind, "_i": i, "_d": float(d.toordinal())}
+        if isinstance(year, int):
+            # Whether the year reported on has ended by the day of review: only then is a target final.
+            fact["_closed"] = values["_closed"] = review_date > dt.date(year, 12, 31)
         for name in ck.fact_fields:
             v = values.get(name)
             if v is not None:
@@ -206,7 +250,8 @@ class Evaluator:
                     fact[key] = to_engine(v)
                 except NotJudgeable:
                     values[key] = None
-        return _Prepared(rec, d, values, in_force, fact, cum_missing, exact)
+        prep = _Prepared(rec, d, values, in_force, fact, cum_missing, exact, history, aggregates)
+        return prep
 
     def _versions_in_force(self, pack: CompiledPack, ck: CompiledKind, d: dt.date) -> list[tuple[int, _Version]]:
         """(check index, version) of the checks in force on `d`, in check order."""
@@ -288,13 +333,38 @@ def _collect(ck: CompiledKind, matches: list[tuple[int, str]], n: int) -> list[d
 
 
 class _KindPlan:
-    """Per compiled kind, once: its derived values in order (formulas compiled) and its cumulative checks."""
+    """Per compiled kind, once: its derived values in order (formulas compiled), the prior-year
+    figures and aggregates it reads, and its cumulative checks."""
 
-    def __init__(self, ck: CompiledKind):
+    def __init__(self, ck: CompiledKind, policy: Policy):
+        special = (Cumulative, Trajectory, Choice, Disagreement, AggregateRef)
         self.derived: list[tuple[str, Any, Callable[[dict[str, Any]], Decimal | None] | None]] = [
-            (key, spec, None if isinstance(spec, (Cumulative, Trajectory)) else compile_number(spec))
-            for key, spec in ck.derived.items()]
+            (key, spec, None if isinstance(spec, special) else compile_number(spec))
+            for key, spec in ck.derived.items() if not isinstance(spec, AggregateRef)]
+        names: set[str] = set()
+        for spec in ck.derived.values():
+            names |= _names_in(spec)
+        for cc in ck.checks:
+            for seg in cc.segments:
+                for conj in seg.rules.values():
+                    for lit in conj:
+                        names |= {k for k in lit[2:4] if isinstance(k, str)} if lit[0] in ("cmp", "ref") else {lit[1]}
+        self.priors = sorted(n for n in names if PRIOR_SEP in n)
+        all_aggregates = policy.aggregates()
+        self.aggregates = [(key, all_aggregates[spec.id]) for key, spec in ck.derived.items()
+                           if isinstance(spec, AggregateRef)]
         self.cumulative = [cc.index for cc in ck.checks if cc.check.nature == "cumulative"]
+
+
+def _names_in(spec: Any) -> set[str]:
+    """Field names a derived spec reads (prior-year references among them)."""
+    if isinstance(spec, Trajectory):
+        return _names_in(spec.base) | _names_in(spec.target)
+    if isinstance(spec, (Choice, Disagreement)):
+        return _names_in(spec.primary) | _names_in(spec.secondary)
+    if isinstance(spec, (Cumulative, AggregateRef)):
+        return set()
+    return fields_of(spec)
 
 
 def _encode(v: Any) -> Any:
@@ -312,7 +382,37 @@ def _derive(spec: Any, values: dict[str, Any], rec: Record, history: History) ->
         return history.total(rec, spec)[0]
     if isinstance(spec, Trajectory):
         return trajectory_value(spec, values)
+    if isinstance(spec, Choice):
+        v = _figure(spec.primary, values)
+        return v if v is not None else _figure(spec.secondary, values)
+    if isinstance(spec, Disagreement):
+        return disagreement(spec, values)
     return evaluate_number(spec, values)
+
+
+def _figure(e: Expr, values: dict[str, Any]) -> Decimal | None:
+    if isinstance(e, AggregateRef):
+        return None
+    return evaluate_number(e, values)
+
+
+def disagreement(spec: Disagreement, values: dict[str, Any]) -> Decimal:
+    """1 if both figures are known and differ beyond the rounding of the one written by hand, else 0.
+
+    A figure written as 4.5 stands for anything from 4.45 to 4.55: half a unit of its last written
+    place. Both sides are compared at judging precision.
+    """
+    a, b = _figure(spec.primary, values), _figure(spec.secondary, values)
+    if a is None or b is None:
+        return Decimal(0)
+    written = a if spec.written == "primary" else b
+    exponent = written.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    tolerance = Decimal(5).scaleb(-places - 1)
+    try:
+        return Decimal(1) if abs(judged(a) - judged(b)) > tolerance else Decimal(0)
+    except NotJudgeable:
+        return Decimal(1)
 
 
 def trajectory_value(t: Trajectory, values: dict[str, Any]) -> Decimal | None:
@@ -334,34 +434,50 @@ def trajectory_value(t: Trajectory, values: dict[str, Any]) -> Decimal | None:
 # --- the plain-Python reference --------------------------------------------------------------------
 
 def reference_outcomes(ck: CompiledKind, prep: _Prepared) -> dict[int, str]:
-    """The status of every check in force, in plain Python (three-valued logic, exact decimal)."""
+    """The outcome code of every check in force, in plain Python (three-valued logic, exact decimal)."""
     out: dict[int, str] = {}
     for ci, seg in prep.in_force.items():
-        out[ci] = segment_status(seg, prep.values)
+        out[ci] = segment_code(seg, prep.values)
     return out
 
 
 def segment_status(seg: Segment, values: dict[str, Any]) -> str:
+    return CODE_STATUS[segment_code(seg, values)]
+
+
+def segment_code(seg: Segment, values: dict[str, Any]) -> str:
+    """The outcome of one check version (compiler.CODE_STATUS), as the compiled rules define it."""
+    from engine.policy.expressions import Compare
+
+    def flagged(code: str, review: Expr | None) -> str:
+        if seg.soft_duty and code == "n":
+            return "N"
+        if review is not None and evaluate_condition(review, values) is True:
+            return code.upper()
+        return code
+
     app = True if seg.applies is None else evaluate_condition(seg.applies, values)
     if app is False:
-        return "not_applicable"
+        return "a"
     if app is None:
-        return "insufficient_data"
+        return "i"
     if seg.due is not None:
         due = evaluate_condition(seg.due, values)
         if due is None:
-            return "insufficient_data"
+            return "i"
         if due is False:
-            if seg.trajectory_key is None:
-                return "insufficient_data"
-            from engine.policy.expressions import Compare
-
-            tr = evaluate_condition(Compare(seg.final.op, seg.final.left, FieldRef(seg.trajectory_key)), values)
-            return "insufficient_data" if tr is None else ("on_track" if tr else "behind_schedule")
+            if seg.trajectory is None:
+                return "i"
+            tr = evaluate_condition(Compare(seg.final.op, seg.final.left, seg.trajectory), values)
+            if tr is None:
+                return "i"
+            return flagged("o" if tr else "b", seg.review_early)
     fin = evaluate_condition(seg.final, values)
     if fin is None:
-        return "insufficient_data"
-    return "compliant" if fin else "non_compliant"
+        return "i"
+    if seg.inclusion:
+        return "c" if fin else "x"
+    return flagged("c" if fin else "n", seg.review)
 
 
 # --- explanation --------------------------------------------------------------------------------------
@@ -373,23 +489,19 @@ def _segment_fields(cc: CompiledCheck, seg: Segment, policy_catalog: Catalog) ->
     """The fields a check version reads, and those its baseline reads (once per version)."""
     cached = _NEEDED.get(id(seg))
     if cached is None:
-        needed: set[str] = set()
+        needed: set[str] = set(fields_of(cc.quantity))
         for e in (seg.applies, seg.final.left, seg.threshold, seg.due):
             if e is not None:
                 needed |= fields_of(e)
-        baseline: set[str] = set()
-        if seg.trajectory_key is not None and cc.check.baseline is not None:
-            for part in (cc.check.baseline.value, cc.check.baseline.year):
-                if isinstance(part, str):
-                    from engine.policy.compiler import _resolver
-                    from engine.policy.expressions import parse
-
-                    baseline |= fields_of(parse(part, _resolver(policy_catalog, cc.check.subject), None))
+        if cc.choice is not None:
+            needed |= fields_of(cc.choice[2]) if not isinstance(cc.choice[2], AggregateRef) else set()
+        baseline: set[str] = set(fields_of(cc.baseline)) if cc.baseline is not None else set()
         cached = _NEEDED[id(seg)] = (seg, frozenset(needed), frozenset(baseline))
     return cached[1], cached[2]
 
 
-def _missing_fields(cc: CompiledCheck, seg: Segment, values: dict[str, Any], policy_catalog: Catalog) -> list[str]:
+def _missing_fields(cc: CompiledCheck, seg: Segment, values: dict[str, Any], policy_catalog: Catalog,
+                   invalid: dict[str, str] | None = None) -> list[str]:
     needed, baseline = _segment_fields(cc, seg, policy_catalog)
     if baseline and values.get("report_year") is not None:
         due = evaluate_condition(seg.due, values) if seg.due is not None else True
@@ -400,14 +512,26 @@ def _missing_fields(cc: CompiledCheck, seg: Segment, values: dict[str, Any], pol
         if name.startswith("_"):
             continue
         if values.get(name) is None:
-            f = policy_catalog.field(cc.check.subject, name)
-            out.append(f"{f.label}({name})" if f else name)
+            prior = prior_parts(name)
+            base = prior[0] if prior else name
+            f = policy_catalog.field(cc.check.subject, base)
+            label = f"{f.label}({base})" if f else base
+            if prior:
+                out.append(f"{prior[1]}年度报告中的{label}")
+            elif invalid and name in invalid:
+                out.append(f"{label},{invalid[name]}")
+            else:
+                out.append(label)
     return out
+
+
+EXCLUDED_MESSAGE = "{title}:不计入(实际值{value}{unit},未达到{op}{threshold}{unit}的计入标准)。"
+_BASIS_NOTE = {"reported": "(按填报的现成数值判定,未按分项复核)", "counted": "(按下级记录统计数判定)"}
 
 
 class _Version:
     """What the findings of one check version share, prepared once: the operands to report, and
-    per status the fixed fields of the finding and its message."""
+    per outcome code the fixed fields of the finding and its message."""
 
     def __init__(self, pack: CompiledPack, ck: CompiledKind | None, cc: CompiledCheck, seg: Segment,
                  catalog: Catalog):
@@ -415,6 +539,7 @@ class _Version:
         formulas = {spec: key for key, spec in ck.derived.items()} if ck is not None else {}
         self.value = _operand(seg.final.left, formulas)
         self.threshold = _operand(seg.threshold, formulas)
+        self.trajectory = _operand(seg.trajectory, formulas) if seg.trajectory is not None else None
         self.leads = tuple(cc.measure.lead_departments)
         self.version = (f"v{seg.version} ({seg.start}–{seg.end}); 阈值版本{seg.threshold_version}"
                         f"({seg.threshold_value.start}起"
@@ -422,19 +547,23 @@ class _Version:
                         + (f"; 修订{seg.amendment}" if seg.amendment else "")
                         + (f"; 取代{'、'.join(seg.supersedes)}" if seg.supersedes else ""))
         self._plans: dict[str, tuple[dict[str, Any], Message, bool]] = {}
+        self._plain = cc.choice is None and cc.disagreement is None and cc.baseline is None
 
-    def _plan(self, status: str) -> tuple[dict[str, Any], Message, bool]:
-        plan = self._plans.get(status)
+    def _plan(self, code: str) -> tuple[dict[str, Any], Message, bool]:
+        plan = self._plans.get(code)
         if plan is None:
             cc, seg, check, pack = self.cc, self.seg, self.cc.check, self.pack
+            status = CODE_STATUS[code]
             applies = ""
             if status == "not_applicable" and seg.applies is not None:
                 labels = {n: f.label for n, f in self.catalog.kind(check.subject).fields.items()}
                 applies = f"适用条件:{render(seg.applies, labels).strip('()')}"
+            template_text = check.messages.get(status)  # type: ignore[call-overload]
+            if code == "x":
+                template_text = check.messages.get("not_applicable") or EXCLUDED_MESSAGE
             message = Message(status, check.title, unit=check.unit, op=check.op, approx=check.approx,
                               aspirational=check.aspirational, due=check.due, applies=applies,
-                              interpretation=check.interpretation,
-                              template=check.messages.get(status),  # type: ignore[arg-type]
+                              interpretation=check.interpretation, template=template_text,
                               nature=check.nature)
             # Every field in Finding's order; those left None are filled per finding.
             template = dict(
@@ -446,33 +575,80 @@ class _Version:
                 due=check.due, unit=check.unit, op=check.op, message=None, source_text=check.source,
                 interpretation=check.interpretation, lead_departments=None,
                 missing_fields=None, approx=check.approx, aspirational=check.aspirational, as_of=None,
-                review=False, review_reasons=None, basis=None, reported=None, counted=None, baseline=None,
-                baseline_year=None, baseline_source=None)
-            trajectory = status in ("on_track", "behind_schedule") and seg.trajectory_key is not None
-            plan = self._plans[status] = (template, message, trajectory)
+                review=code in REVIEW_CODES, review_reasons=None, basis=None, reported=None, counted=None,
+                baseline=None, baseline_year=None, baseline_source=None)
+            trajectory = status in ("on_track", "behind_schedule") and seg.trajectory is not None
+            plan = self._plans[code] = (template, message, trajectory)
         return plan
 
-    def _own(self, prep: _Prepared, status: str) -> tuple[dict[str, Any], Any, Any, Any, list[str], str]:
+    def _own(self, prep: _Prepared, code: str) -> tuple[dict[str, Any], Any, Any, Any, list[str], str]:
         """(template, value, threshold, target, missing fields, message): a finding's own parts."""
-        template, message, trajectory = self._plans.get(status) or self._plan(status)
+        template, message, trajectory = self._plans.get(code) or self._plan(code)
         values = prep.values
         value = self.value(prep)
         threshold = self.threshold(prep)
         target = None
-        if trajectory:
+        if trajectory and self.trajectory is not None:
             target = threshold
-            threshold = values.get(self.seg.trajectory_key)  # type: ignore[arg-type]
+            threshold = self.trajectory(prep)
         missing: list[str] = []
-        if status == "insufficient_data":
+        if code == "i":
             missing = self._missing(prep)
         text = message.text
         if text is None:
             text = message.render(value, threshold, target, values.get("report_year"), missing)
         return template, value, threshold, target, missing, text
 
-    def finding(self, prep: _Prepared, status: str, common: dict[str, Any]) -> Finding:
+    def extras(self, prep: _Prepared, code: str, value: Any, threshold: Any) -> dict[str, Any]:
+        """Review reasons, how the judged figure was obtained, the figures beside it, the baseline used."""
+        out: dict[str, Any] = {"review_reasons": []}
+        if self._plain and code not in REVIEW_CODES:
+            return out
+        cc, check, values = self.cc, self.cc.check, prep.values
+        unit = "" if check.unit in (None, "%") else check.unit
+        pct = check.unit == "%"
+
+        def q(v: Any) -> str:
+            return value_text(v) + ("%" if pct else unit)
+
+        reasons: list[str] = []
+        if cc.choice is not None and CODE_STATUS[code] not in ("not_applicable", "insufficient_data"):
+            _, primary, secondary, b1, b2 = cc.choice
+            pv = _figure(primary, values)
+            sv = _figure(secondary, values)
+            out["basis"] = b1 if pv is not None else (b2 if sv is not None else None)
+            if b2 == "reported":
+                out["reported"] = sv
+            else:
+                out["reported"], out["counted"] = pv, sv
+            if cc.disagreement is not None and values.get(cc.disagreement) == 1:
+                if b2 == "reported":
+                    reasons.append(f"需人工复核:填报的现成数值{q(sv)}与按分项计算的{q(pv)}不一致(超出舍入误差)")
+                else:
+                    reasons.append(f"需人工复核:报告所列{q(pv)}与按下级记录统计的{q(sv)}不一致")
+        if code in REVIEW_CODES and check.soft is not None:
+            if check.nature == "duty":
+                reasons.append(f"需人工复核:原文为{check.soft.text},未落实的情形需结合实际判断")
+            elif isinstance(value, Decimal) and isinstance(threshold, Decimal):
+                band = check.soft.band_of(threshold)
+                if abs(value - threshold) <= band:
+                    reasons.append(f"需人工复核:原文为{check.soft.text},实际值{q(value)}在{q(threshold)}"
+                                   f"±{value_text(band)}{'个百分点' if pct else unit}的范围内")
+        if code in REVIEW_CODES and not reasons:
+            reasons.append("需人工复核")
+        out["review_reasons"] = reasons
+        if cc.baseline is not None and CODE_STATUS[code] in ("on_track", "behind_schedule"):
+            base = evaluate_number(cc.baseline, values)
+            out["baseline"], out["baseline_year"] = base, cc.baseline_year
+            source = prep.history.describe(prep.record, cc.baseline_year) if prep.history and cc.baseline_year else None
+            if source is None and check.baseline is not None and check.baseline.reference is not None:
+                source = f"参考值:{check.baseline.reference.source}"
+            out["baseline_source"] = source
+        return out
+
+    def finding(self, prep: _Prepared, code: str, common: dict[str, Any]) -> Finding:
         """The finding of this version for a prepared record; `common` holds the record's own fields."""
-        template, value, threshold, target, missing, text = self._own(prep, status)
+        template, value, threshold, target, missing, text = self._own(prep, code)
         # Every field is built from validated records and compiled checks: no re-validation
         # (validation, then pydantic's construct loop, were most of the cost of a finding).
         d = template.copy()
@@ -481,42 +657,52 @@ class _Version:
         d["threshold"] = threshold if isinstance(threshold, _REPORTED) else None
         if target is not None:
             d["target"] = target if isinstance(target, Decimal) else None
-        d["message"] = text
+        extras = self.extras(prep, code, d["value"], d["threshold"])
+        d.update(extras)
+        note = _BASIS_NOTE.get(extras.get("basis") or "")
+        d["message"] = text + (note or "") + "".join(f"【{r}】" for r in extras["review_reasons"])
         d["lead_departments"] = list(self.leads)
         d["missing_fields"] = missing
-        d["review_reasons"] = []
         return Finding.trusted(d)
 
-    def parts(self, prep: _Prepared, status: str) -> tuple[Any, ...]:
+    def parts(self, prep: _Prepared, code: str) -> tuple[Any, ...]:
         """The same finding as FindingParts: what finding() would hold, less what the record and the
         check version give (those are `prep.record` and `self.key`)."""
-        _, value, threshold, target, missing, text = self._own(prep, status)
-        return (prep.record, self.key, status, value if isinstance(value, _REPORTED) else None,
-                threshold if isinstance(threshold, _REPORTED) else None,
-                target if isinstance(target, Decimal) else None, prep.date, text, missing)
+        _, value, threshold, target, missing, text = self._own(prep, code)
+        value = value if isinstance(value, _REPORTED) else None
+        threshold = threshold if isinstance(threshold, _REPORTED) else None
+        extras = self.extras(prep, code, value, threshold)
+        note = _BASIS_NOTE.get(extras.get("basis") or "")
+        text = text + (note or "") + "".join(f"【{r}】" for r in extras["review_reasons"])
+        return (prep.record, self.key, CODE_STATUS[code], value, threshold,
+                target if isinstance(target, Decimal) else None, prep.date, text, missing,
+                code in REVIEW_CODES, extras)
 
     @property
     def key(self) -> tuple[Any, ...]:
         """The check version's fields of its findings, in VERSION_FIELDS order (one tuple, shared)."""
         key = self.__dict__.get("_key")
         if key is None:
-            template = self._plan("compliant")[0]
+            template = self._plan("c")[0]
             key = self.__dict__["_key"] = tuple(template[k] for k in VERSION_FIELDS)
         return key
 
     def _missing(self, prep: _Prepared) -> list[str]:
         """What a reviewer would have to supply for an insufficient_data finding to be judged."""
         cc, seg, check = self.cc, self.seg, self.cc.check
-        missing = _missing_fields(cc, seg, prep.values, self.catalog)
+        missing = _missing_fields(cc, seg, prep.values, self.catalog, prep.record.invalid)
         cum_missing = prep.cum_missing.get(cc.index)
         if check.nature == "cumulative" and cum_missing:
             missing.append("、".join(f"{y}年" for y in cum_missing) + "的数据")
-        if not missing and seg.due is not None and seg.trajectory_key is None:
+        if not missing and seg.due is not None and seg.trajectory is None:
             # A yes/no target has no trajectory: before its due year there is nothing to supply.
             missing = ([f"到期({check.due.year}年底)结果;定性目标期限未到,暂无法判定"]  # type: ignore[union-attr]
-                       if check.nature == "duty" else ["基期数据(基期值、基期年度),无法测算进度"])
+                       if check.nature == "duty" else
+                       ["基期数据(同一主体基期年度的报告),无法测算进度"])
         if not missing and check.nature == "cumulative":
             missing = ["累计期内各年度数据"]
+        if not missing and check.counted:
+            missing = ["报告所列数值或可统计的下级记录(本批次与已存储的记录中均没有)"]
         if not missing:
             missing = ["可计算的数据(如除数为零)"]
         return missing

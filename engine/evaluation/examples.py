@@ -87,10 +87,29 @@ def run_examples(policy: Policy, engine: EngineName = "durable", pack_ids: set[s
                     if base.message:
                         report.results.append(base)
                         continue
-                    result = evaluator.evaluate([rec], as_of=as_of, history=history)
-                    found = [f for f in result.findings if f.check == cc.full_id]
+                    batch = [rec]
+                    for bi, other in enumerate(ex.batch):
+                        low, lerrs, lunknown = normaliser.normalise(RawRecord(
+                            source=SourceRef(file=cc.file, row=ms_doc_line),
+                            data={"id": f"batch-{bi + 1}", **other}))
+                        if low is None or lunknown:
+                            base.message = f"batch record {bi + 1}: " + "; ".join(
+                                [str(e.message) for e in lerrs] + [f"unknown field {u}" for u in lunknown])
+                            break
+                        batch.append(low)
+                    if base.message:
+                        report.results.append(base)
+                        continue
+                    # The example's date picks the rules; the day of review is after every year it
+                    # names unless the example gives one (a year still open is judged on pace).
+                    result = evaluator.evaluate(batch, as_of=ex.review_date or dt.date.max, history=history,
+                                                rules_date=as_of)
+                    found = [f for f in result.findings if f.check == cc.full_id and f.record_id == rec.id]
                     if len(found) != 1:
                         base.message = f"expected one finding for the check, got {len(found)}"
+                    elif ex.review is not None and found[0].review != ex.review:
+                        base.actual = f"{found[0].status} (review: {str(found[0].review).lower()})"
+                        base.message = f"expected review: {str(ex.review).lower()}; {found[0].message}"
                     else:
                         base.actual, base.message = found[0].status, found[0].message
                     report.results.append(base)

@@ -91,6 +91,9 @@ class Finding(BaseModel):
             "unit": self.unit, "op": self.op, "message": self.message,
             "interpretation": self.interpretation, "lead_departments": "、".join(self.lead_departments),
             "missing_fields": "、".join(self.missing_fields), "as_of": self.as_of.isoformat(),
+            "review": self.review, "review_reasons": "；".join(self.review_reasons), "basis": self.basis,
+            "reported": _num(self.reported), "counted": _num(self.counted), "baseline": _num(self.baseline),
+            "baseline_year": self.baseline_year, "baseline_source": self.baseline_source,
         }
 
 
@@ -132,6 +135,9 @@ class Notice(BaseModel):
     kind: str
     source: SourceRef | None = None
     message: str
+    # baseline: a report on a year before the plan (基期数据,不单独评判); out_of_period; undated;
+    # no_rules: no loaded pack judges this kind.
+    category: str = "notice"
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

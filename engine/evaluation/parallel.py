@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from engine.evaluation.evaluate import EngineName, Evaluator, History
+from engine.evaluation.context import AggregateTable, Contribution, History
+from engine.evaluation.evaluate import EngineName, Evaluator
 from engine.evaluation.findings import Finding, Notice
 from engine.evaluation.stream import ChunkResult
 from engine.policy.policy import Policy
@@ -180,13 +181,13 @@ def _die_with_parent() -> None:
 
 
 def _init(policy: Policy | None, history: History | None, engine: EngineName,
-          store_to: StoreTarget | None = None, write_lock: Any = None) -> None:
+          store_to: StoreTarget | None = None, write_lock: Any = None, rules_date: dt.date | None = None) -> None:
     global _policy, _history, _engine, _evaluator, _writer, _write_lock
     _die_with_parent()
     if policy is not None:  # spawn: sent once per worker; fork: already inherited
         _policy, _history, _engine = policy, history, engine
     assert _policy is not None
-    _evaluator = Evaluator(_policy, _engine)
+    _evaluator = Evaluator(_policy, _engine, rules_date)
     if store_to is not None:
         from engine.store.runs import reopen_run
 
@@ -199,24 +200,29 @@ def _call(fn: Callable[[Evaluator, History | None, Any], Any], item: Any) -> Any
     return fn(_evaluator, _history, item)
 
 
-ChunkOutcome = tuple[Encoded | None, list[Notice], dict[str, int], bool]
+ChunkOutcome = tuple[Encoded | None, list[Notice], dict[str, int], bool, list[Contribution]]
 
 
-def _work_chunk(sent: SentChunk, as_of: dt.date | None, keep_findings: bool) -> ChunkOutcome:
-    """Evaluate a chunk and, when this worker has a writer, store it: (findings?, notices, counts, stored)."""
+def _work_chunk(sent: SentChunk, as_of: dt.date | None, keep_findings: bool,
+                aggregates: AggregateTable | None = None, skipped: bool = False) -> ChunkOutcome:
+    """Evaluate a chunk and, when this worker has a writer, store it: (findings?, notices, counts, stored, contributions)."""
     assert _evaluator is not None
     chunk = receive_chunk(sent)
     # Stored and not sent back: the findings are built as parts only (no models nobody reads).
     as_parts = _writer is not None and not keep_findings
-    result = _evaluator.evaluate(chunk.records, as_of=as_of, history=_history, parts=as_parts)
+    result = _evaluator.evaluate(chunk.records, as_of=as_of, history=_history, parts=as_parts,
+                                 aggregates=aggregates)
     counts = dict(Counter(p[2] for p in result.parts) if result.parts is not None
                   else Counter(map(_status, result.findings)))
     stored = False
+    if skipped:
+        return None, [], {}, False, result.contributions
     if _writer is not None:
         chunk.findings, chunk.parts, chunk.notices = result.findings, result.parts, result.notices
         _writer.save_chunk(chunk, _write_lock)  # raises StoreError, which pickles back to the parent
         stored = True
-    return (encode_findings(result.findings) if keep_findings else None), result.notices, counts, stored
+    return ((encode_findings(result.findings) if keep_findings else None), result.notices, counts, stored,
+            result.contributions)
 
 
 _status = attrgetter("status")
@@ -279,7 +285,7 @@ class WorkerPool:
     """
 
     def __init__(self, policy: Policy, history: History, engine: EngineName, jobs: int,
-                 store_to: StoreTarget | None = None):
+                 store_to: StoreTarget | None = None, rules_date: dt.date | None = None):
         global _policy, _history, _engine
         self.jobs = jobs
         methods = mp.get_all_start_methods()
@@ -289,24 +295,30 @@ class WorkerPool:
             ctx = mp.get_context("fork")
             lock = ctx.Lock() if store_to is not None else None
             self._pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init,
-                                             initargs=(None, None, engine, store_to, lock))
+                                             initargs=(None, None, engine, store_to, lock, rules_date))
         else:
             ctx = mp.get_context("spawn")
             lock = ctx.Lock() if store_to is not None else None
             self._pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init,
-                                             initargs=(policy, history, engine, store_to, lock))
+                                             initargs=(policy, history, engine, store_to, lock, rules_date))
 
     def map_chunks(self, chunks: Iterable[ChunkResult], as_of: dt.date | None, skip: frozenset[int],
-                   keep_findings: bool = True) -> Iterator[ChunkResult]:
-        """Evaluate (and store, if the pool has a store) every chunk not in `skip`; yield them in order."""
-        submitted = ((chunk, None if chunk.index in skip else
-                      self._pool.submit(_work_chunk, send_chunk(chunk), as_of, keep_findings)) for chunk in chunks)
+                   keep_findings: bool = True, aggregates: AggregateTable | None = None) -> Iterator[ChunkResult]:
+        """Evaluate (and store, if the pool has a store) every chunk not in `skip`; yield them in order.
+
+        A skipped chunk (stored by an interrupted run) is still evaluated without storing, so that what its
+        records add to aggregates is counted."""
+        submitted = ((chunk, self._pool.submit(_work_chunk, send_chunk(chunk), as_of,
+                                               keep_findings and chunk.index not in skip,
+                                               aggregates, chunk.index in skip))
+                     for chunk in chunks)
         for chunk, job in self._in_order(submitted):
-            if job is None:
+            encoded, notices, counts, stored, contributions = job.result()
+            chunk.contributions = contributions
+            if chunk.index in skip:
                 chunk.skipped = True
                 yield chunk
                 continue
-            encoded, notices, counts, stored = job.result()
             chunk.findings = decode_findings(encoded) if encoded is not None else []
             chunk.notices, chunk.stored = notices, stored
             chunk.counts = None if encoded is not None else counts

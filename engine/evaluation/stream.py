@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.evaluation.evaluate import EngineName, Evaluator, History
+from engine.evaluation.context import AggregateTable, Contribution, History
+from engine.evaluation.evaluate import EngineName, Evaluator
 from engine.evaluation.findings import Finding, Notice
 from engine.policy.compiler import Cumulative
+from engine.policy.expressions import prior_parts
 from engine.policy.policy import Policy
 from engine.records.intake import FileProblem, iter_intake, sort_item
 from engine.records.model import Record, RecordError
@@ -44,6 +46,8 @@ class ChunkResult:
     stored: bool = False  # stored by the worker process that evaluated it
     counts: dict[str, int] | None = None  # findings by status, set when the findings stayed in the worker
     parts: list[tuple[Any, ...]] | None = None  # the findings as FindingParts (findings.py), when not as models
+    contributions: list[Contribution] = field(default_factory=list)  # what its records add to aggregates
+    tallies: list[Any] = field(default_factory=list)  # rows read per file (records.intake.FileTally)
 
     def status_counts(self) -> dict[str, int]:
         """Findings by status (from the findings, or from the worker when they were not sent back)."""
@@ -58,14 +62,25 @@ class ChunkResult:
 
 
 def cumulative_fields(policy: Policy) -> dict[str, set[str]]:
-    """Kind -> yearly fields that some cumulative target sums."""
+    """Kind -> yearly fields that some cumulative target sums or some prior-year figure reads."""
     out: dict[str, set[str]] = {}
     for cp in policy.packs:
         for kind, ck in cp.kinds.items():
             for spec in ck.derived.values():
                 if isinstance(spec, Cumulative):
                     out.setdefault(kind, set()).add(spec.field)
+            from engine.evaluation.evaluate import _KindPlan
+
+            for name in _KindPlan(ck, policy).priors:
+                parts = prior_parts(name)
+                if parts:
+                    out.setdefault(kind, set()).add(parts[0])
     return out
+
+
+def deferred_kinds(policy: Policy) -> frozenset[str]:
+    """Kinds whose checks read aggregates of lower records: evaluated after every other record."""
+    return frozenset(a.subject for a in policy.aggregates().values())
 
 
 def collect_history(paths: Sequence[str | Path], policy: Policy, kind: str | None = None) -> History:
@@ -119,7 +134,7 @@ def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | N
                    as_of: dt.date | None = None, chunk_size: int = DEFAULT_CHUNK,
                    engine: EngineName = "durable", skip_chunks: frozenset[int] = frozenset(),
                    history: History | None = None, jobs: int = 1, store_to: StoreTarget | None = None,
-                   keep_findings: bool = True) -> Iterator[ChunkResult]:
+                   keep_findings: bool = True, rules_date: dt.date | None = None) -> Iterator[ChunkResult]:
     """Yield one ChunkResult per `chunk_size` valid records (errors travel with the chunk they fall in).
 
     With ``jobs`` > 1 the chunks are evaluated in that many worker processes; they are still
@@ -130,23 +145,51 @@ def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | N
     """
     if history is None:
         history = collect_history(paths, policy, kind)
-    chunks = read_chunks(paths, policy, kind=kind, chunk_size=chunk_size)
+    # Records that read counts of lower records (a city's 技改 projects) wait until every other
+    # record has been evaluated; they come last, in chunks numbered after the rest.
+    deferred = deferred_kinds(policy)
+    held: list[Record] = []
+    aggregates = AggregateTable()
+    chunks = read_chunks(paths, policy, kind=kind, chunk_size=chunk_size, hold=deferred, held=held)
     if jobs <= 1:
-        evaluator = Evaluator(policy, engine)
+        evaluator = Evaluator(policy, engine, rules_date)
+        last = -1
         for chunk in chunks:
-            yield _finish(chunk, evaluator, as_of, history, skip_chunks)
+            last = chunk.index
+            yield _finish(chunk, evaluator, as_of, history, skip_chunks, aggregates)
+        for chunk in _held_chunks(held, last + 1, chunk_size):
+            yield _finish(chunk, evaluator, as_of, history, skip_chunks, aggregates)
         return
     from engine.evaluation.parallel import WorkerPool
 
-    with WorkerPool(policy, history, engine, jobs, store_to=store_to) as pool:
-        yield from pool.map_chunks(chunks, as_of, skip_chunks, keep_findings)
+    with WorkerPool(policy, history, engine, jobs, store_to=store_to, rules_date=rules_date) as pool:
+        last = -1
+        for chunk in pool.map_chunks(chunks, as_of, skip_chunks, keep_findings):
+            last = chunk.index
+            aggregates.add_all(chunk.contributions)
+            yield chunk
+        if held:
+            yield from pool.map_chunks(_held_chunks(held, last + 1, chunk_size), as_of, skip_chunks, keep_findings,
+                                       aggregates)
+
+
+def _held_chunks(held: list[Record], first: int, chunk_size: int) -> Iterator[ChunkResult]:
+    for i in range(0, len(held), chunk_size):
+        yield ChunkResult(index=first + i // chunk_size, records=held[i:i + chunk_size])
 
 
 def read_chunks(paths: Sequence[str | Path], policy: Policy, *, kind: str | None = None,
-                chunk_size: int = DEFAULT_CHUNK) -> Iterator[ChunkResult]:
-    """The input as chunks of `chunk_size` valid records (with the errors read alongside), not evaluated."""
+                chunk_size: int = DEFAULT_CHUNK, hold: frozenset[str] = frozenset(),
+                held: list[Record] | None = None) -> Iterator[ChunkResult]:
+    """The input as chunks of `chunk_size` valid records (with the errors read alongside), not evaluated.
+
+    Records of a kind in `hold` are appended to `held` instead (the caller evaluates them last).
+    """
     chunk = ChunkResult(index=0)
     for item in iter_intake(paths, policy.catalog, kind):
+        if isinstance(item, Record) and item.kind in hold and held is not None:
+            held.append(item)
+            continue
         sort_item(item, chunk)
         if isinstance(item, Record) and len(chunk.records) >= chunk_size:
             yield chunk
@@ -156,10 +199,13 @@ def read_chunks(paths: Sequence[str | Path], policy: Policy, *, kind: str | None
 
 
 def _finish(chunk: ChunkResult, evaluator: Evaluator, as_of: dt.date | None, history: History,
-            skip: frozenset[int]) -> ChunkResult:
+            skip: frozenset[int], aggregates: AggregateTable) -> ChunkResult:
     if chunk.index in skip:
+        # Stored by the interrupted run; its lower records still count (evaluated, not stored again).
+        if chunk.records:
+            aggregates.add_all(evaluator.evaluate(chunk.records, as_of=as_of, history=history, parts=True).contributions)
         chunk.skipped = True
         return chunk
-    result = evaluator.evaluate(chunk.records, as_of=as_of, history=history)
-    chunk.findings, chunk.notices = result.findings, result.notices
+    result = evaluator.evaluate(chunk.records, as_of=as_of, history=history, aggregates=aggregates)
+    chunk.findings, chunk.notices, chunk.contributions = result.findings, result.notices, result.contributions
     return chunk

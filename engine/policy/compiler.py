@@ -26,6 +26,7 @@ from typing import Any
 
 from engine.evaluation.numbers import to_engine
 from engine.policy.expressions import (
+    PRIOR_SEP,
     And,
     Arith,
     Compare,
@@ -43,7 +44,7 @@ from engine.policy.expressions import (
     parse,
 )
 from engine.policy.loader import MeasureSource, Pack, RuleError
-from engine.policy.schema import Check, DatedValue, MeasureFile
+from engine.policy.schema import Aggregate, Check, DatedValue, MeasureFile
 from engine.records import units
 from engine.records.catalog import MAX_MAGNITUDE, Catalog
 
@@ -53,6 +54,11 @@ CAP = 250  # frames per action: one action reports a rule's matches for a whole 
 STATUS_CODE = {"compliant": "c", "non_compliant": "n", "not_applicable": "a", "insufficient_data": "i",
                "on_track": "o", "behind_schedule": "b"}
 CODE_STATUS = {v: k for k, v in STATUS_CODE.items()}
+# Outcome variants beyond the status: upper case = the same status flagged for review; x = not
+# applicable because an inclusion rule is not met (不计入).
+CODE_STATUS.update({"C": "compliant", "N": "non_compliant", "O": "on_track", "B": "behind_schedule",
+                    "x": "not_applicable"})
+REVIEW_CODES = frozenset("CNOB")
 _NEG = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 _FLIP = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
 _DURABLE_OP = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
@@ -71,6 +77,32 @@ class Trajectory:
     base_year: Expr
     target: Expr
     due_year: int
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The judged figure: `primary` where it has a value, else `secondary` (a ready-made or counted figure)."""
+
+    primary: Expr
+    secondary: Expr
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """1 when both figures have a value and differ beyond the rounding of the one written by hand
+    (`written`: 'secondary' for a ready-made figure beside a computed one, 'primary' for a stated
+    figure beside a counted one), else 0."""
+
+    primary: Expr
+    secondary: Expr
+    written: str
+
+
+@dataclass(frozen=True)
+class AggregateRef:
+    """A figure counted or summed from lower records (a measure file's `aggregates:`), filled per record."""
+
+    id: str  # namespaced: pack:aggregate id
 
 
 @dataclass(frozen=True)
@@ -98,6 +130,13 @@ class Segment:
     due: Expr | None
     trajectory_key: str | None
     rules: dict[str, Conj] = field(default_factory=dict)
+    # Before the due date, what the quantity is held to: the straight line (FieldRef of
+    # trajectory_key) or, for pace: flat, the threshold itself; None: not judgeable before it.
+    trajectory: Expr | None = None
+    review: Expr | None = None  # when true, a met or unmet result is flagged for review
+    inclusion: bool = False  # an inclusion rule: unmet is not_applicable (不计入)
+    soft_duty: bool = False  # a soft yes/no check: unmet is flagged for review
+    review_early: Expr | None = None  # review before the due date (the band around the trajectory)
     supersedes: tuple[str, ...] = ()  # checks of other packs this version replaces (superseded_by)
 
     @property
@@ -118,6 +157,12 @@ class CompiledCheck:
     quantity: Expr
     segments: list[Segment]
     fields: set[str]
+    # Where the judged figure comes from when it is not the quantity alone (reported, counted):
+    # the derived key of the Choice, its two sides and how each is labelled in findings.
+    choice: tuple[str, Expr, Expr, str, str] | None = None  # (key, primary, secondary, basis 1, basis 2)
+    disagreement: str | None = None  # derived key of the Disagreement flag
+    baseline: Expr | None = None  # the trajectory's start value (over prior-year references)
+    baseline_year: int | None = None
 
     @property
     def full_id(self) -> str:
@@ -128,10 +173,10 @@ class CompiledCheck:
 class CompiledKind:
     kind: str
     checks: list[CompiledCheck]
-    derived: dict[str, Expr | Trajectory | Cumulative]
+    derived: dict[str, Any]  # key -> Expr | Trajectory | Cumulative | Choice | Disagreement | AggregateRef
     fact_fields: list[str]
     ruleset: dict[str, Any]
-    rule_index: dict[str, tuple[int, str]]  # rule name -> (check index, status)
+    rule_index: dict[str, tuple[int, str]]  # rule name -> (check index, outcome code: CODE_STATUS)
     # The ruleset split into rulesets small enough for durable's alpha-network stack (see stack_bound).
     shards: list[dict[str, Any]] = field(default_factory=list)
     fingerprint: str = ""
@@ -140,13 +185,14 @@ class CompiledKind:
 # --- three-valued compilation ---------------------------------------------------------------------
 
 class _Compiler:
-    def __init__(self, kind: str, catalog: Catalog):
+    def __init__(self, kind: str, catalog: Catalog, aggregates: dict[str, Aggregate] | None = None):
         self.kind = kind
         self.catalog = catalog
-        self.derived: dict[str, Expr | Trajectory | Cumulative] = {}
+        self.aggregates = aggregates or {}
+        self.derived: dict[str, Any] = {}
         self._derived_keys: dict[Any, str] = {}
 
-    def derived_key(self, expr: Expr | Trajectory | Cumulative, prefix: str = "_x") -> str:
+    def derived_key(self, expr: Any, prefix: str = "_x") -> str:
         if expr not in self._derived_keys:
             key = f"{prefix}{len(self._derived_keys)}"
             self._derived_keys[expr] = key
@@ -154,9 +200,9 @@ class _Compiler:
         return self._derived_keys[expr]
 
     def operand_key(self, expr: Expr) -> str:
-        if isinstance(expr, FieldRef):
+        if isinstance(expr, FieldRef) and PRIOR_SEP not in expr.name:
             return expr.name
-        return self.derived_key(expr)
+        return self.derived_key(expr, "_p" if isinstance(expr, FieldRef) else "_x")
 
     def encode(self, value: Decimal | bool | str) -> Any:
         if isinstance(value, bool) or isinstance(value, str):
@@ -427,7 +473,7 @@ def _resolver(catalog: Catalog, kind: str, extra: dict[str, str] | None = None) 
 def compile_kind(pack: Pack, kind: str, items: list[tuple[MeasureSource, Check, int]],
                  catalog: Catalog, supersession: Supersession | None = None,
                  ) -> tuple[CompiledKind | None, list[RuleError]]:
-    comp = _Compiler(kind, catalog)
+    comp = _Compiler(kind, catalog, {a.id: a for ms in pack.measures for a in ms.measure.aggregates})
     errors: list[RuleError] = []
     checks: list[CompiledCheck] = []
     resolver = _resolver(catalog, kind)
@@ -464,8 +510,8 @@ def compile_kind(pack: Pack, kind: str, items: list[tuple[MeasureSource, Check, 
                         {"$lte": {"_d": float(seg.end.toordinal())}}]
                 lits += [literal_json(lit) for lit in sorted(conj, key=_sort_key)]
                 rules[name] = {"all": [{"m": {"$and": lits}}], "cap": CAP}
-                _, _, status_code, _ = name.split(".")
-                rule_index[name] = (cc.index, CODE_STATUS[status_code])
+                _, _, code, _ = name.split(".")
+                rule_index[name] = (cc.index, code)
         if stack_bound({**shards[-1], **rules}) > MAX_ALPHA_STACK and len(shards[-1]) > 1:
             shards.append({"seen": seen})
         shards[-1].update(rules)
@@ -538,19 +584,44 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
             fail(("threshold", "values", vi, "value"), "a numeric check needs a number")
     if check.nature == "duty" and check.op not in ("==", "!="):
         fail(("op",), "a duty (yes/no) check compares with == or !=")
-    baseline_exprs = None
-    if check.baseline is not None:
-        b_val = parse_at(("baseline", "value"), check.baseline.value, "number")
-        if isinstance(check.baseline.year, int):
-            b_year: Expr | None = Const(Decimal(check.baseline.year))
-        else:
-            b_year = parse_at(("baseline", "year"), check.baseline.year, "number")
-        baseline_exprs = (b_val, b_year)
     has_due = check.due is not None
     if has_due and catalog.field(kind, "report_year") is None:
         fail(("due",), f"records of kind {kind} have no report_year, so a due date cannot be judged")
     if check.nature == "cumulative" and not isinstance(quantity, FieldRef):
         fail(("quantity",), "a cumulative target sums one yearly field: the quantity must be a field")
+    reported: Expr | None = None
+    if check.reported is not None:
+        reported = parse_at(("reported",), check.reported, "number")
+        if reported is not None and not isinstance(reported, FieldRef):
+            fail(("reported",), "reported names one field of the record holding the ready-made figure")
+        if isinstance(quantity, FieldRef):
+            fail(("reported",), "reported goes with a quantity computed from parts (a formula), not a single field",
+                 suggestion="write the quantity from the parts the office holds, e.g. a / b * 100")
+    counted: Expr | None = None
+    if check.counted is not None:
+        agg = comp.aggregates.get(check.counted)
+        if agg is None:
+            fail(("counted",), f"no aggregate {check.counted!r} in this pack (declare it under a measure's aggregates:)")
+        elif agg.subject != kind:
+            fail(("counted",), f"aggregate {check.counted!r} is for {agg.subject} records, this check judges {kind}")
+        else:
+            counted = FieldRef(comp.derived_key(AggregateRef(f"{pack.meta.id}:{agg.id}"), "_a"))
+        if check.reported is not None:
+            fail(("counted",), "a check takes either reported or counted, not both")
+    if check.role == "inclusion" and check.soft is not None:
+        fail(("soft",), "an inclusion rule decides what counts; soft wording belongs to the target it feeds")
+    if check.baseline is not None and check.due is not None and check.baseline.year >= check.due.year:
+        fail(("baseline", "year"), f"the baseline year {check.baseline.year} is not before the due year {check.due.year}")
+    base_expr: Expr | None = None
+    if check.baseline is not None:
+        year = check.baseline.year
+        src = parse_at(("baseline", "value"), check.baseline.value, "number") if check.baseline.value else quantity
+        if src is not None:
+            base_expr = _prior_of(src, year)
+            if reported is not None and check.baseline.value is None:
+                base_expr = _choice(comp, base_expr, _prior_of(reported, year))
+            if check.baseline.reference is not None:
+                base_expr = _choice(comp, base_expr, Const(check.baseline.reference.value))
     if quantity is None or n_errors[0]:
         return None
 
@@ -566,10 +637,23 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
     bounds = _boundaries(check, period.start, period_end) if period_end >= period.start else []
     segments: list[Segment] = []
     q_used = quantity
+    choice = None
+    disagreement_key = None
     if check.nature == "cumulative":
         assert isinstance(quantity, FieldRef) and check.period is not None
         cum = Cumulative(quantity.name, check.period.first_year, check.period.last_year)
         q_used = FieldRef(comp.derived_key(cum, "_c"))
+    elif reported is not None or counted is not None:
+        second = reported if reported is not None else counted
+        assert second is not None
+        key = comp.derived_key(Choice(quantity, second), "_q")
+        q_used = FieldRef(key)
+        labels = ("computed", "reported") if reported is not None else ("stated", "counted")
+        choice = (key, quantity, second, *labels)
+        disagreement_key = comp.derived_key(
+            Disagreement(quantity, second, "secondary" if reported is not None else "primary"), "_v")
+    disagree = Compare("==", FieldRef(disagreement_key), Const(Decimal(1))) if disagreement_key else None
+    soft_band = check.soft is not None and check.nature != "duty"
     for si, start in enumerate(bounds):
         end = bounds[si + 1] - dt.timedelta(days=1) if si + 1 < len(bounds) else period_end
         tv = check.threshold.value_on(start)
@@ -585,16 +669,28 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
         const = Const(t_value.value if isinstance(t_value.value, bool) else t_value.value)
         threshold = _fold(_substitute(threshold_tmpl, "param", const)) if threshold_tmpl else const
         final = Compare(check.op, q_used, threshold)
-        due = Compare(">=", FieldRef("report_year"), Const(Decimal(check.due.year))) if has_due else None
+        # Final only once the year reported on has ended by the day of review (_closed, set per record
+        # by the evaluator): a 2025 report reviewed in June 2025 is judged on pace, not finally.
+        due = (And((Compare(">=", FieldRef("report_year"), Const(Decimal(check.due.year))),
+                    Compare("==", FieldRef("_closed"), Const(True))))
+               if has_due else None)
         traj_key = None
-        if has_due and baseline_exprs is not None and baseline_exprs[0] is not None \
-                and baseline_exprs[1] is not None:
-            traj = Trajectory(baseline_exprs[0], baseline_exprs[1], threshold, check.due.year)
+        trajectory: Expr | None = None
+        if has_due and check.pace == "flat":
+            trajectory = threshold
+        elif has_due and base_expr is not None:
+            traj = Trajectory(base_expr, Const(Decimal(check.baseline.year)), threshold,  # type: ignore[union-attr]
+                              check.due.year)  # type: ignore[union-attr]
             traj_key = comp.derived_key(traj, "_j")
+            trajectory = FieldRef(traj_key)
+        review = _review(disagree, _band(q_used, threshold, check) if soft_band else None)
+        review_early = _review(disagree, _band(q_used, trajectory, check) if soft_band and trajectory else None)
         seg = Segment(version=si + 1, start=start, end=end, applies=app, threshold_value=t_value,
                       threshold_version=t_version, amendment=amend_no, threshold=threshold, final=final,
                       due=due, trajectory_key=traj_key,
-                      supersedes=tuple(supersession.replaces.get(full_id, ())))
+                      supersedes=tuple(supersession.replaces.get(full_id, ())),
+                      trajectory=trajectory, review=review, inclusion=check.role == "inclusion",
+                      soft_duty=check.soft is not None and check.nature == "duty", review_early=review_early)
         seg.rules = _segment_rules(comp, index, si, seg)
         if len(seg.rules) > MAX_RULES_PER_CHECK:
             fail(("applies_when",), f"condition too complex: {len(seg.rules)} rules; split the check")
@@ -608,16 +704,52 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
             flds |= fields_of(a)
     if threshold_tmpl is not None:
         flds |= fields_of(threshold_tmpl) - {"param"}
-    if baseline_exprs:
-        for b in baseline_exprs:
-            if b is not None:
-                flds |= fields_of(b)
+    if reported is not None:
+        flds |= fields_of(reported)
     if has_due:
         flds.add("report_year")
     return CompiledCheck(pack_id=pack.meta.id, pack_title=pack.meta.title, pack_number=pack.meta.number,
                          measure=ms.measure, check=check, file=str(ms.path),
                          line=ms.doc.line_of(("checks", ms.measure.checks.index(check), "id")),
-                         index=index, quantity=quantity, segments=segments, fields=flds)
+                         index=index, quantity=quantity, segments=segments, fields=flds,
+                         choice=choice, disagreement=disagreement_key, baseline=base_expr,
+                         baseline_year=check.baseline.year if check.baseline else None)
+
+
+def _prior_of(e: Expr, year: int) -> Expr:
+    """The same formula over the subject's figures of `year` (every field read as prior(field, year))."""
+    if isinstance(e, FieldRef):
+        return e if PRIOR_SEP in e.name or e.name == "report_year" else FieldRef(f"{e.name}{PRIOR_SEP}{year}")
+    if isinstance(e, Arith):
+        return Arith(e.op, _prior_of(e.left, year), _prior_of(e.right, year))
+    if isinstance(e, Neg):
+        return Neg(_prior_of(e.operand, year))
+    return e
+
+
+def _choice(comp: _Compiler, primary: Expr, secondary: Expr) -> Expr:
+    return FieldRef(comp.derived_key(Choice(primary, secondary), "_q"))
+
+
+def _band(q: Expr, around: Expr | None, check: Check) -> Expr | None:
+    """Within the soft band around `around`: around - band <= q <= around + band."""
+    if around is None or check.soft is None:
+        return None
+    band = check.soft.band
+    if band.endswith("%"):
+        width: Expr = Arith("*", around, Const(Decimal(band[:-1]) / 100))
+        if isinstance(around, Const) and isinstance(around.value, Decimal):
+            width = Const(abs(around.value) * Decimal(band[:-1]) / 100)
+    else:
+        width = Const(Decimal(band))
+    return And((Compare(">=", q, _fold(Arith("-", around, width))), Compare("<=", q, _fold(Arith("+", around, width)))))
+
+
+def _review(disagree: Expr | None, band: Expr | None) -> Expr | None:
+    parts = tuple(p for p in (disagree, band) if p is not None)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else Or(parts)
 
 
 def _segment_rules(comp: _Compiler, index: int, si: int, seg: Segment) -> dict[str, Conj]:
@@ -626,27 +758,101 @@ def _segment_rules(comp: _Compiler, index: int, si: int, seg: Segment) -> dict[s
     else:
         app_t, app_f, app_u = comp._tfu(seg.applies)
     fin_t, fin_f, fin_u = comp._tfu(seg.final)
-    outcome: dict[str, Dnf] = {"not_applicable": app_f, "insufficient_data": list(app_u)}
+    outcome: dict[str, Dnf] = {"a": app_f, "i": list(app_u)}
+
+    def judged(dnf: Dnf, code: str, review: Expr | None) -> None:
+        """Add `dnf` under `code`, split into its review variant (upper case) where review is true."""
+        if seg.soft_duty and code == "n":
+            outcome.setdefault("N", []).extend(dnf)
+            return
+        if review is None:
+            outcome.setdefault(code, []).extend(dnf)
+            return
+        rv_t, rv_f, rv_u = comp._tfu(review)
+        outcome.setdefault(code.upper(), []).extend(_prod(dnf, rv_t))
+        outcome.setdefault(code, []).extend(_prod(dnf, rv_f) + _prod(dnf, rv_u))
+
     if seg.due is None:
-        outcome["compliant"] = _prod(app_t, fin_t)
-        outcome["non_compliant"] = _prod(app_t, fin_f)
-        outcome["insufficient_data"] += _prod(app_t, fin_u)
+        live, early = app_t, []
     else:
         due_t, due_f, due_u = comp._tfu(seg.due)
-        live = _prod(app_t, due_t)
-        early = _prod(app_t, due_f)
-        outcome["compliant"] = _prod(live, fin_t)
-        outcome["non_compliant"] = _prod(live, fin_f)
-        outcome["insufficient_data"] += _prod(app_t, due_u) + _prod(live, fin_u)
-        if seg.trajectory_key is None:
-            outcome["insufficient_data"] += early
+        live, early = _prod(app_t, due_t), _prod(app_t, due_f)
+        outcome["i"] += _prod(app_t, due_u)
+    outcome["i"] += _prod(live, fin_u)
+    if seg.inclusion:
+        outcome["c"] = _prod(live, fin_t)
+        outcome["x"] = _prod(live, fin_f)
+    else:
+        judged(_prod(live, fin_t), "c", seg.review)
+        judged(_prod(live, fin_f), "n", seg.review)
+    if seg.due is not None:
+        if seg.trajectory is None:
+            outcome["i"] += early
         else:
-            tr_t, tr_f, tr_u = comp._tfu(Compare(seg.final.op, seg.final.left, FieldRef(seg.trajectory_key)))
-            outcome["on_track"] = _prod(early, tr_t)
-            outcome["behind_schedule"] = _prod(early, tr_f)
-            outcome["insufficient_data"] += _prod(early, tr_u)
+            tr_t, tr_f, tr_u = comp._tfu(Compare(seg.final.op, seg.final.left, seg.trajectory))
+            judged(_prod(early, tr_t), "o", seg.review_early)
+            judged(_prod(early, tr_f), "b", seg.review_early)
+            outcome["i"] += _prod(early, tr_u)
     rules: dict[str, Conj] = {}
-    for status, dnf in outcome.items():
+    for code, dnf in outcome.items():
         for j, conj in enumerate(dnf):
-            rules[f"{index}.{si}.{STATUS_CODE[status]}.{j}"] = conj
+            rules[f"{index}.{si}.{code}.{j}"] = conj
     return rules
+
+
+@dataclass(frozen=True)
+class CompiledAggregate:
+    """An aggregate of a pack: records of `over` whose check `check` (full id) is met, counted or summed."""
+
+    id: str  # pack:aggregate id
+    title: str
+    over: str
+    subject: str
+    check: str
+    sum: str | None
+    unit: str | None
+    by_county: bool
+
+
+def compile_aggregates(pack: Pack, catalog: Catalog) -> tuple[dict[str, CompiledAggregate], list[RuleError]]:
+    """The pack's aggregates, each checked against the vocabulary and the pack's inclusion checks."""
+    errors: list[RuleError] = []
+    out: dict[str, CompiledAggregate] = {}
+    checks = {c.id: c for ms in pack.measures for c in ms.measure.checks}
+    for ms in pack.measures:
+        for ai, agg in enumerate(ms.measure.aggregates):
+            def err(key: str, message: str, ms: MeasureSource = ms, ai: int = ai) -> None:
+                errors.append(RuleError(str(ms.path), ms.doc.line_of(("aggregates", ai, key)),
+                                        f"aggregates.{ai}.{key}", message))
+
+            full = f"{pack.meta.id}:{agg.id}"
+            if full in out:
+                err("id", f"duplicate aggregate id {agg.id!r}")
+                continue
+            if agg.over not in catalog.kinds:
+                err("over", f"no record vocabulary for kind {agg.over!r}")
+                continue
+            if agg.subject not in catalog.kinds:
+                err("subject", f"no record vocabulary for kind {agg.subject!r}")
+                continue
+            check = checks.get(agg.check)
+            if check is None:
+                err("check", f"no check {agg.check!r} in this pack")
+                continue
+            if check.subject != agg.over:
+                err("check", f"check {agg.check} judges {check.subject} records, the aggregate counts {agg.over}")
+                continue
+            if check.role != "inclusion":
+                err("check", f"check {agg.check} decides what counts: give it role: inclusion")
+                continue
+            if agg.sum is not None and catalog.resolve_field(agg.over, agg.sum) is None:
+                err("sum", f"{agg.over} records have no field {agg.sum!r}")
+                continue
+            if agg.by_county and (catalog.field(agg.over, "county") is None
+                                  or catalog.field(agg.subject, "county") is None):
+                err("by_county", "both kinds need a county field to be grouped by county")
+                continue
+            out[full] = CompiledAggregate(full, agg.title, agg.over, agg.subject, f"{pack.meta.id}:{agg.check}",
+                                          catalog.resolve_field(agg.over, agg.sum) if agg.sum else None,
+                                          agg.unit, agg.by_county)
+    return out, errors

@@ -113,7 +113,18 @@ _FORBIDDEN = {
 }
 _TRANSLATE = str.maketrans({"×": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!=", "（": "(", "）": ")",
                             "，": ",", "＋": "+", "－": "-", "＝": "="})
-FUNCTIONS = ("missing", "present")
+FUNCTIONS = ("missing", "present", "prior")
+# prior(x, 2023): the subject's own value of field x in its report of 2023 (from the batch or the
+# store), written as the field reference "x@2023"; the evaluator supplies it, a record never does.
+PRIOR_SEP = "@"
+
+
+def prior_parts(name: str) -> tuple[str, int] | None:
+    """'rate@2023' -> ('rate', 2023); a plain field name -> None."""
+    if PRIOR_SEP not in name:
+        return None
+    field, year = name.rsplit(PRIOR_SEP, 1)
+    return field, int(year)
 
 
 class Resolver:
@@ -204,7 +215,20 @@ class _Builder:
             return Compare(op, self.build(node.left, d), self.build(right, d))
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                raise ExpressionError("function calls are not allowed except missing(x) and present(x)", col)
+                raise ExpressionError("function calls are not allowed except missing(x), present(x) and "
+                                      "prior(x, year)", col)
+            if node.func.id == "prior":
+                args = node.args
+                if (node.keywords or len(args) != 2 or not isinstance(args[0], ast.Name)
+                        or not isinstance(args[1], ast.Constant) or type(args[1].value) is not int):
+                    raise ExpressionError("prior() takes a field name and a year: prior(城镇化率, 2023)", col)
+                year = args[1].value
+                if not 1990 <= year <= 2100:
+                    raise ExpressionError(f"prior(): year {year} outside 1990–2100", col)
+                ref = self._name(args[0].id, col)
+                if not isinstance(ref, FieldRef) or PRIOR_SEP in ref.name:
+                    raise ExpressionError("prior() takes a record field", col)
+                return FieldRef(f"{ref.name}{PRIOR_SEP}{year}")
             if node.keywords or len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
                 raise ExpressionError(f"{node.func.id}() takes exactly one field name", col)
             ref = self._name(node.args[0].id, col)
@@ -246,7 +270,9 @@ class _Builder:
 
 def type_of(expr: Expr, r: Resolver) -> str:
     if isinstance(expr, FieldRef):
-        return r.extra.get(expr.name) or r.type_of(expr.name)
+        prior = prior_parts(expr.name)
+        name = prior[0] if prior else expr.name
+        return r.extra.get(name) or r.type_of(name)
     if isinstance(expr, Const):
         if isinstance(expr.value, bool):
             return "bool"
@@ -327,6 +353,9 @@ def render(expr: Expr, labels: dict[str, str] | None = None) -> str:
         return render(e, labels)
 
     if isinstance(expr, FieldRef):
+        prior = prior_parts(expr.name)
+        if prior is not None:
+            return f"{lb.get(prior[0], prior[0])}({prior[1]}年)" if zh else f"prior({prior[0]}, {prior[1]})"
         return lb.get(expr.name, expr.name)
     if isinstance(expr, Const):
         if isinstance(expr.value, bool):

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.policy.compiler import CompiledCheck, CompiledKind, compile_pack, supersessions
+from engine.policy.compiler import (
+    CompiledAggregate,
+    CompiledCheck,
+    CompiledKind,
+    compile_aggregates,
+    compile_pack,
+    supersessions,
+)
 from engine.policy.loader import BASE_CATALOG, BUILTIN_PACK, Pack, PolicyError, RuleError, load_pack
 from engine.records.catalog import Catalog, catalog_files, load_catalog
 from engine.yamlsource import YamlSourceError
@@ -17,6 +24,7 @@ class CompiledPack:
     pack: Pack
     kinds: dict[str, CompiledKind]
     fingerprint: str
+    aggregates: dict[str, CompiledAggregate] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -39,6 +47,9 @@ class Policy:
 
     def checks(self) -> list[CompiledCheck]:
         return [c for p in self.packs for k in p.kinds.values() for c in k.checks]
+
+    def aggregates(self) -> dict[str, CompiledAggregate]:
+        return {k: a for p in self.packs for k, a in p.aggregates.items()}
 
     def find_check(self, ident: str) -> CompiledCheck | None:
         for c in self.checks():
@@ -81,9 +92,10 @@ def load_policy(pack_dirs: list[str | Path] | None = None, *, with_builtin: bool
     errors.extend(errs)
     for p in packs:
         kinds, errs = compile_pack(p, catalog, supersession)
-        errors.extend(errs)
-        if not errs:
-            compiled.append(CompiledPack(p, kinds, p.fingerprint()))
+        aggregates, agg_errs = compile_aggregates(p, catalog)
+        errors.extend(errs + agg_errs)
+        if not errs and not agg_errs:
+            compiled.append(CompiledPack(p, kinds, p.fingerprint(), aggregates))
     if errors and collect is None:
         raise PolicyError(errors)
     if collect is not None:

@@ -15,8 +15,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from engine.records.catalog import KINDS
-
 Status = Literal["compliant", "non_compliant", "not_applicable", "insufficient_data", "on_track", "behind_schedule"]
 STATUSES: tuple[str, ...] = ("compliant", "non_compliant", "not_applicable", "insufficient_data",
                              "on_track", "behind_schedule")
@@ -96,11 +94,119 @@ class Threshold(Strict):
         return found
 
 
-class Baseline(Strict):
-    """Where a trajectory starts: a field of the record holding the base value and base year."""
+# Soft words make a check soft: a result near the line needs a person (需人工复核). Hard words
+# (以上, 不低于, 达到, 不少于) give no flag. `rules lint` requires `soft` where the source holds one.
+SOFT_WORDS: tuple[str, ...] = ("左右", "力争", "争取", "基本实现", "基本打通", "基本", "原则上", "一般", "适时", "积极",
+                               "逐步", "稳步")
+DEFAULT_BAND = "5%"  # the documented default tolerance band of a soft check: 5 % of the threshold
 
-    value: str
-    year: str | int
+
+class Soft(Strict):
+    """Soft wording of the source sentence and the band around the line within which a result is
+    flagged for review. `band` is a percentage of the threshold ("5%") or an amount in the check's
+    unit ("0.5"); a yes/no check has no band: a soft duty not met is flagged."""
+
+    words: list[str] = Field(min_length=1)
+    band: str = DEFAULT_BAND
+    note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_word(cls, v: Any) -> Any:
+        if isinstance(v, dict) and "word" in v and "words" not in v:  # soft: {word: 左右}
+            v = dict(v)
+            v["words"] = [v.pop("word")]
+        return v
+
+    @field_validator("words")
+    @classmethod
+    def _words(cls, v: list[str]) -> list[str]:
+        for w in v:
+            if w not in SOFT_WORDS:
+                raise ValueError(f"soft word {w!r}: one of {'、'.join(SOFT_WORDS)}")
+        return v
+
+    @property
+    def text(self) -> str:
+        return "、".join(f"“{w}”" for w in self.words)
+
+    @field_validator("band", mode="before")
+    @classmethod
+    def _band(cls, v: Any) -> Any:
+        if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
+            return str(v)
+        if isinstance(v, str):
+            text = v.strip()
+            try:
+                amount = Decimal(text[:-1] if text.endswith("%") else text)
+            except ArithmeticError:
+                raise ValueError(f"band {v!r}: a percentage such as 5% or an amount such as 0.5") from None
+            if not amount.is_finite() or amount < 0:
+                raise ValueError(f"band {v!r} must be a finite amount of at least 0")
+            return text
+        return v
+
+    def band_of(self, threshold: Decimal) -> Decimal:
+        """The half-width of the band around `threshold`."""
+        if self.band.endswith("%"):
+            return abs(threshold) * Decimal(self.band[:-1]) / 100
+        return Decimal(self.band)
+
+
+class ReferenceValue(Strict):
+    """A published figure used where no record of that year is at hand, with where it was published."""
+
+    value: Decimal
+    source: str
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _num(cls, v: Any) -> Any:
+        return Decimal(repr(v)) if isinstance(v, float) else v
+
+
+class Baseline(Strict):
+    """Where a trajectory starts: the subject's own figure of a fixed earlier year.
+
+    The value is `value` (an expression, by default the check's quantity) evaluated on the subject's
+    record of `year` — from the same batch or the store — else `reference`. A report never sets its
+    own baseline (a reporter who sets the baseline year to the report year makes any value on track).
+    """
+
+    year: int = Field(ge=1990, le=2100)
+    value: str | None = None
+    reference: ReferenceValue | None = None
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _fixed(cls, v: Any) -> Any:
+        if isinstance(v, str) and not v.strip().isdigit():
+            raise ValueError("the baseline year is a fixed year (e.g. 2023), not a field of the report")
+        return v
+
+
+class Aggregate(Strict):
+    """A figure of one kind counted or summed from records of another (OpenFisca's group sums).
+
+    The records of kind `over` whose check `check` is met (an inclusion rule: 计入) are counted, or
+    their `sum` field summed, grouped by the year of their date and, for a county subject, by county.
+    """
+
+    id: str
+    title: str
+    over: str
+    subject: str
+    check: str  # the inclusion check of `over` records, in the same pack
+    sum: str | None = None  # a field of `over` records; none = count them
+    unit: str | None = None
+    by_county: bool = False  # group by the `county` field (a county subject); else the whole city
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError("aggregate id: lowercase letters, digits, '.', '_' and '-'")
+        return v
 
 
 class CumulativePeriod(Strict):
@@ -113,8 +219,13 @@ class Example(Strict):
     record: dict[str, Any]
     expect: Status
     as_of: dt.date | None = None
-    # Other yearly records of the same subject (e.g. 2021-2023), which a cumulative target sums.
+    # Other yearly records of the same subject (e.g. 2021-2023), which a cumulative target sums and
+    # a trajectory starts from.
     history: list[dict[str, Any]] = Field(default_factory=list)
+    # Records of other kinds in the same batch, which an aggregate counts (each with its `kind`).
+    batch: list[dict[str, Any]] = Field(default_factory=list)
+    review: bool | None = None  # when given, the finding's review flag must be this
+    review_date: dt.date | None = None  # the day of review (default: after the plan, so years are closed)
 
 
 class Amendment(Strict):
@@ -126,11 +237,17 @@ class Amendment(Strict):
     note: str | None = None
 
 
+Role = Literal["standard", "inclusion"]
+
+
 class Check(Strict):
     id: str
     title: str
-    subject: Literal["project", "town", "county", "city", "enterprise", "department"]
+    subject: str  # a subject kind of the record vocabulary (packs may declare new kinds)
     nature: Nature
+    # An inclusion rule decides whether a record counts towards a figure ("投资500万元以上技改项目"):
+    # a record below it is not_applicable (不计入), never non_compliant.
+    role: Role = "standard"
     source: str = Field(min_length=2)
     applies_when: str | None = None
     quantity: str
@@ -139,9 +256,17 @@ class Check(Strict):
     threshold: Threshold
     due: dt.date | None = None
     baseline: Baseline | None = None
+    # How a target due by a date is judged before it: along a straight line from the baseline
+    # (linear), or against the target itself (flat: an average rate must already clear the bar).
+    pace: Literal["linear", "flat"] = "linear"
     period: CumulativePeriod | None = None
-    approx: bool = False  # 左右: met at the figure itself, reported with the gap
-    aspirational: bool = False  # 力争: checked all the same, worded as an effort target
+    soft: Soft | None = None  # 左右, 力争, 基本实现, 原则上 …: results near the line are flagged for review
+    # A ready-made figure of the record for what `quantity` computes from its parts: judged only when
+    # the parts are missing (and labelled as reported); flagged when both disagree beyond rounding.
+    reported: str | None = None
+    # An aggregate (measure file `aggregates:`) counting this figure from lower records: judged when
+    # the record states no figure, shown beside a stated one, flagged when they differ.
+    counted: str | None = None
     interpretation: str | None = None
     in_force: Period | None = None
     amendments: list[Amendment] = Field(default_factory=list)
@@ -171,9 +296,19 @@ class Check(Strict):
             raise ValueError("a relative target needs threshold.expr (e.g. province_rate + param)")
         if self.baseline is not None and self.nature not in ("target", "cumulative", "relative"):
             raise ValueError("only targets due by a date can have a baseline trajectory")
-        if self.subject not in KINDS:
-            raise ValueError(f"unknown subject {self.subject}")
+        if self.role == "inclusion" and self.nature not in ("standard", "duty"):
+            raise ValueError("an inclusion rule is a standard (or yes/no) on each record")
         return self
+
+    @property
+    def approx(self) -> bool:
+        """左右: met at the figure itself, reported with the gap."""
+        return self.soft is not None and "左右" in self.soft.words
+
+    @property
+    def aspirational(self) -> bool:
+        """力争/争取: judged all the same, worded as an effort target."""
+        return self.soft is not None and bool({"力争", "争取"} & set(self.soft.words))
 
 
 class MeasureFile(Strict):
@@ -185,11 +320,21 @@ class MeasureFile(Strict):
     in_force: Period | None = None
     notes: str | None = None
     checks: list[Check] = Field(min_length=1)
+    aggregates: list[Aggregate] = Field(default_factory=list)
 
     @field_validator("title", "source", "notes")
     @classmethod
     def _unfold(cls, v: str | None) -> str | None:
         return unfold(v)
+
+
+class Provenance(Strict):
+    """Where the pack's text was taken from."""
+
+    publication: str | None = None  # e.g. 菏泽市人民政府网站 政府文件
+    url: str | None = None
+    retrieved_on: dt.date | None = None
+    note: str | None = None  # e.g. 据新闻报道转引
 
 
 class PackMeta(Strict):
@@ -202,6 +347,10 @@ class PackMeta(Strict):
     source_text: str | None = None
     fields: str | None = None  # optional fields.yaml extending the record vocabulary
     implements: str | None = None
+    # Reports on years in this window (before the period) are baselines: they feed trajectories and
+    # comparisons with earlier years and are not judged themselves.
+    baseline_period: Period | None = None
+    provenance: Provenance | None = None
 
     @field_validator("id")
     @classmethod

@@ -7,6 +7,7 @@ needs a new figure adds a line of YAML, not Python. Every quantity names its can
 from __future__ import annotations
 
 import difflib
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -17,7 +18,9 @@ from engine.records import units
 from engine.yamlsource import LocatedYaml, YamlSourceError, load_yaml_file
 
 FieldType = Literal["number", "integer", "boolean", "text", "enum", "date"]
+# The built-in subject kinds; a pack's fields.yaml may declare more (a province 省, a development zone).
 KINDS: tuple[str, ...] = ("project", "town", "county", "city", "enterprise", "department")
+_KIND_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 # Largest magnitude a quantity may have: values are judged in millionths of their unit as exact
 # integers in a double (2**53 / 10**6 ~ 9.007e9), see engine/evaluation/numbers.py.
@@ -152,10 +155,14 @@ def load_catalog(paths: list[str | Path]) -> Catalog:
             for fname, f in new_common.items():
                 spec.fields.setdefault(fname, f)
         for kname, kraw in (data.get("kinds") or {}).items():
-            if kname not in KINDS:
-                raise YamlSourceError(doc.file, doc.line_of(("kinds", kname)),
-                                      f"unknown subject kind {kname!r}; known: {', '.join(KINDS)}")
             kraw = kraw or {}
+            if kname not in kinds and not (isinstance(kname, str) and _KIND_NAME.match(kname)):
+                raise YamlSourceError(doc.file, doc.line_of(("kinds", kname)),
+                                      f"subject kind {kname!r}: lowercase letters, digits and '_' (e.g. province)")
+            if kname not in kinds and "label" not in kraw:
+                raise YamlSourceError(doc.file, doc.line_of(("kinds", kname)),
+                                      f"unknown subject kind {kname!r}; known: {', '.join(kinds)}. "
+                                      "A new kind is declared with its label (Chinese name), date_field and fields")
             fields = _parse_fields(doc, kraw.get("fields", {}), ("kinds", kname, "fields"))
             if kname in kinds:
                 extra = set(kraw) - {"fields"}

@@ -76,7 +76,7 @@ class _Checks:
             value=row.value, threshold=row.threshold, target=row.target, due=row.due, unit=row.unit, op=row.op,
             message=row.message, source_text=check.source, interpretation=check.interpretation,
             lead_departments=measure.lead_departments, missing_fields=missing, approx=check.approx,
-            aspirational=check.aspirational, as_of=row.as_of)
+            aspirational=check.aspirational, as_of=row.as_of, review=row.review, **row.details)
 
 
 def _run(store: Store, run_id: int) -> Run:

@@ -92,3 +92,32 @@ def version_texts(kind: str, record_id: str, name: str | None, values: dict[str,
     payload = json.dumps({"kind": kind, "id": record_id, "name": name, "values": normal},
                          ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest(), json.dumps(plain, ensure_ascii=False, sort_keys=True)
+
+
+DETAIL_KEYS = ("review_reasons", "basis", "reported", "counted", "baseline", "baseline_year", "baseline_source")
+
+
+def details_json(values: dict[str, Any]) -> str | None:
+    """A finding's review reasons and the figures beside the judged one, as JSON; None when all are empty."""
+    out: dict[str, Any] = {}
+    for k in DETAIL_KEYS:
+        v = values.get(k)
+        if v is None or v == []:
+            continue
+        out[k] = encode_value(v) if isinstance(v, Decimal) else v
+    return json.dumps(out, ensure_ascii=False, sort_keys=True) if out else None
+
+
+def decode_details(text: str | None) -> dict[str, Any]:
+    """details_json read back: decimals as Decimal, reasons as a list."""
+    if not text:
+        return {"review_reasons": []}
+    raw = json.loads(text)
+    out: dict[str, Any] = {"review_reasons": list(raw.get("review_reasons", []))}
+    for k in ("reported", "counted", "baseline"):
+        if raw.get(k) is not None:
+            out[k] = decode_value(raw[k])
+    for k in ("basis", "baseline_year", "baseline_source"):
+        if raw.get(k) is not None:
+            out[k] = raw[k]
+    return out

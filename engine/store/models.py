@@ -162,6 +162,7 @@ class StoredFinding(SQLModel, table=True):
         UniqueConstraint("run_id", "record_version_id", "check_ref", name="uq_findings_run_record_check"),
         Index("ix_findings_record_version", "record_version_id"),
         Index("ix_findings_check", "check_ref"),
+        Index("ix_findings_run_review", "run_id", "review"),
         # Look-ups by run use the unique key's leading run_id; a (run, status) index would cost every
         # insert more than it saves the per-run counts.
     )
@@ -182,6 +183,9 @@ class StoredFinding(SQLModel, table=True):
     as_of: dt.date
     message: str = Field(sa_type=Text)
     missing_fields: str | None = Field(default=None, sa_type=Text)
+    review: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    # JSON: review reasons, basis, reported/counted figures, baseline; NULL when there is none.
+    details: str | None = Field(default=None, sa_type=Text)
 
 
 class RunMessage(SQLModel, table=True):

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from engine.store.codec import STATIC_COLUMNS, decode_value
+from engine.store.codec import STATIC_COLUMNS, decode_details, decode_value
 from engine.store.database import StoreError
 from engine.store.models import (
     CheckKey,
@@ -148,6 +148,8 @@ class FindingRow(BaseModel):
     as_of: dt.date
     message: str
     missing_fields: str | None
+    review: bool = False
+    details: dict[str, Any] = {}  # review_reasons, basis, reported, counted, baseline… (codec.decode_details)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -176,7 +178,8 @@ def _row(m: Any) -> FindingRow:
         measure=m["measure"], measure_title=m["measure_title"], check_title=m["check_title"], nature=m["nature"],
         status=m["status"], value=decode_value(m["value"]), threshold=decode_value(m["threshold"]),
         target=target if isinstance(target, Decimal) else None, unit=m["unit"], op=m["op"], due=m["due"],
-        as_of=m["as_of"], message=m["message"], missing_fields=m["missing_fields"])
+        as_of=m["as_of"], message=m["message"], missing_fields=m["missing_fields"], review=bool(m["review"]),
+        details=decode_details(m["details"]))
 
 
 def run_findings(store: Store, run_id: int, batch: int = 5000) -> Iterator[FindingRow]:

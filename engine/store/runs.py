@@ -33,6 +33,7 @@ from engine.store.codec import (
     STATIC_COLUMNS,
     check_version_fingerprint,
     clean_text,
+    details_json,
     encode_value,
     version_texts,
 )
@@ -204,7 +205,7 @@ class RunWriter:
         findings = []
         if chunk.parts is not None:  # FindingParts from the evaluator: the record is the object itself
             where = {id(r): pos for pos, r in enumerate(chunk.records)}
-            for rec, key, status, value, threshold, target, as_of, message, missing in chunk.parts:
+            for rec, key, status, value, threshold, target, as_of, message, missing, review, extras in chunk.parts:
                 pos = where.get(id(rec))
                 if pos is None:
                     raise StoreError(f"finding for record {rec.id} ({rec.kind}) matches no record of chunk "
@@ -213,7 +214,8 @@ class RunWriter:
                 if day is None:
                     day = days[as_of] = as_of.isoformat() if iso else as_of
                 findings.append((pos, key, (status, encode_value(value), encode_value(threshold), encode_value(target),
-                                            day, clean_text(message), "、".join(missing) if missing else None)))
+                                            day, clean_text(message), "、".join(missing) if missing else None,
+                                            int(review), details_json(extras))))
         last: tuple[Any, Any, Any] = (None, None, None)  # a record's findings come together: its place once
         for f in chunk.findings:
             d = f.__dict__  # attribute access through pydantic's __getattr__ chain costs per field
@@ -236,7 +238,8 @@ class RunWriter:
             missing = d["missing_fields"]
             findings.append((pos, _static_key(d), (d["status"], encode_value(d["value"]), encode_value(d["threshold"]),
                                                    encode_value(d["target"]), day, clean_text(d["message"]),
-                                                   "、".join(missing) if missing else None)))
+                                                   "、".join(missing) if missing else None, int(d["review"]),
+                                                   details_json(d))))
         counts = (len(chunk.records), len(chunk.errors), len(chunk.file_problems), len(findings))
         return _Prepared(chunk.index, records, findings, _dict_rows(self._message_rows(chunk)), counts)
 
@@ -412,7 +415,7 @@ _RUN_RECORD_COLUMNS = ("run_id", "record_version_id", "chunk", "file", "sheet", 
 _VERSION_COLUMNS = ("kind", "record_id", "period", "version", "content_hash", "name", "values_json", "previous_id",
                     "first_run_id", "created_at")
 FINDING_COLUMNS = ("run_id", "record_version_id", "chunk", "check_ref", "version_ref", "status", "value",
-                   "threshold", "target", "as_of", "message", "missing_fields")
+                   "threshold", "target", "as_of", "message", "missing_fields", "review", "details")
 
 
 _STATIC_FIELDS = VERSION_FIELDS  # the Finding fields a check version determines (its key in FindingParts)

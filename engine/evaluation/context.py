@@ -1,0 +1,139 @@
+"""What a record is judged against besides itself: the subject's other years, and counts of lower records.
+
+* ``History``: the yearly records of each subject, from the batch (and, through the pipeline, the
+  store). Cumulative targets sum them; ``prior(x, 2023)`` and baselines read the subject's own figure
+  of an earlier year from them — a report never supplies its own baseline.
+* ``AggregateTable``: figures counted or summed from lower records (the 技改 projects of 500万元 or
+  more in a year, new green-building area), grouped by year and, for counties, by county. A record
+  below an inclusion rule adds nothing; a group with no lower record at all has no figure (missing
+  data, not zero).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from engine.policy.compiler import Cumulative
+from engine.policy.expressions import prior_parts
+from engine.records.model import Record, SourceRef
+
+
+def subject_of(record: Record) -> tuple[str, str]:
+    """The subject a yearly record reports on: its kind and name (ids often carry the year), else its id."""
+    return record.kind, (record.name or record.id)
+
+
+@dataclass
+class _Year:
+    values: dict[str, Any]
+    source: SourceRef | None
+    origin: str  # where the record came from: "本批次" or "已存储(第N次评价)"
+
+
+class History:
+    """Yearly values of each subject: (kind, subject) -> year -> values, with where each record came from."""
+
+    def __init__(self) -> None:
+        self._years: dict[tuple[str, str], dict[int, _Year]] = defaultdict(dict)
+
+    def add(self, record: Record, origin: str = "本批次") -> None:
+        year = record.values.get("report_year")
+        if isinstance(year, int):
+            self._years[subject_of(record)].setdefault(year, _Year(record.values, record.source, origin))
+
+    def add_all(self, records: list[Record] | tuple[Record, ...]) -> None:
+        for r in records:
+            self.add(r)
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._years.values())
+
+    def year(self, record: Record, year: int) -> _Year | None:
+        return self._years.get(subject_of(record), {}).get(year)
+
+    def prior_value(self, record: Record, key: str) -> Any:
+        """The value of a prior reference 'field@year' for this record's subject (None if not reported)."""
+        parts = prior_parts(key)
+        if parts is None:
+            return None
+        fname, year = parts
+        found = self.year(record, year)
+        return None if found is None else found.values.get(fname)
+
+    def describe(self, record: Record, year: int) -> str | None:
+        """Where the subject's record of `year` came from, for a finding (基期来源)."""
+        found = self.year(record, year)
+        if found is None:
+            return None
+        where = f"{found.source.file}" if found.source else ""
+        if found.source and found.source.row is not None:
+            where += f" 第{found.source.row}行"
+        return f"{year}年度报告({found.origin}{',' + where if where else ''})"
+
+    def total(self, record: Record, cum: Cumulative) -> tuple[Decimal | None, list[int]]:
+        """Sum of the field from the first year of the period to the record's year; missing years."""
+        year = record.values.get("report_year")
+        if not isinstance(year, int) or year < cum.first_year:
+            return None, []
+        years = self._years.get(subject_of(record), {})
+        total, missing = Decimal(0), []
+        for y in range(cum.first_year, min(year, cum.last_year) + 1):
+            src = record.values if y == year else (years[y].values if y in years else {})
+            v = src.get(cum.field)
+            if v is None:
+                missing.append(y)
+            else:
+                total += v
+        return (None if missing else total), missing
+
+
+@dataclass
+class _Group:
+    records: int = 0  # lower records seen in the group (whatever their outcome)
+    included: int = 0  # those the inclusion rule counts
+    amount: Decimal = Decimal(0)
+    unknown: int = 0  # records whose inclusion could not be judged (资料不足), not counted
+
+
+Contribution = tuple[str, int, str | None, str, Decimal | None]  # (aggregate, year, county, code, amount)
+
+
+@dataclass
+class AggregateTable:
+    """Counts and sums of lower records by (aggregate id, year, county or None)."""
+
+    groups: dict[tuple[str, int, str | None], _Group] = field(default_factory=dict)
+
+    def add(self, contribution: Contribution) -> None:
+        agg, year, county, code, amount = contribution
+        g = self.groups.setdefault((agg, year, county), _Group())
+        g.records += 1
+        if code == "c":
+            g.included += 1
+            if amount is not None:
+                g.amount += amount
+        elif code == "i":
+            g.unknown += 1
+
+    def add_all(self, contributions: list[Contribution]) -> None:
+        for c in contributions:
+            self.add(c)
+
+    def group(self, agg: str, year: int, county: str | None) -> _Group | None:
+        return self.groups.get((agg, year, county))
+
+    def value(self, agg: str, year: int, county: str | None, summed: bool) -> Decimal | None:
+        g = self.group(agg, year, county)
+        if g is None:
+            return None
+        return g.amount if summed else Decimal(g.included)
+
+
+def year_of(record: Record, date: dt.date) -> int:
+    """The year a lower record counts in: its report year, else the year of its date."""
+    y = record.values.get("report_year")
+    return y if isinstance(y, int) else date.year
