@@ -72,7 +72,7 @@ def test_raised_threshold_judges_old_before_and_new_after_with_version(tmp_path:
 
     def verdict(as_of: str) -> dict:
         # A real process: the json writer binds sys.stdout at import, which CliRunner cannot capture.
-        res = subprocess.run([COMPLIANCE, "evaluate", "--rules", str(pack), "--kind", "project", "--as-of", as_of,
+        res = subprocess.run([COMPLIANCE, "evaluate", "--rules", str(pack), "--kind", "project", "--rules-date", as_of,
                               "--format", "json", "--no-store", str(records)], capture_output=True, text=True,
                              check=False, cwd=tmp_path)
         assert res.returncode == 0, res.stderr
@@ -95,7 +95,7 @@ def test_amended_applicability_takes_effect_on_its_date(tmp_path: Path) -> None:
     ev = Evaluator(policy)
 
     def status(d: dt.date) -> tuple[str, str]:
-        [f] = [f for f in ev.evaluate([rec], as_of=d).findings if f.check == "amend:m1.invest"]
+        [f] = [f for f in ev.evaluate([rec], rules_date=d).findings if f.check == "amend:m1.invest"]
         return f.status, f.check_version
 
     assert status(dt.date(2025, 6, 30))[0] == "not_applicable"
@@ -158,7 +158,7 @@ def test_superseded_check_is_not_judged_once_its_successor_is_in_force(tmp_path:
     ev = Evaluator(policy)
 
     def judged(d: dt.date) -> dict[str, tuple[str, str]]:
-        return {f.check: (f.status, f.check_version) for f in ev.evaluate([rec], as_of=d).findings
+        return {f.check: (f.status, f.check_version) for f in ev.evaluate([rec], rules_date=d).findings
                 if f.pack in ("older", "newer")}
 
     assert {k: v[0] for k, v in judged(dt.date(2025, 2, 28)).items()} == {"older:m1.invest": "compliant"}
@@ -167,5 +167,5 @@ def test_superseded_check_is_not_judged_once_its_successor_is_in_force(tmp_path:
     assert after["newer:m1.invest"][0] == "non_compliant"
     assert "取代older:m1.invest" in after["newer:m1.invest"][1]
     # Without the new pack loaded, the old check stays in force.
-    alone = Evaluator(load_policy([old])).evaluate([rec], as_of=dt.date(2025, 3, 1)).findings
+    alone = Evaluator(load_policy([old])).evaluate([rec], rules_date=dt.date(2025, 3, 1)).findings
     assert [f.status for f in alone if f.check == "older:m1.invest"] == ["compliant"]

@@ -87,11 +87,11 @@ def test_record_dated_outside_the_plan_gets_a_notice_not_expired_findings(tmp_pa
     assert "OLD" in result.stderr and "不在任何政策的有效期内" in result.stderr
 
 
-def test_as_of_overrides_the_record_date(tmp_path):
+def test_rules_date_overrides_the_record_date_for_choosing_rules(tmp_path):
     f = tmp_path / "old.json"
     f.write_text(json.dumps([{"id": "OLD", "kind": "project", "申报日期": "2023-03-01", "总投资": 100,
                               "项目类别": "技改项目"}]), encoding="utf-8")
-    result = CliRunner().invoke(main, _args(str(f), "--format", "json", "--as-of", "2024-06-01"))
+    result = CliRunner().invoke(main, _args(str(f), "--format", "json", "--rules-date", "2024-06-01"))
     assert result.exit_code == 0
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     tech = [r for r in rows if r["check"] == "heze-2024:m2.tech_upgrade_project_5m"]

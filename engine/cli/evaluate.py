@@ -97,12 +97,18 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, rules_
     n_jobs = _jobs(jobs, paths, chunk_size)
     # With workers, each stores the chunks it evaluates (the parent would be the bottleneck); the
     # findings come back only when they are printed.
+    # Earlier reports and lower records already in the store: baselines and counts read them.
+    stored = []
+    if recorder is not None:
+        from engine.cli.context import stored_context
+
+        stored = stored_context(recorder.store, policy)
     store_to = recorder.hand_over() if recorder is not None and n_jobs > 1 else None
     chunks = evaluate_files(paths, policy, kind=kind, as_of=as_of.date() if as_of else None,
                             engine=engine_name, chunk_size=chunk_size,  # type: ignore[arg-type]
                             skip_chunks=recorder.skip if recorder else frozenset(),
                             jobs=n_jobs, store_to=store_to, keep_findings=fmt != "summary",
-                            rules_date=rules_date.date() if rules_date else None)
+                            rules_date=rules_date.date() if rules_date else None, stored=stored)
     for chunk in recorder.guard(chunks) if recorder is not None else chunks:
         bar.advance(chunk)
         if recorder is not None:

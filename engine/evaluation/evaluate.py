@@ -626,13 +626,14 @@ class _Version:
                     reasons.append(f"需人工复核:填报的现成数值{q(sv)}与按分项计算的{q(pv)}不一致(超出舍入误差)")
                 else:
                     reasons.append(f"需人工复核:报告所列{q(pv)}与按下级记录统计的{q(sv)}不一致")
-        if code in REVIEW_CODES and check.soft is not None:
+        soft = check.soft_on
+        if code in REVIEW_CODES and soft is not None:
             if check.nature == "duty":
-                reasons.append(f"需人工复核:原文为{check.soft.text},未落实的情形需结合实际判断")
+                reasons.append(f"需人工复核:原文为{soft.text},未落实的情形需结合实际判断")
             elif isinstance(value, Decimal) and isinstance(threshold, Decimal):
-                band = check.soft.band_of(threshold)
+                band = soft.band_of(threshold)
                 if abs(value - threshold) <= band:
-                    reasons.append(f"需人工复核:原文为{check.soft.text},实际值{q(value)}在{q(threshold)}"
+                    reasons.append(f"需人工复核:原文为{soft.text},实际值{q(value)}在{q(threshold)}"
                                    f"±{value_text(band)}{'个百分点' if pct else unit}的范围内")
         if code in REVIEW_CODES and not reasons:
             reasons.append("需人工复核")

@@ -134,7 +134,8 @@ def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | N
                    as_of: dt.date | None = None, chunk_size: int = DEFAULT_CHUNK,
                    engine: EngineName = "durable", skip_chunks: frozenset[int] = frozenset(),
                    history: History | None = None, jobs: int = 1, store_to: StoreTarget | None = None,
-                   keep_findings: bool = True, rules_date: dt.date | None = None) -> Iterator[ChunkResult]:
+                   keep_findings: bool = True, rules_date: dt.date | None = None,
+                   stored: Sequence[Record] = ()) -> Iterator[ChunkResult]:
     """Yield one ChunkResult per `chunk_size` valid records (errors travel with the chunk they fall in).
 
     With ``jobs`` > 1 the chunks are evaluated in that many worker processes; they are still
@@ -142,21 +143,42 @@ def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | N
     also stores the chunks it evaluated (``chunk.stored``), so storing is spread over the cores too;
     without ``keep_findings`` the findings stay in the worker and only their counts come back.
     With one job nothing is stored here: the caller stores each chunk it is given.
+
+    ``stored`` are the latest stored versions of records of earlier runs (from the store): context only,
+    never judged or stored again. They give earlier years to baselines and prior-year figures, and
+    their lower records count in aggregates where the batch has no record of the same identity.
     """
     if history is None:
         history = collect_history(paths, policy, kind)
+    for r in stored:
+        history.add(r, origin=r.source.file)  # the batch's own report of a year wins (added first)
     # Records that read counts of lower records (a city's 技改 projects) wait until every other
     # record has been evaluated; they come last, in chunks numbered after the rest.
     deferred = deferred_kinds(policy)
     held: list[Record] = []
     aggregates = AggregateTable()
     chunks = read_chunks(paths, policy, kind=kind, chunk_size=chunk_size, hold=deferred, held=held)
+    counted = {a.over for a in policy.aggregates().values()}
+    stored_lower = [r for r in stored if r.kind in counted]
+    seen: set[tuple[str, str, Any]] = set()  # identities of the batch's lower records (only when needed)
+
+    def note(chunk: ChunkResult) -> ChunkResult:
+        if stored_lower:
+            seen.update((r.kind, r.id, r.values.get("report_year")) for r in chunk.records if r.kind in counted)
+        return chunk
+
+    def count_stored(evaluator: Evaluator) -> None:
+        rest = [r for r in stored_lower if (r.kind, r.id, r.values.get("report_year")) not in seen]
+        if rest:
+            evaluator.evaluate(rest, as_of=as_of, history=history, parts=True, aggregates=aggregates)
+
     if jobs <= 1:
         evaluator = Evaluator(policy, engine, rules_date)
         last = -1
         for chunk in chunks:
             last = chunk.index
-            yield _finish(chunk, evaluator, as_of, history, skip_chunks, aggregates)
+            yield note(_finish(chunk, evaluator, as_of, history, skip_chunks, aggregates))
+        count_stored(evaluator)
         for chunk in _held_chunks(held, last + 1, chunk_size):
             yield _finish(chunk, evaluator, as_of, history, skip_chunks, aggregates)
         return
@@ -167,7 +189,9 @@ def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | N
         for chunk in pool.map_chunks(chunks, as_of, skip_chunks, keep_findings):
             last = chunk.index
             aggregates.add_all(chunk.contributions)
-            yield chunk
+            yield note(chunk)
+        if stored_lower and held:
+            count_stored(Evaluator(policy, engine, rules_date))
         if held:
             yield from pool.map_chunks(_held_chunks(held, last + 1, chunk_size), as_of, skip_chunks, keep_findings,
                                        aggregates)

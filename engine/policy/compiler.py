@@ -575,7 +575,11 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
             fail(("unit",), f"the field {f.label}/{quantity.name} is in {f.unit} but the check says {check.unit}",
                  suggestion=f"unit: {f.unit}")
     for vi, v in enumerate(check.threshold.values):
-        if not isinstance(v.value, bool) and abs(v.value) > MAX_MAGNITUDE:
+        if not isinstance(v.value, bool) and (not v.value.is_finite()
+                                               or (v.value != 0 and abs(v.value) < Decimal("0.000001"))):
+            fail(("threshold", "values", vi, "value"), f"threshold {v.value} cannot be judged: values are judged "
+                 "to a millionth of their unit, and must be finite; use a smaller unit")
+        elif not isinstance(v.value, bool) and abs(v.value) > MAX_MAGNITUDE:
             fail(("threshold", "values", vi, "value"), f"threshold {v.value} exceeds the judgeable magnitude "
                  f"{MAX_MAGNITUDE}; use a larger unit")
         if check.nature == "duty" and not isinstance(v.value, bool):
@@ -608,7 +612,7 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
             counted = FieldRef(comp.derived_key(AggregateRef(f"{pack.meta.id}:{agg.id}"), "_a"))
         if check.reported is not None:
             fail(("counted",), "a check takes either reported or counted, not both")
-    if check.role == "inclusion" and check.soft is not None:
+    if check.role == "inclusion" and check.soft_on is not None:
         fail(("soft",), "an inclusion rule decides what counts; soft wording belongs to the target it feeds")
     if check.baseline is not None and check.due is not None and check.baseline.year >= check.due.year:
         fail(("baseline", "year"), f"the baseline year {check.baseline.year} is not before the due year {check.due.year}")
@@ -653,7 +657,7 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
         disagreement_key = comp.derived_key(
             Disagreement(quantity, second, "secondary" if reported is not None else "primary"), "_v")
     disagree = Compare("==", FieldRef(disagreement_key), Const(Decimal(1))) if disagreement_key else None
-    soft_band = check.soft is not None and check.nature != "duty"
+    soft_band = check.soft_on is not None and check.nature != "duty"
     for si, start in enumerate(bounds):
         end = bounds[si + 1] - dt.timedelta(days=1) if si + 1 < len(bounds) else period_end
         tv = check.threshold.value_on(start)
@@ -690,7 +694,7 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
                       due=due, trajectory_key=traj_key,
                       supersedes=tuple(supersession.replaces.get(full_id, ())),
                       trajectory=trajectory, review=review, inclusion=check.role == "inclusion",
-                      soft_duty=check.soft is not None and check.nature == "duty", review_early=review_early)
+                      soft_duty=check.soft_on is not None and check.nature == "duty", review_early=review_early)
         seg.rules = _segment_rules(comp, index, si, seg)
         if len(seg.rules) > MAX_RULES_PER_CHECK:
             fail(("applies_when",), f"condition too complex: {len(seg.rules)} rules; split the check")
@@ -733,9 +737,9 @@ def _choice(comp: _Compiler, primary: Expr, secondary: Expr) -> Expr:
 
 def _band(q: Expr, around: Expr | None, check: Check) -> Expr | None:
     """Within the soft band around `around`: around - band <= q <= around + band."""
-    if around is None or check.soft is None:
+    if around is None or check.soft_on is None:
         return None
-    band = check.soft.band
+    band = check.soft_on.band
     if band.endswith("%"):
         width: Expr = Arith("*", around, Const(Decimal(band[:-1]) / 100))
         if isinstance(around, Const) and isinstance(around.value, Decimal):

@@ -150,7 +150,7 @@ def parse(text: str, resolver: Resolver, want: str | None = None) -> Expr:
         raise ExpressionError(f"syntax error: {exc.msg}", exc.offset) from None
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes; parser limits on hostile nesting
         raise ExpressionError(f"expression refused: {type(exc).__name__}") from None
-    expr = _Builder(resolver).build(tree.body, 0)
+    expr = _Builder(resolver, src).build(tree.body, 0)
     got = type_of(expr, resolver)
     if want == "bool" and got != "bool":
         raise ExpressionError(f"a condition must be true/false, this is a {got}")
@@ -159,9 +159,14 @@ def parse(text: str, resolver: Resolver, want: str | None = None) -> Expr:
     return expr
 
 
+MAX_CONSTANT = Decimal("9000000000")  # engine/records/catalog.py MAX_MAGNITUDE: judged exactly in millionths
+MIN_CONSTANT = Decimal("0.000001")
+
+
 class _Builder:
-    def __init__(self, resolver: Resolver):
+    def __init__(self, resolver: Resolver, source: str = ""):
         self.r = resolver
+        self.source = source
 
     def build(self, node: ast.AST, depth: int) -> Expr:
         if depth > MAX_DEPTH:
@@ -190,7 +195,10 @@ class _Builder:
             op = _ARITH.get(type(node.op))
             if op is None:
                 raise ExpressionError(f"operator {type(node.op).__name__} not allowed; use + - * /", col)
-            return Arith(op, self.build(node.left, d), self.build(node.right, d))
+            right = self.build(node.right, d)
+            if op == "/" and isinstance(right, Const) and right.value == 0 and not isinstance(right.value, bool):
+                raise ExpressionError("division by zero: this formula never has a value", col)
+            return Arith(op, self.build(node.left, d), right)
         if isinstance(node, ast.Compare):
             if len(node.ops) != 1:
                 raise ExpressionError("chained comparisons (a < b < c) are not allowed; use and", col)
@@ -241,16 +249,28 @@ class _Builder:
             v = node.value
             if isinstance(v, bool):
                 return Const(v)
-            if isinstance(v, int):
-                return Const(Decimal(v))
-            if isinstance(v, float):
-                return Const(Decimal(repr(v)))
+            if isinstance(v, (int, float)):
+                return Const(self._number(node, v, col))
             if isinstance(v, str):
                 if len(v) > 200:
                     raise ExpressionError("text constant longer than 200 characters", col)
                 return Const(v)
             raise ExpressionError(f"constant {v!r} not allowed", col)
         raise ExpressionError(f"{type(node).__name__} is not allowed in rule expressions", col)
+
+    def _number(self, node: ast.Constant, v: int | float, col: int | None) -> Decimal:
+        """A number as written (1e-400 is not 0.0, 1e999 not inf), within what can be judged."""
+        text = ast.get_source_segment(self.source, node) if self.source else None
+        try:
+            d = Decimal(text.replace("_", "")) if text else Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+        except ArithmeticError:
+            d = Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+        if not d.is_finite() or abs(d) > MAX_CONSTANT:
+            raise ExpressionError(f"number {text or v} is beyond what can be judged (at most {MAX_CONSTANT:,})", col)
+        if d != 0 and abs(d) < MIN_CONSTANT:
+            raise ExpressionError(f"number {text or v} is below the judging precision of {MIN_CONSTANT} "
+                                  "(values are judged to a millionth of their unit)", col)
+        return d
 
     def _name(self, name: str, col: int | None) -> Expr:
         if name in ("true", "True", "是"):

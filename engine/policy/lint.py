@@ -47,11 +47,12 @@ from engine.policy.loader import (
     PACK_FILE,
     Pack,
     RuleError,
+    _line_of_error,
     load_pack,
     rule_files,
 )
 from engine.policy.scaffold import FIELD_HELP, PLACEHOLDER
-from engine.policy.schema import MeasureFile, PackMeta
+from engine.policy.schema import MeasureFile, PackMeta, soft_words_in
 from engine.records import units
 from engine.records.catalog import Catalog, catalog_files, load_catalog
 from engine.yamlsource import YamlSourceError, load_yaml_file
@@ -151,6 +152,10 @@ def _syntax_problem(path: Path) -> RuleError | None:
     except yaml.YAMLError as exc:
         return RuleError(str(path), None, None, f"YAML 语法错误 syntax error: {exc}", None,
                          "检查缩进、冒号和引号")
+    except (ValueError, OverflowError) as exc:  # a value the reader refuses: an impossible date (2024-02-30)
+        return RuleError(str(path), _line_of_error(exc, path), None,
+                         f"无法读取的取值 unreadable value (an impossible date?): {exc}", None,
+                         "日期写作 YYYY-MM-DD,且须为真实存在的日期")
     return None
 
 
@@ -536,6 +541,13 @@ def _meaning(pack: Pack, ck: CompiledKind, catalog: Catalog) -> list[RuleError]:
                 out.append(_check_err(
                     cc, path, f"适用条件永远不成立 (condition can never be true): {render(seg.applies)}",
                     "核对比较方向和数值,如 x > 5 and x < 3 没有任何取值能满足", doc))
+        # Soft wording in the source sentence must be declared (or weighed and set aside with a note).
+        soft_found = soft_words_in(cc.check.source)
+        if soft_found and cc.check.soft is None:
+            words = "、".join(f"“{w}”" for w in soft_found)
+            out.append(_check_err(cc, ("source",), f"原文含软性用语{words},须写 soft (source holds soft wording: "
+                                  "results near the line need review)",
+                                  f"soft: {{word: {soft_found[0]}}}  或 soft: {{words: [], note: 说明为何不适用}}", doc))
         # Unit of a computed quantity.
         q_unit = _unit_of(cc.quantity, catalog, ck.kind)
         if q_unit and cc.check.unit and not isinstance(cc.quantity, FieldRef) and q_unit != cc.check.unit \

@@ -100,6 +100,31 @@ def _pydantic_errors(doc: LocatedYaml, exc: ValidationError, base: tuple = ()) -
     return out
 
 
+def _line_of_error(exc: Exception, path: Path | None = None) -> int | None:
+    """The line of a value the YAML reader refused, found by searching for the date it names."""
+    import re
+
+    m = re.search(r"(\d{4})-(\d{1,2})-(\d{1,2})", str(exc))
+    if path is None or not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    if m is None:
+        # Python's date() names no date: look for a YYYY-MM-DD that does not exist.
+        import datetime as dt
+
+        for i, line in enumerate(text, 1):
+            for y, mo, d in re.findall(r"\b(\d{4})-(\d{2})-(\d{2})\b", line):
+                try:
+                    dt.date(int(y), int(mo), int(d))
+                except ValueError:
+                    return i
+        return None
+    for i, line in enumerate(text, 1):
+        if m.group(0) in line:
+            return i
+    return None
+
+
 def rule_files(root: Path) -> list[Path]:
     return sorted(p for p in root.glob("*.y*ml") if p.name not in (PACK_FILE, FIELDS_FILE, INDEX_FILE))
 
@@ -116,6 +141,8 @@ def load_pack(root: str | Path) -> tuple[Pack | None, list[RuleError]]:
         meta = PackMeta.model_validate(meta_doc.data)
     except YamlSourceError as exc:
         return None, [RuleError(exc.file, exc.line, None, exc.message)]
+    except (ValueError, OverflowError) as exc:  # e.g. an impossible date (2024-02-30) met by the YAML reader
+        return None, [RuleError(str(meta_path), _line_of_error(exc), None, f"无法读取的取值 unreadable value: {exc}")]
     except ValidationError as exc:
         return None, _pydantic_errors(meta_doc, exc)
     pack = Pack(root=root, meta=meta, meta_doc=meta_doc)
@@ -126,6 +153,11 @@ def load_pack(root: str | Path) -> tuple[Pack | None, list[RuleError]]:
             doc = load_yaml_file(path)
         except YamlSourceError as exc:
             errors.append(RuleError(exc.file, exc.line, None, exc.message))
+            continue
+        except (ValueError, OverflowError) as exc:  # an impossible date such as 2024-02-30
+            errors.append(RuleError(str(path), _line_of_error(exc, path), None,
+                                    f"无法读取的取值 unreadable value (e.g. an impossible date): {exc}",
+                                    suggestion="dates are YYYY-MM-DD and must exist"))
             continue
         if not isinstance(doc.data, dict):
             errors.append(RuleError(str(path), 1, None, "a rule file must be a mapping (measure:, title:, checks: ...)"))

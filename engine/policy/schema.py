@@ -99,6 +99,22 @@ class Threshold(Strict):
 SOFT_WORDS: tuple[str, ...] = ("左右", "力争", "争取", "基本实现", "基本打通", "基本", "原则上", "一般", "适时", "积极",
                                "逐步", "稳步")
 DEFAULT_BAND = "5%"  # the documented default tolerance band of a soft check: 5 % of the threshold
+# "基本" names things, not degrees, in these compounds (基本养老保险, 基本公共服务 …).
+_NOT_SOFT = ("基本养老", "基本医疗", "基本医保", "基本公共", "基本财力", "基本饱和", "基本方向", "基本盘", "一般公共预算",
+             "基本农田", "基本建设")
+
+
+def soft_words_in(text: str) -> list[str]:
+    """The soft words a sentence holds (a longer word wins: 基本实现, not 基本; 力争 and 争取 once)."""
+    rest = text
+    for compound in _NOT_SOFT:
+        rest = rest.replace(compound, "")
+    found: list[str] = []
+    for w in sorted(SOFT_WORDS, key=len, reverse=True):
+        if w in rest:
+            found.append(w)
+            rest = rest.replace(w, "")
+    return [w for w in SOFT_WORDS if w in found]
 
 
 class Soft(Strict):
@@ -106,7 +122,9 @@ class Soft(Strict):
     flagged for review. `band` is a percentage of the threshold ("5%") or an amount in the check's
     unit ("0.5"); a yes/no check has no band: a soft duty not met is flagged."""
 
-    words: list[str] = Field(min_length=1)
+    # Empty, with a note: the sentence's soft word was weighed and does not soften this check
+    # (积极争取信贷支持 does not soften 亿元以上, the threshold a project counts by).
+    words: list[str] = Field(default_factory=list)
     band: str = DEFAULT_BAND
     note: str | None = None
 
@@ -125,6 +143,12 @@ class Soft(Strict):
             if w not in SOFT_WORDS:
                 raise ValueError(f"soft word {w!r}: one of {'、'.join(SOFT_WORDS)}")
         return v
+
+    @model_validator(mode="after")
+    def _weighed(self) -> Soft:
+        if not self.words and not self.note:
+            raise ValueError("soft without words needs a note saying why the sentence's soft word does not apply")
+        return self
 
     @property
     def text(self) -> str:
@@ -301,14 +325,19 @@ class Check(Strict):
         return self
 
     @property
+    def soft_on(self) -> Soft | None:
+        """The soft wording that softens this check (None when there is none or it was weighed and set aside)."""
+        return self.soft if self.soft is not None and self.soft.words else None
+
+    @property
     def approx(self) -> bool:
         """左右: met at the figure itself, reported with the gap."""
-        return self.soft is not None and "左右" in self.soft.words
+        return self.soft_on is not None and "左右" in self.soft_on.words
 
     @property
     def aspirational(self) -> bool:
         """力争/争取: judged all the same, worded as an effort target."""
-        return self.soft is not None and bool({"力争", "争取"} & set(self.soft.words))
+        return self.soft_on is not None and bool({"力争", "争取"} & set(self.soft_on.words))
 
 
 class MeasureFile(Strict):

@@ -359,3 +359,33 @@ def record_history(store: Store, record_id: str) -> list[RecordHistory]:
             prev_values = v.values
         out.append(RecordHistory(kind=ident[0], record_id=record_id, period=ident[1], versions=vs, runs=judgements))
     return out
+
+
+# --- context for a new run -------------------------------------------------------------------------
+
+class StoredVersion(BaseModel):
+    """The latest stored version of a record: what a new run counts and reads earlier years from."""
+
+    kind: str
+    record_id: str
+    period: str
+    name: str | None
+    values: dict[str, Any]  # as stored (JSON): decode with the record vocabulary
+    first_run_id: int
+
+
+def latest_versions(store: Store, kinds: set[str] | frozenset[str]) -> Iterator[StoredVersion]:
+    """The latest version of every stored record of these kinds (one per kind, id and period)."""
+    if not kinds:
+        return
+    r = RecordVersion.__table__
+    latest = (select(r.c.kind, r.c.record_id, r.c.period, func.max(r.c.version).label("v"))
+              .where(r.c.kind.in_(sorted(kinds))).group_by(r.c.kind, r.c.record_id, r.c.period).subquery())
+    q = (select(r.c.kind, r.c.record_id, r.c.period, r.c.name, r.c.values_json, r.c.first_run_id)
+         .join(latest, (latest.c.kind == r.c.kind) & (latest.c.record_id == r.c.record_id)
+               & (latest.c.period == r.c.period) & (latest.c.v == r.c.version))
+         .order_by(r.c.kind, r.c.record_id, r.c.period))
+    with store.session() as s:
+        for m in s.execute(q.execution_options(yield_per=2000)).mappings():
+            yield StoredVersion(kind=m["kind"], record_id=m["record_id"], period=m["period"], name=m["name"],
+                                values=json.loads(m["values_json"]), first_run_id=m["first_run_id"])
