@@ -64,7 +64,7 @@ def test_pack_test_files_run_and_report_failures_with_file_and_line(tmp_path: Pa
     runner = CliRunner()
     ok = runner.invoke(main, ["rules", "test", str(pack)])
     assert ok.exit_code == 0, ok.output
-    assert "9 passed, 0 failed" in ok.output
+    assert "15 passed, 0 failed" in ok.output
     t = pack / "tests" / "m05.yaml"
     t.write_text(t.read_text(encoding="utf-8").replace("expect: non_compliant", "expect: compliant", 1),
                  encoding="utf-8")
@@ -72,7 +72,7 @@ def test_pack_test_files_run_and_report_failures_with_file_and_line(tmp_path: Pa
     assert bad.exit_code == 1
     assert f"FAIL {t}:3 lu-2024:m5.industrial_invest_per_mu" in bad.output
     assert "expected compliant, got non_compliant" in bad.output
-    assert "8 passed, 1 failed" in bad.output
+    assert "14 passed, 1 failed" in bad.output
 
 
 def test_config_file_and_environment_add_packs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -77,14 +77,15 @@ def test_unusable_file_alone_exits_2(tmp_path):
     assert "unsupported file type .pdf" in result.stderr
 
 
-def test_record_dated_outside_the_plan_gets_a_notice_not_expired_findings(tmp_path):
+def test_record_dated_before_the_plan_is_a_baseline_and_one_far_outside_gets_a_notice(tmp_path):
     f = tmp_path / "old.json"
-    f.write_text(json.dumps([{"id": "OLD", "kind": "project", "申报日期": "2023-03-01", "总投资": 100}]),
+    f.write_text(json.dumps([{"id": "OLD", "kind": "project", "申报日期": "2023-03-01", "总投资": 100},
+                             {"id": "ANCIENT", "kind": "project", "申报日期": "1900-03-01", "总投资": 100}]),
                  encoding="utf-8")
     result = CliRunner().invoke(main, _args(str(f), "--format", "json"))
-    assert result.exit_code == 0
     assert result.stdout.strip() == ""
-    assert "OLD" in result.stderr and "不在任何政策的有效期内" in result.stderr
+    assert "OLD" in result.stderr and "基期数据,不单独评判" in result.stderr
+    assert "ANCIENT" in result.stderr and "不在任何政策的有效期内" in result.stderr
 
 
 def test_rules_date_overrides_the_record_date_for_choosing_rules(tmp_path):

@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.evaluation.driver import RulesetHandle, _matches, dumps
-from engine.evaluation.evaluate import Evaluator, History
+from engine.evaluation.evaluate import _BASIS_NOTE as BASIS_NOTE
+from engine.evaluation.evaluate import EXCLUDED_MESSAGE, Evaluator, History
 from engine.evaluation.findings import DEFAULT_MESSAGES, Finding, Message, describe
 from engine.evaluation.formulas import compile_number, evaluate_number, value_of
 from engine.policy.expressions import Arith, Const, FieldRef, Neg, render
@@ -168,11 +169,16 @@ def test_findings_of_the_samples_are_what_value_of_and_describe_give(policy):
         if f.status == "not_applicable" and seg.applies is not None:
             labels = {n: fs.label for n, fs in policy.catalog.kind(check.subject).fields.items()}
             applies = f"适用条件:{render(seg.applies, labels).strip('()')}"
+        template = check.messages.get(f.status)
+        if check.role == "inclusion" and f.status == "not_applicable" and "不计入" in f.message:
+            template = check.messages.get("not_applicable") or EXCLUDED_MESSAGE  # an inclusion rule not met
         message = describe(f.status, check.title, value=value, threshold=threshold, target=target,
                            unit=check.unit, op=check.op, approx=check.approx, aspirational=check.aspirational,
                            due=check.due, year=prep.values.get("report_year"), missing=f.missing_fields,
                            applies=applies, interpretation=check.interpretation,
-                           template=check.messages.get(f.status), nature=check.nature)
+                           template=template, nature=check.nature)
+        # then how the figure was obtained, and why it needs review
+        message += BASIS_NOTE.get(f.basis or "", "") + "".join(f"【{r}】" for r in f.review_reasons)
         assert _same(f.value, value if isinstance(value, (Decimal, bool)) else None)
         assert _same(f.threshold, threshold if isinstance(threshold, (Decimal, bool)) else None)
         assert _same(f.target, target if isinstance(target, Decimal) else None)

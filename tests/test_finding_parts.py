@@ -35,11 +35,12 @@ def test_parts_equal_the_findings_field_for_field(policy: Policy, tmp_path: Path
             lean = ev.evaluate(chunk.records, history=history, parts=True)
             assert lean.findings == [] and lean.notices == full.notices
             assert lean.parts is not None and len(lean.parts) == len(full.findings)
-            for f, (record, key, *own) in zip(full.findings, lean.parts, strict=True):
+            for f, (record, key, *own, review, extras) in zip(full.findings, lean.parts, strict=True):
                 d = f.__dict__
                 assert (record.kind, record.id, record.name, record.source) == \
                     (f.kind, f.record_id, f.record_name, f.source)
                 assert key == tuple(d[k] for k in VERSION_FIELDS)
                 assert [(type(v), v) for v in own] == [(type(d[k]), d[k]) for k in OWN]
+                assert review == d["review"] and all(d[k] == v for k, v in extras.items())
             n += len(full.findings)
         assert n > 15_000

@@ -91,7 +91,8 @@ def test_upgrading_a_0001_store_keeps_every_finding_exactly(stored_samples, db_u
     engine.dispose()
     with Store(db_url, create=False) as store:
         after = list(run_findings(store, 1))
-    assert after == before
+    # A 0001 store had no review flags or details: those findings come back without them, all else exact.
+    assert after == [r.model_copy(update={"review": False, "details": {"review_reasons": []}}) for r in before]
     assert n_versions == len({(r.check_id, r.check_version, r.check_title, r.measure_title) for r in before})
 
 

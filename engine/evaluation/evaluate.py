@@ -212,7 +212,9 @@ class Evaluator:
     # --- preparation -------------------------------------------------------------------------
 
     def _prepare(self, ck: CompiledKind, rec: Record, d: dt.date, i: int, history: History,
-                 review_date: dt.date, aggregates: AggregateTable) -> _Prepared:
+                 review_date: dt.date | None = None, aggregates: AggregateTable | None = None) -> _Prepared:
+        review_date = review_date or dt.date.today()
+        aggregates = aggregates if aggregates is not None else AggregateTable()
         kp = self._kind_plans.get(id(ck))
         if kp is None:
             kp = self._kind_plans[id(ck)] = _KindPlan(ck, self.policy)
