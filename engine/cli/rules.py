@@ -33,8 +33,12 @@ def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
                 "pack": cp.id, "document": cp.pack.meta.number, "measure": m.measure, "title": m.title,
                 "section": m.section, "source": " ".join(m.source.split()), "lead_departments": m.lead_departments,
                 "file": str(ms.path),
-                "checks": [{"id": f"{cp.id}:{c.id}", "title": c.title, "subject": c.subject, "nature": c.nature}
+                "checks": [{"id": f"{cp.id}:{c.id}", "title": c.title, "subject": c.subject, "nature": c.nature,
+                            "role": c.role, "soft": c.soft_on.words if c.soft_on else [],
+                            "reported": c.reported, "counted": c.counted}
                            for c in m.checks],
+                "aggregates": [f"{cp.id}:{a.id}" for a in m.aggregates],
+                "provenance": cp.pack.meta.provenance.model_dump(mode="json") if cp.pack.meta.provenance else None,
             })
     if fmt == "json":
         click.echo(json.dumps(measures, ensure_ascii=False, indent=2))
@@ -48,7 +52,13 @@ def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
     for m in measures:
         t.add_row(m["pack"], str(m["measure"]), m["title"], m["section"], "、".join(m["lead_departments"]),
                   str(len(m["checks"])))
-    Console().print(t)
+    console = Console()
+    console.print(t)
+    for cp in policy.packs:
+        prov = cp.pack.meta.provenance
+        if prov is not None:
+            where = ";".join(x for x in (prov.publication, prov.url, prov.note) if x)
+            console.print(f"{cp.id} {cp.pack.meta.number} 来源:{where}", markup=False)
 
 
 @rules.command("show")
@@ -93,6 +103,17 @@ def show(ident: str, history: bool, rules_dirs: tuple[str, ...]) -> None:
                            f"{'左右' if c.approx else ''}  (自{v.start}起{'; ' + v.reference if v.reference else ''})")
             if c.due:
                 click.echo(f"    期限: {c.due}")
+            if c.role == "inclusion":
+                click.echo("    计入标准 inclusion rule: 不达标的记录不计入(不适用),而非不符合")
+            if c.soft_on:
+                click.echo(f"    软性用语 soft: {c.soft_on.text},容差带 band {c.soft_on.band}(带内结论需人工复核)")
+            if c.reported:
+                click.echo(f"    现成数值 reported: {c.reported}(分项缺失时按填报数判定并注明)")
+            if c.counted:
+                click.echo(f"    按下级记录统计 counted: {c.counted}")
+            if c.baseline:
+                ref = f";参考值 {c.baseline.reference.value}({c.baseline.reference.source})" if c.baseline.reference else ""
+                click.echo(f"    基期 baseline: {c.baseline.year}年(取同一对象该年的报告){ref}")
             if c.interpretation:
                 click.echo(f"    解释: {' '.join(c.interpretation.split())}")
             click.echo(f"    示例: {len(c.examples)}")
