@@ -99,7 +99,8 @@ def show(ident: str, history: bool, rules_dirs: tuple[str, ...]) -> None:
             if c.applies_when:
                 click.echo(f"    适用条件: {c.applies_when}")
             for v in c.threshold.values:
-                click.echo(f"    标准: {c.quantity} {OP_ZH[c.op]} {v.value}{c.threshold.unit or c.unit or ''}"
+                shown = ("是" if v.value else "否") if isinstance(v.value, bool) else v.value
+                click.echo(f"    标准: {c.quantity} {OP_ZH[c.op]} {shown}{c.threshold.unit or c.unit or ''}"
                            f"{'左右' if c.approx else ''}  (自{v.start}起{'; ' + v.reference if v.reference else ''})")
             if c.due:
                 click.echo(f"    期限: {c.due}")
