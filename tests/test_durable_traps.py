@@ -115,7 +115,8 @@ def test_identical_records_with_different_ids_all_get_findings(policy):
     assert len(got) == 600 and len(set(got.values())) == 1
 
 
-def test_a_fact_dropped_by_the_engine_is_retried_and_a_persistent_loss_raises(policy, monkeypatch):
+@pytest.mark.parametrize("engine", ["durable", "durable-direct"])
+def test_a_fact_dropped_by_the_engine_is_retried_and_a_persistent_loss_raises(policy, monkeypatch, engine):
     real_run = RulesetHandle.run
     calls = {"n": 0}
 
@@ -129,12 +130,12 @@ def test_a_fact_dropped_by_the_engine_is_retried_and_a_persistent_loss_raises(po
     monkeypatch.setattr(RulesetHandle, "run", lossy)
     recs = [project(policy, f"R{i}", in_provincial_characteristic_town=True, total_investment=20000,
                     land_area=100) for i in range(3)]
-    statuses = {(f.record_id, f.check): f.status for f in Evaluator(policy).evaluate(recs).findings}
+    statuses = {(f.record_id, f.check): f.status for f in Evaluator(policy, engine).evaluate(recs).findings}
     assert statuses[("R1", "heze-2024:m9.char_town_invest_per_mu")] == "compliant"
 
     monkeypatch.setattr(RulesetHandle, "run", lambda self, facts: [])
-    with pytest.raises(EngineError, match="expected exactly one each"):
-        Evaluator(policy).evaluate(recs)
+    with pytest.raises(EngineError, match="expected exactly one"):
+        Evaluator(policy, engine).evaluate(recs)
 
 
 def test_two_evaluators_in_one_process_are_independent(policy):

@@ -24,6 +24,7 @@ from engine.evaluation.driver import EngineError, ShardedRuleset
 from engine.evaluation.findings import VERSION_FIELDS, Finding, Message, Notice, value_text
 from engine.evaluation.formulas import compile_number, evaluate_condition, evaluate_number
 from engine.evaluation.numbers import CONTEXT, NotJudgeable, judged, to_engine
+from engine.evaluation.situations import SituationTable, situations_of
 from engine.policy.compiler import (
     CODE_STATUS,
     REVIEW_CODES,
@@ -32,6 +33,7 @@ from engine.policy.compiler import (
     CompiledCheck,
     CompiledKind,
     Cumulative,
+    Difference,
     Disagreement,
     Segment,
     Trajectory,
@@ -41,7 +43,9 @@ from engine.policy.policy import CompiledPack, Policy
 from engine.records.catalog import Catalog
 from engine.records.model import Record, record_date
 
-EngineName = Literal["durable", "python"]
+# durable: durable-rules, asked once per situation (situations.py); durable-direct: durable-rules asked
+# with every record's own fact; python: the plain-Python reference of the same compiled checks.
+EngineName = Literal["durable", "durable-direct", "python"]
 
 
 @dataclass
@@ -82,6 +86,7 @@ class Evaluator:
         self._versions: dict[int, _Version] = {}  # id(segment) -> its findings' shared parts
         self._in_force_versions: dict[int, dict[dt.date, list[tuple[int, _Version]]]] = {}
         self._kind_plans: dict[int, _KindPlan] = {}  # id(compiled kind) -> what preparing a record needs
+        self._situations: dict[int, SituationTable] = {}  # id(compiled kind) -> the engine's answers so far
 
     def _handle(self, pack: CompiledPack, ck: CompiledKind) -> ShardedRuleset:
         key = (pack.id, ck.kind)
@@ -286,6 +291,60 @@ class Evaluator:
     def _outcomes(self, pack: CompiledPack, ck: CompiledKind, batch: list[_Prepared]) -> list[dict[int, str]]:
         if self.engine == "python":
             return [reference_outcomes(ck, p) for p in batch]
+        if self.engine == "durable":
+            return self._by_situation(pack, ck, batch)
+        return self._direct(pack, ck, batch)
+
+    def _by_situation(self, pack: CompiledPack, ck: CompiledKind, batch: list[_Prepared]) -> list[dict[int, str]]:
+        """Outcomes from durable-rules, asked once per situation of a check version (situations.py)."""
+        table = self._situations.get(id(ck))
+        if table is None:
+            table = self._situations[id(ck)] = SituationTable(ck)
+        answers = table.answers
+        got: list[dict[int, str]] = [{} for _ in batch]
+        pending: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
+        direct: list[int] = []
+        for i, prep in enumerate(batch):
+            g = got[i]
+            for ci, sit in situations_of(table, prep.in_force, prep.fact):
+                if sit is None:
+                    direct.append(i)
+                    break
+                code = answers.get(sit)
+                if code is None:
+                    pending.setdefault(sit, []).append((i, ci))
+                else:
+                    g[ci] = code
+        if pending:
+            asked = list(pending)
+            facts = [table.representative(sit, ck.kind, j) for j, sit in enumerate(asked)]
+            handle = self._handle(pack, ck)
+            matches = handle.run(facts)
+            outcome: list[dict[int, list[str]]] = [{} for _ in asked]
+            for j, rule in matches:
+                if rule == "seen":
+                    continue
+                ci, code = ck.rule_index[rule]
+                outcome[j].setdefault(ci, []).append(code)
+            for j, sit in enumerate(asked):
+                ci = table.check_of[sit[0]]
+                codes = outcome[j].get(ci, [])
+                if len(codes) != 1:  # durable's 32-bit fact hashes can collide (#376): ask alone
+                    again = handle.run([dict(facts[j], _i=0)])
+                    codes = [ck.rule_index[r][1] for _, r in again if r != "seen" and ck.rule_index[r][0] == ci]
+                    if len(codes) != 1:
+                        raise EngineError(f"durable-rules gave check {ci} of kind {ck.kind} outcomes {codes} for one "
+                                          "situation: expected exactly one")
+                table.remember(sit, codes[0])
+                for i, c in pending[sit]:
+                    got[i][c] = codes[0]
+        if direct:
+            for i, g in zip(direct, self._direct(pack, ck, [batch[i] for i in direct]), strict=True):
+                got[i] = g
+        return got
+
+    def _direct(self, pack: CompiledPack, ck: CompiledKind, batch: list[_Prepared]) -> list[dict[int, str]]:
+        """Outcomes from durable-rules, asked with every record's own fact."""
         handle = self._handle(pack, ck)
         got, repeated = _gather(ck, handle.run([p.fact for p in batch]), len(batch))
         for i, prep in enumerate(batch):
@@ -339,7 +398,7 @@ class _KindPlan:
     figures and aggregates it reads, and its cumulative checks."""
 
     def __init__(self, ck: CompiledKind, policy: Policy):
-        special = (Cumulative, Trajectory, Choice, Disagreement, AggregateRef)
+        special = (Cumulative, Trajectory, Choice, Disagreement, AggregateRef, Difference)
         self.derived: list[tuple[str, Any, Callable[[dict[str, Any]], Decimal | None] | None]] = [
             (key, spec, None if isinstance(spec, special) else compile_number(spec))
             for key, spec in ck.derived.items() if not isinstance(spec, AggregateRef)]
@@ -364,6 +423,8 @@ def _names_in(spec: Any) -> set[str]:
         return _names_in(spec.base) | _names_in(spec.target)
     if isinstance(spec, (Choice, Disagreement)):
         return _names_in(spec.primary) | _names_in(spec.secondary)
+    if isinstance(spec, Difference):
+        return fields_of(spec.left) | fields_of(spec.right)
     if isinstance(spec, (Cumulative, AggregateRef)):
         return set()
     return fields_of(spec)
@@ -389,6 +450,14 @@ def _derive(spec: Any, values: dict[str, Any], rec: Record, history: History) ->
         return v if v is not None else _figure(spec.secondary, values)
     if isinstance(spec, Disagreement):
         return disagreement(spec, values)
+    if isinstance(spec, Difference):
+        a, b = _figure(spec.left, values), _figure(spec.right, values)
+        if a is None or b is None:
+            return None
+        try:
+            return judged(a) - judged(b)
+        except NotJudgeable:
+            return None
     return evaluate_number(spec, values)
 
 

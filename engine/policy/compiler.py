@@ -99,6 +99,18 @@ class Disagreement:
 
 
 @dataclass(frozen=True)
+class Difference:
+    """judged(left) - judged(right), exactly: a comparison of two figures becomes one of this with 0.
+
+    The engine then compares every field with a constant only, so two records whose values stand
+    in the same place relative to every constant of a check reach the same rules (the evaluator
+    asks the engine once per such place, see evaluation/evaluate.py)."""
+
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
 class AggregateRef:
     """A figure counted or summed from lower records (a measure file's `aggregates:`), filled per record."""
 
@@ -204,6 +216,16 @@ class _Compiler:
             return expr.name
         return self.derived_key(expr, "_p" if isinstance(expr, FieldRef) else "_x")
 
+    def type_of_operand(self, e: Expr) -> str:
+        """'number' for arithmetic, derived figures and number fields; else the field's type."""
+        if isinstance(e, FieldRef) and not e.name.startswith("_"):
+            name = e.name.split(PRIOR_SEP, 1)[0]
+            f = self.catalog.field(self.kind, name)
+            if f is None:
+                return "number"
+            return "number" if f.type in ("number", "integer") else f.type
+        return "number"
+
     def encode(self, value: Decimal | bool | str) -> Any:
         if isinstance(value, bool) or isinstance(value, str):
             return value
@@ -272,6 +294,10 @@ class _Compiler:
         if isinstance(right, Const):
             pos: Literal_ = ("cmp", op, lkey, self.encode(right.value))
             neg: Literal_ = ("cmp", _NEG[op], lkey, self.encode(right.value))
+        elif self.type_of_operand(left) == "number":
+            # a op b  <=>  judged(a) - judged(b) op 0, computed exactly by the evaluator
+            keys = [self.derived_key(Difference(left, right), "_d")]
+            pos, neg = ("cmp", op, keys[0], 0.0), ("cmp", _NEG[op], keys[0], 0.0)
         else:
             rkey = self.operand_key(right)
             keys.append(rkey)

@@ -1,0 +1,115 @@
+"""Asking durable-rules once per situation, not once per record.
+
+Every literal the compiler hands the engine compares one fact field with a constant (a comparison of
+two figures is compiled into their exact difference compared with 0), or tests a field's presence.
+So what decides which rules of a check version match is, for each field the version's rules test,
+where its value stands among the constants those rules compare it with: missing, below the first,
+equal to one, between two, above the last; for text and yes/no fields, which constant it equals.
+Records in the same *situation* for a check version reach the same outcome.
+
+For each record and check version in force, the situation is computed (a bisect per field); the
+first record in a situation is answered by durable-rules, with a fact holding a representative value
+of each field (the constant itself, or a value strictly between two), and every later record in it
+gets that answer. Each answer is verified to be exactly one outcome for the check version, as a
+record's own fact is. The plain per-record path (``engine="durable-direct"``) and the plain-Python
+reference give the same findings (tests/test_engine_differential.py).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from typing import Any
+
+from engine.policy.compiler import CompiledKind, Segment
+
+_OTHER = "\x00"  # a text value equal to no constant of the rules (rule constants are printable text)
+MAX_SITUATIONS = 200_000  # answers kept per kind; a fresh table once exceeded (memory stays bounded)
+
+
+class SituationTable:
+    """Per compiled kind: which fields each check version's rules read, their constants, and the answers."""
+
+    def __init__(self, ck: CompiledKind):
+        numbers: dict[str, set[float]] = {}
+        texts: dict[str, set[Any]] = {}
+        self.keys: dict[int, tuple[str, ...]] = {}  # id(segment) -> fields its rules test
+        self.check_of: dict[int, int] = {}  # id(segment) -> check index
+        self.segment: dict[int, Segment] = {}
+        self.direct: set[int] = set()  # segments with a field-to-field literal: asked per record
+        for cc in ck.checks:
+            for seg in cc.segments:
+                keys: set[str] = set()
+                for conj in seg.rules.values():
+                    for lit in conj:
+                        tag = lit[0]
+                        if tag in ("ex", "nex"):
+                            keys.add(lit[1])
+                        elif tag == "cmp":
+                            keys.add(lit[2])
+                            v = lit[3]
+                            if isinstance(v, bool) or isinstance(v, str):
+                                texts.setdefault(lit[2], set()).add(v)
+                            else:
+                                numbers.setdefault(lit[2], set()).add(float(v))
+                        else:
+                            self.direct.add(id(seg))
+                self.keys[id(seg)] = tuple(sorted(keys))
+                self.check_of[id(seg)] = cc.index
+                self.segment[id(seg)] = seg
+        self.numbers = {k: sorted(v) for k, v in numbers.items()}
+        self.texts = {k: frozenset(v) for k, v in texts.items()}
+        self.answers: dict[tuple[Any, ...], str] = {}
+
+    def situation(self, seg: Segment, fact: dict[str, Any]) -> tuple[Any, ...]:
+        """Where the fact's values stand for this check version's rules (hashable)."""
+        out: list[Any] = [id(seg)]
+        numbers, texts = self.numbers, self.texts
+        for k in self.keys[id(seg)]:
+            v = fact.get(k)
+            if v is None:
+                out.append(None)
+            elif type(v) is float or type(v) is int:
+                cs = numbers.get(k, ())
+                i = bisect_left(cs, v)
+                out.append(2 * i + 1 if i < len(cs) and cs[i] == v else 2 * i)
+            elif type(v) is bool:
+                out.append(v)
+            else:
+                out.append(v if v in texts.get(k, ()) else _OTHER)
+        return tuple(out)
+
+    def representative(self, situation: tuple[Any, ...], kind: str, i: int) -> dict[str, Any]:
+        """A fact in this situation: for each field a value standing where the situation says."""
+        seg = self.segment[situation[0]]
+        fact: dict[str, Any] = {"_k": kind, "_i": i, "_d": float(seg.start.toordinal())}
+        for k, c in zip(self.keys[id(seg)], situation[1:], strict=True):
+            if c is None:
+                continue
+            if type(c) is bool or type(c) is str:
+                fact[k] = c
+                continue
+            cs = self.numbers.get(k, [])
+            j, equal = divmod(c, 2)
+            if equal:
+                fact[k] = cs[j]
+            elif not cs:
+                fact[k] = 0.0
+            elif j == 0:
+                fact[k] = cs[0] - 1.0
+            elif j == len(cs):
+                fact[k] = cs[-1] + 1.0
+            else:
+                fact[k] = (cs[j - 1] + cs[j]) / 2  # strictly between two integral doubles
+        return fact
+
+    def remember(self, situation: tuple[Any, ...], code: str) -> None:
+        if len(self.answers) >= MAX_SITUATIONS:
+            self.answers.clear()
+        self.answers[situation] = code
+
+
+def situations_of(table: SituationTable, in_force: dict[int, Segment],
+                  fact: dict[str, Any]) -> Sequence[tuple[int, tuple[Any, ...] | None]]:
+    """(check index, situation) for each check version in force; None where it must be asked directly."""
+    return [(ci, None if id(seg) in table.direct else table.situation(seg, fact)) for ci, seg in in_force.items()]
