@@ -29,7 +29,8 @@ def test_every_check_of_a_record_gets_exactly_one_finding(logic_policy):
     rec = project(logic_policy, flag_a=True, tag="甲", total_investment=600, land_area=10, annual_tax=1,
                   category="技改项目", output_value=90, base_output=100)
     got = findings_by_check(logic_policy, [rec])
-    in_force = [c for c in logic_policy.checks() if c.check.subject == "project"]
+    in_force = [c for c in logic_policy.checks() if c.check.subject == "project"
+                and any(s.start <= dt.date(2024, 9, 1) <= s.end for s in c.segments)]
     assert len(got) == len(in_force)
     assert all(len(v) == 1 for v in got.values())
 

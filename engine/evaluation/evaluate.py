@@ -579,8 +579,14 @@ def _missing_fields(cc: CompiledCheck, seg: Segment, values: dict[str, Any], pol
         if due is False:
             needed = needed | baseline
     out = []
+    # With the parts at hand, a ready-made figure beside them is not missing (and vice versa).
+    skip: set[str] = set()
+    if cc.choice is not None and values.get(cc.choice[0]) is not None:
+        skip = fields_of(cc.choice[2]) if not isinstance(cc.choice[2], AggregateRef) else set()
+        if _figure(cc.choice[1], values) is None:
+            skip = fields_of(cc.choice[1])
     for name in sorted(needed):
-        if name.startswith("_"):
+        if name.startswith("_") or name in skip:
             continue
         if values.get(name) is None:
             prior = prior_parts(name)
