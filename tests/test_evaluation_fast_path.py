@@ -177,8 +177,13 @@ def test_findings_of_the_samples_are_what_value_of_and_describe_give(policy):
                            due=check.due, year=prep.values.get("report_year"), missing=f.missing_fields,
                            applies=applies, interpretation=check.interpretation,
                            template=template, nature=check.nature)
-        # then how the figure was obtained, and why it needs review
-        message += BASIS_NOTE.get(f.basis or "", "") + "".join(f"【{r}】" for r in f.review_reasons)
+        # then how the figure was obtained, any counting notes, and why it needs review
+        message += BASIS_NOTE.get(f.basis or "", "")
+        reasons = "".join(f"【{r}】" for r in f.review_reasons)
+        assert f.message.startswith(message) and f.message.endswith(reasons)
+        middle = f.message[len(message):len(f.message) - len(reasons)]
+        assert middle == "" or (f.basis == "counted" and middle.startswith("(统计说明:"))
+        message = f.message
         assert _same(f.value, value if isinstance(value, (Decimal, bool)) else None)
         assert _same(f.threshold, threshold if isinstance(threshold, (Decimal, bool)) else None)
         assert _same(f.target, target if isinstance(target, Decimal) else None)

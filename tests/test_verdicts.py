@@ -347,3 +347,16 @@ def test_a_later_run_counts_stored_projects_and_reads_stored_earlier_reports(tmp
     assert count["basis"] == "counted" and count["value"] == 9  # 12 stored projects, 3 under 500万元
     rail = rows["verdicts:m1.rail_total"]
     assert rail["baseline"] == 500 and rail["baseline_year"] == 2023 and "已存储" in rail["baseline_source"]
+
+
+def test_two_reports_of_one_year_are_read_together_and_their_conflicts_listed(policy: Policy) -> None:
+    history = History()
+    history.add(city(2023, rail_open_km=Decimal(400)))
+    history.add(rec("city", "C2023-b", "菏泽市", county="全市", report_year=2023, rail_building_km=Decimal(100),
+                    rail_open_km=Decimal(410)))
+    report = city(2024, rail_open_km=Decimal(420), rail_building_km=Decimal(130))
+    history.add(report)
+    [f] = [f for f in Evaluator(policy).evaluate([report], as_of=LATE, history=history).findings
+           if f.check == "verdicts:m1.rail_total"]
+    assert f.baseline == Decimal(500)  # 400 from the first report, 100 from the second
+    assert history.conflicts == [(("city", "菏泽市"), 2023, "rail_open_km", Decimal(400), Decimal(410))]

@@ -39,11 +39,26 @@ class History:
 
     def __init__(self) -> None:
         self._years: dict[tuple[str, str], dict[int, _Year]] = defaultdict(dict)
+        # (subject, year, field, kept value, other value) where two reports of one year disagree
+        self.conflicts: list[tuple[tuple[str, str], int, str, Any, Any]] = []
 
     def add(self, record: Record, origin: str = "本批次") -> None:
+        """Add a yearly record. Several reports of one subject and year (one per measure group, say)
+        are read together: a field the first did not give is taken from the next; a field they give
+        differently keeps the first report's value and is listed in ``conflicts``."""
         year = record.values.get("report_year")
-        if isinstance(year, int):
-            self._years[subject_of(record)].setdefault(year, _Year(record.values, record.source, origin))
+        if not isinstance(year, int):
+            return
+        years = self._years[subject_of(record)]
+        found = years.get(year)
+        if found is None:
+            years[year] = _Year(dict(record.values), record.source, origin)
+            return
+        for k, v in record.values.items():
+            if k not in found.values:
+                found.values[k] = v
+            elif found.values[k] != v:
+                self.conflicts.append((subject_of(record), year, k, found.values[k], v))
 
     def add_all(self, records: list[Record] | tuple[Record, ...]) -> None:
         for r in records:
@@ -93,13 +108,17 @@ class History:
 
 @dataclass
 class _Group:
-    records: int = 0  # lower records seen in the group (whatever their outcome)
+    records: int = 0  # lower subjects seen in the group (whatever their outcome)
     included: int = 0  # those the inclusion rule counts
     amount: Decimal = Decimal(0)
-    unknown: int = 0  # records whose inclusion could not be judged (资料不足), not counted
+    unknown: int = 0  # subjects whose inclusion could not be judged (资料不足), not counted
+    seen: dict[tuple[str, str], str] = field(default_factory=dict)  # subject -> its outcome, counted once
+    repeated: int = 0  # further records of a subject already counted (a second report of one year)
 
 
-Contribution = tuple[str, int, str | None, str, Decimal | None]  # (aggregate, year, county, code, amount)
+# (aggregate, year, county, code, amount, subject): a subject (kind and id, or kind and name for a
+# yearly report) counts once in a group however many records it has there.
+Contribution = tuple[str, int, str | None, str, Decimal | None, tuple[str, str]]
 
 
 @dataclass
@@ -109,8 +128,12 @@ class AggregateTable:
     groups: dict[tuple[str, int, str | None], _Group] = field(default_factory=dict)
 
     def add(self, contribution: Contribution) -> None:
-        agg, year, county, code, amount = contribution
+        agg, year, county, code, amount, subject = contribution
         g = self.groups.setdefault((agg, year, county), _Group())
+        if subject in g.seen:
+            g.repeated += 1
+            return
+        g.seen[subject] = code
         g.records += 1
         if code == "c":
             g.included += 1

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from engine.evaluation.context import AggregateTable, Contribution, History, year_of
+from engine.evaluation.context import AggregateTable, Contribution, History, subject_of, year_of
 from engine.evaluation.driver import EngineError, ShardedRuleset
 from engine.evaluation.findings import VERSION_FIELDS, Finding, Message, Notice, value_text
 from engine.evaluation.formulas import compile_number, evaluate_condition, evaluate_number
@@ -210,7 +210,10 @@ class Evaluator:
                     if code == "c" and amount is None:
                         code = "i"  # counted, but the figure to sum is missing
                 county = prep.record.values.get("county") if agg.by_county else None
-                contribution = (agg.id, year_of(prep.record, prep.date), county, code, amount)
+                rec = prep.record
+                subject = subject_of(rec) if self.policy.catalog.kind(rec.kind).date_field == "report_year" \
+                    else (rec.kind, rec.id)
+                contribution = (agg.id, year_of(rec, prep.date), county, code, amount, subject)
                 aggregates.add(contribution)
                 result.contributions.append(contribution)
 
@@ -461,6 +464,22 @@ def _derive(spec: Any, values: dict[str, Any], rec: Record, history: History) ->
     return evaluate_number(spec, values)
 
 
+def _counted_notes(pack: CompiledPack, cc: CompiledCheck, prep: _Prepared) -> list[str]:
+    """What a reviewer should know about a counted figure: lower records counted once though repeated,
+    and those whose inclusion could not be judged (not counted)."""
+    agg = pack.aggregates.get(f"{cc.pack_id}:{cc.check.counted}")
+    year = prep.values.get("report_year")
+    if agg is None or prep.aggregates is None or not isinstance(year, int):
+        return []
+    group = prep.aggregates.group(agg.id, year, prep.values.get("county") if agg.by_county else None)
+    notes = []
+    if group is not None and group.repeated:
+        notes.append(f"统计说明:{group.repeated}份重复报送的下级记录(同一对象同一年度)只计一次")
+    if group is not None and group.unknown:
+        notes.append(f"统计说明:{group.unknown}条下级记录资料不足,无法判断是否计入,未计入")
+    return notes
+
+
 def _figure(e: Expr, values: dict[str, Any]) -> Decimal | None:
     if isinstance(e, AggregateRef):
         return None
@@ -606,6 +625,13 @@ EXCLUDED_MESSAGE = "{title}:不计入(实际值{value}{unit},未达到{op}{thres
 _BASIS_NOTE = {"reported": "(按填报的现成数值判定,未按分项复核)", "counted": "(按下级记录统计数判定)"}
 
 
+def _with_notes(text: str, extras: dict[str, Any], notes: list[str] | None) -> str:
+    """The finding's sentence, then how its figure was obtained, counting notes and review reasons."""
+    out = text + _BASIS_NOTE.get(extras.get("basis") or "", "")
+    out += "".join(f"({n})" for n in notes or ())
+    return out + "".join(f"【{r}】" for r in extras["review_reasons"])
+
+
 class _Version:
     """What the findings of one check version share, prepared once: the operands to report, and
     per outcome code the fixed fields of the finding and its message."""
@@ -698,6 +724,8 @@ class _Version:
                 out["reported"] = sv
             else:
                 out["reported"], out["counted"] = pv, sv
+            if b2 == "counted":
+                out["notes"] = _counted_notes(self.pack, cc, prep)
             if cc.disagreement is not None and values.get(cc.disagreement) == 1:
                 if b2 == "reported":
                     reasons.append(f"需人工复核:填报的现成数值{q(sv)}与按分项计算的{q(pv)}不一致(超出舍入误差)")
@@ -736,9 +764,9 @@ class _Version:
         if target is not None:
             d["target"] = target if isinstance(target, Decimal) else None
         extras = self.extras(prep, code, d["value"], d["threshold"])
+        notes = extras.pop("notes", None)
         d.update(extras)
-        note = _BASIS_NOTE.get(extras.get("basis") or "")
-        d["message"] = text + (note or "") + "".join(f"【{r}】" for r in extras["review_reasons"])
+        d["message"] = _with_notes(text, extras, notes)
         d["lead_departments"] = list(self.leads)
         d["missing_fields"] = missing
         return Finding.trusted(d)
@@ -750,8 +778,7 @@ class _Version:
         value = value if isinstance(value, _REPORTED) else None
         threshold = threshold if isinstance(threshold, _REPORTED) else None
         extras = self.extras(prep, code, value, threshold)
-        note = _BASIS_NOTE.get(extras.get("basis") or "")
-        text = text + (note or "") + "".join(f"【{r}】" for r in extras["review_reasons"])
+        text = _with_notes(text, extras, extras.pop("notes", None))
         return (prep.record, self.key, CODE_STATUS[code], value, threshold,
                 target if isinstance(target, Decimal) else None, prep.date, text, missing,
                 code in REVIEW_CODES, extras)
