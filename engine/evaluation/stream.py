@@ -152,12 +152,16 @@ def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | N
         history = collect_history(paths, policy, kind)
     for r in stored:
         history.add(r, origin=r.source.file)  # the batch's own report of a year wins (added first)
+    conflicts = [f"{name}{year}年有多份报告,字段{field}不一致:取{kept},另一份为{other} "
+                 f"(two reports of one year disagree; the first is used)"
+                 for (_, name), year, field, kept, other in history.conflicts]
     # Records that read counts of lower records (a city's 技改 projects) wait until every other
     # record has been evaluated; they come last, in chunks numbered after the rest.
     deferred = deferred_kinds(policy)
     held: list[Record] = []
     aggregates = AggregateTable()
-    chunks = read_chunks(paths, policy, kind=kind, chunk_size=chunk_size, hold=deferred, held=held)
+    chunks = _warn_first(read_chunks(paths, policy, kind=kind, chunk_size=chunk_size, hold=deferred, held=held),
+                         conflicts)
     counted = {a.over for a in policy.aggregates().values()}
     stored_lower = [r for r in stored if r.kind in counted]
     seen: set[tuple[str, str, Any]] = set()  # identities of the batch's lower records (only when needed)
@@ -195,6 +199,13 @@ def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | N
         if held:
             yield from pool.map_chunks(_held_chunks(held, last + 1, chunk_size), as_of, skip_chunks, keep_findings,
                                        aggregates)
+
+
+def _warn_first(chunks: Iterator[ChunkResult], warnings: list[str]) -> Iterator[ChunkResult]:
+    for i, chunk in enumerate(chunks):
+        if i == 0 and warnings:
+            chunk.warnings.extend(warnings)
+        yield chunk
 
 
 def _held_chunks(held: list[Record], first: int, chunk_size: int) -> Iterator[ChunkResult]:
