@@ -25,12 +25,14 @@ SOURCES = ["m00-08-reports.yaml", "m10-18-reports.yaml", "m19-27-reports.yaml"]
 
 
 def merged(kind: str, year: int) -> dict[str, dict]:
-    """Subject name -> values of all its `year` reports of `kind`, merged."""
+    """Subject name -> values of all its `year` reports of `kind`, merged; subjects that already have
+    a 2025 report in the YAML files are left out (one report per subject and year)."""
     policy = load_policy()
     intake = load_records([HERE / s for s in SOURCES], policy.catalog)
     out: dict[str, dict] = {}
+    has_2025 = {rec.name for rec in intake.records if rec.kind == kind and rec.values.get("report_year") == 2025}
     for rec in intake.records:
-        if rec.kind == kind and rec.values.get("report_year") == year and rec.name:
+        if rec.kind == kind and rec.values.get("report_year") == year and rec.name and rec.name not in has_2025:
             out.setdefault(rec.name, {}).update(rec.values)
     return out
 

@@ -74,7 +74,7 @@ def test_examples_pass_and_reach_every_status_the_check_can_reach(m09_policy):
 
 def test_soft_checks_have_examples_inside_and_outside_the_band(m09_policy):
     for cc in m09_policy.checks():
-        if cc.check.soft is None:
+        if cc.check.soft_on is None:  # no soft wording, or weighed and set aside with a note
             continue
         flags = {ex.review for ex in cc.check.examples if ex.review is not None}
         if cc.check.nature == "duty":

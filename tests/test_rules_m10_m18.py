@@ -156,8 +156,8 @@ def test_sample_shares_are_computed_from_the_parts_and_units_are_converted(sampl
     assert (share.status, share.basis, share.reported, share.review) == ("non_compliant", "computed", Decimal(100),
                                                                          False)
     sports = _one(sample_findings, "M10-18-CITY-HZ", 2025, "m13.sports_area_per_capita")
-    # 体育场地面积(万平方米) 2370 and 年末常住人口(万人) 870.2, converted to 平方米 and 人.
-    assert sports.status == "compliant" and abs(sports.value - Decimal(23_700_000) / Decimal(8_702_000)) < Decimal(
+    # 体育场地面积(万平方米) 2370 and 常住人口(万人) 870: the per-capita figure in 平方米 per 人.
+    assert sports.status == "compliant" and abs(sports.value - Decimal(23_700_000) / Decimal(8_700_000)) < Decimal(
         "0.000001")
     upgrade = _one(sample_findings, "M10-18-CITY-HZ", 2025, "m10.sewage_plant_upgrade_share")
     assert upgrade.basis == "reported" and "按填报的现成数值判定,未按分项复核" in upgrade.message
@@ -211,7 +211,7 @@ def test_full_coverage_is_judged_from_the_counts_of_every_level(m18_policy, vill
 
 def test_per_thousand_and_rate_figures_are_computed(m18_policy):
     rec = make_record(m18_policy, "city", "C", report_year=2025, childcare_places=41760,
-                      resident_population_year_end=8_700_000, pension_insured_persons=6_330_000,
+                      resident_population=870, pension_insured_persons=6_330_000,
                       pension_insurable_persons=6_600_000, basic_pension_insurance_rate=96)
     [places] = _findings(m18_policy, [rec], "m16.childcare_places_per_thousand")
     assert (places.status, places.value) == ("compliant", Decimal("4.8"))

@@ -360,3 +360,16 @@ def test_two_reports_of_one_year_are_read_together_and_their_conflicts_listed(po
            if f.check == "verdicts:m1.rail_total"]
     assert f.baseline == Decimal(500)  # 400 from the first report, 100 from the second
     assert history.conflicts == [(("city", "菏泽市"), 2023, "rail_open_km", Decimal(400), Decimal(410))]
+
+
+def test_a_column_name_that_would_name_two_fields_is_refused(tmp_path: Path) -> None:
+    from engine.policy.loader import PolicyError
+
+    (tmp_path / "pack.yaml").write_text(PACK.replace("id: verdicts", "id: clash"), encoding="utf-8")
+    (tmp_path / "fields.yaml").write_text(
+        "kinds:\n  city:\n    fields:\n      population_again:\n        label: 年末人口\n        type: number\n"
+        "        unit: 万人\n        aliases: [常住人口]\n", encoding="utf-8")
+    (tmp_path / "m01.yaml").write_text(MEASURE.split("aggregates:")[0] + "checks:\n" + MEASURE.split("checks:\n")[1]
+                                       .split("  - id: m1.tech_count")[0], encoding="utf-8")
+    with pytest.raises(PolicyError, match="names two fields"):
+        load_policy([tmp_path])

@@ -189,4 +189,19 @@ def load_catalog(paths: list[str | Path]) -> Catalog:
                 raise YamlSourceError(doc.file, doc.line_of(("kinds", kname, "date_field")),
                                       f"date_field {spec.date_field!r} is not a field of {kname}")
             kinds[kname] = spec
+    _check_names_unique(kinds)
     return Catalog(kinds=kinds)
+
+
+def _check_names_unique(kinds: dict[str, KindSpec]) -> None:
+    """A column name (label or alias) must name one field of a kind: else a cell would land in
+    whichever field happens to be listed first, and another check would silently miss it."""
+    for kname, spec in kinds.items():
+        owner: dict[str, str] = {}
+        for fname, f in spec.fields.items():
+            for name in dict.fromkeys([fname, f.label, *f.aliases]):
+                other = owner.setdefault(name, fname)
+                if other != fname:
+                    raise YamlSourceError("rules/records", None,
+                                          f"kind {kname}: the column name {name!r} names two fields, {other} and {fname}; "
+                                          "give each field its own label and aliases")
