@@ -39,17 +39,17 @@ kinds:
     aliases: [省份]
     date_field: report_year
     fields:
-      province_rate: {label: 全省城镇化率, type: number, unit: "%", min: 0, max: 100}
+      province_rate: {label: 测试全省城镇化率, type: number, unit: "%", min: 0, max: 100}
   city:
     fields:
-      tourism_added: {label: 全域旅游产业增加值, type: number, unit: 亿元, min: 0}
-      gdp_total: {label: 地区生产总值, type: number, unit: 亿元, min: 0}
-      tourism_share_ready: {label: 全域旅游产业增加值占比, type: number, unit: "%", min: 0, max: 100}
-      rail_open_km: {label: 轨道交通营运里程, type: number, unit: 公里, min: 0}
-      rail_building_km: {label: 轨道交通在建里程, type: number, unit: 公里, min: 0}
-      urban_pop: {label: 城镇常住人口, type: number, unit: 万人, min: 0}
-      resident_pop: {label: 常住人口, type: number, unit: 万人, min: 0}
-      tech_projects_stated: {label: 技改项目数, type: integer, unit: 个, min: 0}
+      tourism_added: {label: 测试旅游增加值, type: number, unit: 亿元, min: 0}
+      gdp_total: {label: 测试地区生产总值, type: number, unit: 亿元, min: 0}
+      tourism_share_ready: {label: 测试旅游占比, type: number, unit: "%", min: 0, max: 100}
+      rail_open_km: {label: 测试营运里程, type: number, unit: 公里, min: 0}
+      rail_building_km: {label: 测试在建里程, type: number, unit: 公里, min: 0}
+      urban_pop: {label: 测试城镇人口, type: number, unit: 万人, min: 0}
+      resident_pop: {label: 测试常住人口, type: number, unit: 万人, min: 0}
+      tech_projects_stated: {label: 测试技改项目数, type: integer, unit: 个, min: 0}
 """
 
 MEASURE = """\
@@ -219,7 +219,7 @@ def test_a_ready_share_alone_is_judged_as_reported(policy: Policy) -> None:
 
 def test_a_total_with_a_part_missing_is_insufficient_not_behind_schedule(policy: Policy) -> None:
     [f] = judge(policy, [city(2024, rail_open_km=Decimal(448))], "m1.rail_total")
-    assert f.status == "insufficient_data" and any("在建里程" in m for m in f.missing_fields)
+    assert f.status == "insufficient_data" and any("测试在建里程" in m for m in f.missing_fields)
 
 
 def test_a_2025_report_reviewed_after_the_year_is_final_and_before_it_on_pace(policy: Policy) -> None:
@@ -294,7 +294,7 @@ def test_the_invalid_field_is_named_with_its_reason_when_a_check_needs_it(policy
     report = city(2025, tourism_added=Decimal(216), invalid={"gdp_total": "字段无效:数值溢出"})
     [f] = judge(policy, [report], "m1.tourism_share")
     assert f.status == "insufficient_data"
-    assert any("地区生产总值" in m and "字段无效:数值溢出" in m for m in f.missing_fields)
+    assert any("测试地区生产总值" in m and "字段无效:数值溢出" in m for m in f.missing_fields)
 
 
 def test_pack_provenance_and_baseline_period_are_loaded(policy: Policy) -> None:
@@ -336,11 +336,11 @@ def test_a_later_run_counts_stored_projects_and_reads_stored_earlier_reports(tmp
                         encoding="utf-8")
     base = tmp_path / "city-2023.yaml"
     base.write_text("records:\n  - {id: C2023, kind: 市, name: 菏泽市, 所在县区: 全市, 报告年度: 2023, "
-                    "轨道交通营运里程: 400, 轨道交通在建里程: 100}\n", encoding="utf-8")
+                    "测试营运里程: 400, 测试在建里程: 100}\n", encoding="utf-8")
     _cli("evaluate", "--rules", str(pack), "--db", str(db), "--format", "json", str(projects), str(base), cwd=tmp_path)
     report = tmp_path / "city-2024.yaml"
     report.write_text("records:\n  - {id: C2024, kind: 市, name: 菏泽市, 所在县区: 全市, 报告年度: 2024, "
-                      "轨道交通营运里程: 420, 轨道交通在建里程: 130}\n", encoding="utf-8")
+                      "测试营运里程: 420, 测试在建里程: 130}\n", encoding="utf-8")
     rows = {r["check"]: r for r in _cli("evaluate", "--rules", str(pack), "--db", str(db), "--as-of", "2026-03-31",
                                         "--format", "json", str(report), cwd=tmp_path)}
     count = rows["verdicts:m1.tech_count"]
