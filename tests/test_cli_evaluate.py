@@ -96,7 +96,8 @@ def test_rules_date_overrides_the_record_date_for_choosing_rules(tmp_path):
     assert result.exit_code == 0
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     tech = [r for r in rows if r["check"] == "heze-2024:m2.tech_upgrade_project_5m"]
-    assert tech[0]["status"] == "non_compliant" and tech[0]["as_of"] == "2024-06-01"
+    # 100万元 is under the 500万元 inclusion rule: not counted, not a breach
+    assert tech[0]["status"] == "not_applicable" and "不计入" in tech[0]["message"] and tech[0]["as_of"] == "2024-06-01"
 
 
 def test_xlsx_with_land_in_square_metres_is_converted():
