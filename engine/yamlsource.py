@@ -3,10 +3,19 @@
 Rule files and YAML records are written by people; an error must name the file and line. PyYAML's
 SafeLoader never builds arbitrary objects; on top of it we bound alias expansion (billion laughs)
 and keep the line of each mapping key and sequence item, addressed by its path.
+
+Two schemas. Rule files (``load_yaml_text``/``load_yaml_file``) keep PyYAML's: ``from: 2024-05-06`` is
+a date there. Record files (``load_record_documents``) are read stricter than YAML 1.2's core schema,
+so the loader never decides what a value is: a plain scalar is its text (``0600``, ``1:30``, ``0012``,
+``yes``, ``2024-02-30`` stay as written; the field's own type decides, through engine.records.coerce),
+except ``true``/``false`` and ``null``/``~``/empty. A value with an explicit tag (``!!int 12x``,
+``!!binary``, ``!!python/...``) is never constructed: it becomes a ``BadCell`` naming the tag and the
+line, so that one field is reported. Every document of a record file is read.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +53,50 @@ class LocatedYaml:
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
 
 
+class _RecordLoader(yaml.SafeLoader):
+    """Resolves only true/false, null and the merge key '<<'; every other plain scalar is text."""
+
+    yaml_implicit_resolvers: dict = {}
+
+
+_RecordLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                    list("tTfF"))
+_RecordLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"),
+                                    ["~", "n", "N", ""])
+_RecordLoader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
+
+_STR, _BOOL, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
+
+
+def _record_scalar(node: yaml.ScalarNode) -> Any:
+    from engine.records.coerce import BadCell
+
+    if node.tag == _STR:
+        return node.value
+    if node.tag == _BOOL and node.value in ("true", "True", "TRUE", "false", "False", "FALSE"):
+        return node.value in ("true", "True", "TRUE")
+    if node.tag == _NULL and node.value in ("~", "null", "Null", "NULL", ""):
+        return None
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    return BadCell(f"YAML 标签 {tag} 不允许 tag not allowed (line {node.start_mark.line + 1}); "
+                   "write the value without a tag")
+
+
 def _construct(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dict[Path_, int],
-               budget: list[int], file: str) -> Any:
+               budget: list[int], file: str, strict: bool = False) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
         raise YamlSourceError(file, node.start_mark.line + 1,
                               f"YAML expands to more than {MAX_NODES} nodes (alias bomb?); refused")
     lines.setdefault(path, node.start_mark.line + 1)
+    if strict:
+        if isinstance(node, yaml.ScalarNode):
+            return _record_scalar(node)
+        if node.tag not in _PLAIN_TAGS:
+            from engine.records.coerce import BadCell
+
+            return BadCell(f"YAML 标签 {node.tag.replace('tag:yaml.org,2002:', '!!')} 不允许 tag not allowed "
+                           f"(line {node.start_mark.line + 1})")
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
         # Collections are built here, not by the SafeLoader, so its refusal of unknown tags
         # (!!python/object/apply:...) must be repeated: a tag is never silently dropped.
@@ -59,20 +105,47 @@ def _construct(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dic
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            if strict:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise YamlSourceError(file, key_node.start_mark.line + 1, "mapping keys must be scalars")
+                key = _record_scalar(key_node)
+                if not isinstance(key, (str, bool)) and key is not None:
+                    raise YamlSourceError(file, key_node.start_mark.line + 1,
+                                          f"mapping key with a tag is not allowed: {key_node.tag}")
+            else:
+                key = _scalar(loader, key_node, file)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 raise YamlSourceError(file, key_node.start_mark.line + 1, "mapping keys must be scalars")
             if isinstance(key, (int, float, bool)) or key is None:
                 key = str(key) if not hasattr(key, "isoformat") else key.isoformat()
             if key in out:
+                if strict:  # a record file: the value is unusable (which one is meant?), not the file
+                    from engine.records.coerce import BadCell
+
+                    out[key] = BadCell(f"重复的键 duplicate key {key!r} (line {key_node.start_mark.line + 1}): "
+                                       "which value is meant?")
+                    continue
                 raise YamlSourceError(file, key_node.start_mark.line + 1, f"duplicate key {key!r}")
             lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = _construct(value_node, loader, path + (key,), lines, budget, file)
+            out[key] = _construct(value_node, loader, path + (key,), lines, budget, file, strict)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(child, loader, path + (i,), lines, budget, file)
+        return [_construct(child, loader, path + (i,), lines, budget, file, strict)
                 for i, child in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    return _scalar(loader, node, file)
+
+
+def _scalar(loader: yaml.SafeLoader, node: yaml.Node, file: str) -> Any:
+    """A rule file's scalar as PyYAML's SafeLoader reads it; a value it cannot build is an error at its line."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        reason = str(exc)
+        if "int_max_str_digits" in reason or "digits" in reason and "limit" in reason:
+            reason = "整数过长 integer longer than 4300 digits"
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise YamlSourceError(file, node.start_mark.line + 1,
+                              f"YAML 值无法读取 cannot read {str(node.value)[:40]!r} as {tag}: {reason}") from None
 
 
 def load_yaml_text(text: str, file: str) -> LocatedYaml:
@@ -92,6 +165,31 @@ def load_yaml_text(text: str, file: str) -> LocatedYaml:
         raise YamlSourceError(file, None, f"YAML 语法错误 syntax error: {exc}") from None
     except RecursionError:
         # PyYAML composes nested collections recursively; thousands of levels are an attack, not data.
+        raise YamlSourceError(file, None, "YAML nested too deeply; refused") from None
+    finally:
+        loader.dispose()
+
+
+def load_record_documents(text: str, file: str) -> list[LocatedYaml]:
+    """Every document of a record file, read with the strict record schema (module docstring)."""
+    loader = _RecordLoader(text)
+    docs: list[LocatedYaml] = []
+    budget = [MAX_NODES]
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            lines: dict[Path_, int] = {}
+            data = None if node is None else _construct(node, loader, (), lines, budget, file, strict=True)
+            lines.setdefault((), node.start_mark.line + 1 if node is not None else 1)
+            docs.append(LocatedYaml(file, data, lines))
+        return docs or [LocatedYaml(file, None, {(): 1})]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise YamlSourceError(file, line, f"YAML 语法错误 syntax error: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise YamlSourceError(file, None, f"YAML 语法错误 syntax error: {exc}") from None
+    except RecursionError:
         raise YamlSourceError(file, None, "YAML nested too deeply; refused") from None
     finally:
         loader.dispose()

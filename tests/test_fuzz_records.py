@@ -29,9 +29,10 @@ from hypothesis import strategies as st
 from engine.evaluation.evaluate import Evaluator
 from engine.policy.policy import Policy, load_policy
 from engine.records.catalog import FieldSpec
-from engine.records.intake import FileProblem, iter_intake
+from engine.records.coerce import BadCell
+from engine.records.intake import FileProblem, FileTally, iter_intake, rows_rejected
 from engine.records.model import Normaliser, RawRecord, Record, RecordError, SourceRef
-from engine.yamlsource import YamlSourceError, load_yaml_text
+from engine.yamlsource import YamlSourceError, load_record_documents, load_yaml_text
 
 settings.register_profile("hostile-ci", max_examples=2000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -158,11 +159,14 @@ def test_generated_records_validate_or_fail_cleanly_and_engines_agree(raws: tupl
     for raw in raws:
         rec, errors, unknown = NORMALISER.normalise(raw)  # must not raise
         assert all(isinstance(u, str) for u in unknown)
+        assert all(isinstance(e, RecordError) and e.source.row == raw.source.row for e in errors)
+        assert all(str(e) for e in errors)  # printable
         if rec is None:
-            assert errors and all(isinstance(e, RecordError) and e.source.row == raw.source.row for e in errors)
-            assert all(str(e) for e in errors)  # printable
+            assert len(errors) == 1 and errors[0].row_rejected  # the row's one reason
             continue
-        assert not errors
+        # A record may come with field-level errors: each names a field left out and listed as invalid.
+        assert all(not e.row_rejected for e in errors) and len(rec.invalid) >= (1 if errors else 0)
+        assert not set(rec.invalid) & set(rec.values)
         rec.content_hash()
         if (rec.kind, rec.id) not in seen:
             seen.add((rec.kind, rec.id))
@@ -230,6 +234,43 @@ def test_generated_yaml_text_loads_or_fails_with_a_yaml_error(text: str) -> None
 
 
 def _drain(path: Path) -> None:
+    records = errors = 0
+    tallies = []
+    rejected: list[RecordError] = []
     for item in iter_intake([path], CATALOG):
-        assert isinstance(item, (Record, RecordError, FileProblem, str))
+        assert isinstance(item, (Record, RecordError, FileProblem, FileTally, str))
         str(item).encode("utf-8")  # every message can be printed
+        records += isinstance(item, Record)
+        errors += isinstance(item, RecordError)
+        if isinstance(item, RecordError):
+            rejected.append(item)
+        if isinstance(item, FileTally):
+            tallies.append(item)
+    assert len(tallies) == 1  # every row accounted for
+    assert tallies[0].rows_read == records + rows_rejected(rejected) + tallies[0].blank_rows
+
+
+@PROFILE
+@given(st.lists(st.sampled_from(list("abc:-[]{}&*!?|>'\"#%@` \n\t,.1234") + ["<<", "!!python/object:os.system",
+                                                                             "!!binary", "&a", "*a", "---", "  ",
+                                                                             "!!int", "0600", "1:30", "yes"]),
+                max_size=40).map("".join))
+def test_generated_yaml_record_text_loads_or_fails_with_a_yaml_error(text: str) -> None:
+    try:
+        docs = load_record_documents(text, "fuzz.yaml")
+    except YamlSourceError as exc:
+        assert exc.file == "fuzz.yaml"
+        return
+
+    def scalars(v: Any) -> Any:
+        if isinstance(v, dict):
+            for k, x in v.items():
+                yield k
+                yield from scalars(x)
+        elif isinstance(v, list):
+            for x in v:
+                yield from scalars(x)
+        else:
+            yield v
+    for d in docs:  # the loader decides nothing: text, true/false, null, or a refused tag
+        assert all(v is None or isinstance(v, (str, bool, BadCell)) for v in scalars(d.data))

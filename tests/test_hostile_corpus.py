@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import yaml
 
 from engine.evaluation.evaluate import Evaluator
 from engine.policy.policy import Policy
-from engine.records.intake import Intake, load_records
+from engine.records.intake import Intake, load_records, rows_rejected
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 FILES = CORPUS / "files"
@@ -61,7 +62,8 @@ def test_corpus_file_outcome(case: dict[str, Any], intakes: dict[str, Intake]) -
         hits = [e for e in unmatched
                 if e.source.row == exp["row"] and e.field == exp["field"] and exp["contains"] in e.message
                 and ("file" not in exp or e.source.file.endswith(exp["file"]))
-                and ("sheet" not in exp or e.source.sheet == exp["sheet"])]
+                and ("sheet" not in exp or e.source.sheet == exp["sheet"])
+                and e.row_rejected is not exp.get("kept", False)]
         assert len(hits) == 1, f"expected error {exp} not found in {[str(e) for e in unmatched]}"
         unmatched.remove(hits[0])
     assert not unmatched, f"unexpected errors: {[str(e) for e in unmatched]}"
@@ -80,13 +82,56 @@ def test_corpus_file_outcome(case: dict[str, Any], intakes: dict[str, Intake]) -
     by_id = {r.id: r for r in got.records}
     for rid, fields in (case.get("values") or {}).items():
         for fname, want in fields.items():
-            assert _plain(by_id[rid].values.get(fname)) == want, (rid, fname, by_id[rid].values)
+            got_value = by_id[rid].values.get(fname)
+            assert _plain(got_value) == want, (rid, fname, by_id[rid].values)
+            if isinstance(want, int) and not isinstance(want, bool):
+                assert type(got_value) is int  # a count is an integer, not a decimal
     for rid, name in (case.get("names") or {}).items():
         assert by_id[rid].name == name
+    invalid = {r.id: sorted(r.invalid) for r in got.records if r.invalid}
+    assert invalid == {rid: sorted(fields) for rid, fields in (case.get("invalid") or {}).items()}
+    for r in got.records:
+        assert not set(r.invalid) & set(r.values), r  # an invalid field is left out, never half-kept
     for rid, row in (case.get("rows") or {}).items():
         assert by_id[rid].source.row == row
     for rid, kind in (case.get("kinds") or {}).items():
         assert by_id[rid].kind == kind
+
+
+@pytest.mark.parametrize("case", MANIFEST, ids=[c["id"] for c in MANIFEST])
+def test_every_row_is_evaluated_rejected_or_counted_blank(case: dict[str, Any], intakes: dict[str, Intake]) -> None:
+    got = intakes[case["id"]]
+    assert sorted(t.file for t in got.tallies) == sorted(str(FILES / f) for f in case["files"])
+    read = sum(t.rows_read for t in got.tallies)
+    blank = sum(t.blank_rows for t in got.tallies)
+    assert read == len(got.records) + rows_rejected(got.errors) + blank, (read, [str(e) for e in got.errors])
+    assert case.get("rows_read", read) == read
+
+
+def _summary_numbers(stderr: str) -> tuple[int, int, int, int] | None:
+    m = re.search(r"读取 (\d+) 行 = 评价 (\d+) \+ 拒收 (\d+) \+ 空行 (\d+)", stderr)
+    return tuple(int(g) for g in m.groups()) if m else None  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("case", MANIFEST, ids=[c["id"] for c in MANIFEST])
+def test_the_command_exits_as_expected_without_a_traceback(case: dict[str, Any], intakes: dict[str, Intake]) -> None:
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    result = CliRunner().invoke(main, ["evaluate", "--no-store", "--format", "summary",
+                                       *(str(FILES / f) for f in case["files"])])
+    assert isinstance(result.exception, SystemExit) or result.exception is None, result.exception
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr
+    assert result.exit_code == case["exit"], result.stderr[-2000:]
+    numbers = _summary_numbers(result.stderr)
+    assert numbers is not None, result.stderr[-500:]
+    read, evaluated, rejected, blank = numbers
+    assert read == evaluated + rejected + blank
+    got = intakes[case["id"]]
+    assert evaluated == len(got.records) and rejected == rows_rejected(got.errors)
+    if case["exit"] == 2 and got.records:
+        assert "无法作出任何审查结论" in result.stderr  # valid records, but nothing could be judged
 
 
 @pytest.mark.parametrize("case", [c for c in MANIFEST if c["valid"]], ids=[c["id"] for c in MANIFEST if c["valid"]])
@@ -98,7 +143,10 @@ def test_valid_records_of_a_broken_file_are_still_evaluated(case: dict[str, Any]
     judged = {f.record_id for f in durable.findings} | {n.record_id for n in durable.notices}
     assert judged == {r.id for r in records}
     dated = [r for r in records if r.id not in {n.record_id for n in durable.notices}]
-    assert dated, "every case with valid records should have at least one record judged"
+    if case.get("nothing_judged"):  # no date, or dated outside every pack: a notice per record, no finding
+        assert not dated and not durable.findings
+    else:
+        assert dated, "every case with valid records should have at least one record judged"
     key = lambda f: (f.record_id, f.check, f.status, f.message)  # noqa: E731
     assert sorted(map(key, durable.findings)) == sorted(map(key, python.findings))
 
@@ -117,7 +165,8 @@ def test_yaml_escape_attempt_in_a_record_file_executes_nothing(policy: Policy) -
     if SENTINEL.exists():
         os.remove(SENTINEL)
     got = load_records([FILES / "yaml" / "python-tag.yaml"], policy.catalog)
-    assert not got.records and got.file_problems
+    assert [r.id for r in got.records] == ["PY-1", "PY-2"] and got.records[0].name is None  # the tagged value is refused
+    assert "!!python/object/apply:os.system" in got.records[0].invalid["name"]
     assert not SENTINEL.exists()
 
 
@@ -152,5 +201,5 @@ def test_valid_records_of_every_corpus_file_are_stored_with_their_findings(polic
     # every case with valid records contributed stored findings (ids repeat across the encoding cases)
     stored_ids = {f.record_id for f in stored}
     for case in MANIFEST:
-        if case["valid"] and case["id"] != "duplicate-ids":
+        if case["valid"] and case["id"] != "duplicate-ids" and not case.get("nothing_judged"):
             assert stored_ids & set(case["valid"]), case["id"]

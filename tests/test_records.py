@@ -64,12 +64,17 @@ def test_units_of_different_families_do_not_convert():
     ("项目类别", "火箭", "is not one of"),
     ("申报日期", "2024-13-40", "not a valid date"),
 ])
-def test_invalid_values_are_rejected_with_file_row_and_field(policy, field, cell, fragment):
-    rec, errors, _ = normalise(policy, 项目编号="P9", 类型="项目", **{field: cell})
-    assert rec is None
+def test_an_invalid_value_loses_its_field_not_the_record(policy, field, cell, fragment):
+    other, other_field = ("用地面积", "land_area") if field == "总投资" else ("总投资", "total_investment")
+    rec, errors, _ = normalise(policy, 项目编号="P9", 类型="项目", **{other: "10", field: cell})
     text = str(errors[0])
     assert text.startswith("f.csv row 7: record P9: field ")
     assert field in text and fragment in text
+    assert len(errors) == 1 and errors[0].row_rejected is False
+    fname = policy.catalog.resolve_field("project", field)
+    assert rec is not None and fname not in rec.values and fragment in rec.invalid[fname]
+    assert rec.invalid[fname].startswith("字段无效:")
+    assert rec.values[other_field] == Decimal(10)  # the other field of the row is kept
 
 
 def test_unknown_kind_is_rejected(policy):

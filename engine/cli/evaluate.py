@@ -93,6 +93,9 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, rules_
     csv_writer = CsvWriter() if fmt == "csv" else None
     counts: dict[str, int] = {}
     n_valid = n_rejected = n_file_problems = 0
+    rejected_rows: set[tuple[str, str | None, int | None]] = set()
+    n_read = n_blank = n_left_out = n_sheets = 0  # n_sheets: errors of a whole sheet, not of a row
+    tallied = False
     bar = Progress.start(paths, progress)
     n_jobs = _jobs(jobs, paths, chunk_size)
     # With workers, each stores the chunks it evaluates (the parent would be the bottleneck); the
@@ -123,6 +126,14 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, rules_
             click.echo(f"提示 notice: {n.source}: record {n.record_id}: {n.message}", err=True)
         n_valid += len(chunk.records)
         n_rejected += len(chunk.errors)
+        n_left_out += sum(1 for e in chunk.errors if not e.row_rejected)
+        n_sheets += sum(1 for e in chunk.errors if e.row_rejected and e.source.row is None)
+        rejected_rows.update((e.source.file, e.source.sheet, e.source.row) for e in chunk.errors
+                             if e.row_rejected and e.source.row is not None)
+        for t in getattr(chunk, "tallies", None) or ():
+            tallied = True
+            n_read += t.rows_read
+            n_blank += t.blank_rows
         n_file_problems += len(chunk.file_problems)
         for status, n in chunk.status_counts().items():
             counts[status] = counts.get(status, 0) + n
@@ -137,9 +148,19 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, rules_
         recorder.finish()
     if fmt == "table":
         write_table(findings_for_table)
-    click.echo(f"记录 records: {n_valid} valid, {n_rejected} rejected, {n_file_problems} unusable file(s); "
+    click.echo(f"记录 records: {n_valid} valid, {len(rejected_rows)} rejected, {n_left_out} field error(s) (field left "
+               f"out, record evaluated), {n_file_problems} unusable file(s)"
+               + (f", {n_sheets} unusable sheet(s)" if n_sheets else "") + "; "
                "findings: " + ", ".join(f"{k} {counts[k]}" for k in STATUS_ZH if counts.get(k)), err=True)
+    if tallied:
+        # Every row is accounted for: evaluated, rejected (named above with file, row and field) or blank.
+        click.echo(f"读取 {n_read} 行 = 评价 {n_valid} + 拒收 {len(rejected_rows)} + 空行 {n_blank} "
+                   f"(rows read = evaluated + rejected + blank)", err=True)
     if not n_valid:
+        raise SystemExit(EXIT_UNUSABLE)
+    if not sum(counts.values()):
+        click.echo(f"错误 error: 无法作出任何审查结论:{n_valid} 条记录均未得到结论(原因见上方各记录的提示,如缺少日期或日期不在"
+                   "任何政策的有效期内) nothing could be judged: no record got any finding", err=True)
         raise SystemExit(EXIT_UNUSABLE)
     raise SystemExit(EXIT_PARTIAL if (n_rejected or n_file_problems) else EXIT_OK)
 

@@ -6,7 +6,7 @@ import csv
 import json
 import sys
 from collections.abc import Iterable
-from typing import TextIO
+from typing import Any, TextIO
 
 from engine.evaluation.findings import Finding
 from engine.policy.schema import STATUS_ZH
@@ -25,6 +25,20 @@ def write_json(findings: Iterable[Finding], out: TextIO | None = None) -> None:
         out.write(json.dumps(f.flat(), ensure_ascii=False) + "\n")
 
 
+# A text cell starting with one of these is a formula (or starts one) in Excel, WPS and LibreOffice.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, prefixed with an apostrophe; numbers stay numbers.
+
+    Only ``str`` values are touched: a numeric -3.5 is written as the number it is.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 class CsvWriter:
     def __init__(self, out: TextIO | None = None):
         self.w = csv.DictWriter(out or sys.stdout, fieldnames=CSV_COLUMNS, extrasaction="ignore")
@@ -32,24 +46,26 @@ class CsvWriter:
 
     def write(self, findings: Iterable[Finding]) -> None:
         for f in findings:
-            self.w.writerow(f.flat())
+            self.w.writerow({k: neutralise(v) for k, v in f.flat().items()})
 
 
 def write_table(findings: list[Finding]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_lines=False, title="审查结论 Findings")
     for col in ("记录", "名称", "条款", "检查项", "状态", "实际值", "标准", "单位"):
         table.add_column(col, overflow="fold")
     for f in findings:
         flat = f.flat()
-        table.add_row(f.record_id, f.record_name or "", measure_label(f.measure), f.check_title,
-                      f"[{_STYLE[f.status]}]{STATUS_ZH[f.status]} {f.status}[/]",
-                      "" if flat["value"] is None else str(flat["value"]),
-                      ("" if flat["threshold"] is None else f"{f.op} {flat['threshold']}"), f.unit or "")
+        # Data is printed as Text, never parsed as rich markup: '[/bold]x' or '[link=…]' shows as written.
+        table.add_row(Text(f.record_id), Text(f.record_name or ""), Text(measure_label(f.measure)),
+                      Text(f.check_title), Text(f"{STATUS_ZH[f.status]} {f.status}", style=_STYLE[f.status]),
+                      Text("" if flat["value"] is None else str(flat["value"])),
+                      Text("" if flat["threshold"] is None else f"{f.op} {flat['threshold']}"), Text(f.unit or ""))
     # Wide enough for Chinese text when piped; a terminal keeps its own width.
-    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160, markup=False)
     console.print(table)
 
 

@@ -18,7 +18,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.cli.common import fail
-from engine.cli.output import measure_label
+from engine.cli.output import measure_label, neutralise
 from engine.evaluation.findings import value_text
 from engine.evaluation.stream import ChunkResult
 from engine.policy.policy import Policy
@@ -67,7 +67,8 @@ def _console():  # type: ignore[no-untyped-def]
     from rich.console import Console
 
     # Piped output (a file, a test) gets room for CJK columns instead of rich's 80-column default.
-    return Console() if sys.stdout.isatty() else Console(width=200)
+    # markup=False: record ids, names and check titles are data; '[/bold]x' or '[link=…]' prints as written.
+    return Console(markup=False) if sys.stdout.isatty() else Console(width=200, markup=False)
 
 
 def _table(title: str | None, columns: Iterable[str]):  # type: ignore[no-untyped-def]
@@ -158,15 +159,18 @@ def history(record_id: str, db: str | None) -> None:
             hists = record_history(store, record_id)
         except StoreError as exc:
             fail(str(exc))
+    from rich.text import Text
+
     con = _console()
     for h in hists:
         period = f",{h.period}年度" if h.period else ""
         name = next((v.name for v in reversed(h.versions) if v.name), None)
-        con.print(f"[bold]记录 {h.record_id}{f' {name}' if name else ''}({h.kind}{period})[/]:"
-                  f"共 {len(h.versions)} 个版本,{len(h.runs)} 次评价")
+        con.print(Text.assemble((f"记录 {h.record_id}{f' {name}' if name else ''}({h.kind}{period})", "bold"),
+                                f":共 {len(h.versions)} 个版本,{len(h.runs)} 次评价"))
         for j in h.runs:
-            con.print(f"\n[bold]评价批次 {j.run.id}[/]  {_when(j.run.started_at)}  审查人 {j.run.reviewer}  "
-                      f"记录版本 v{j.version}" + (f"  来源 {j.source}" if j.source else ""))
+            con.print(Text.assemble(("\n评价批次 " + str(j.run.id), "bold"),
+                                    f"  {_when(j.run.started_at)}  审查人 {j.run.reviewer}  记录版本 v{j.version}"
+                                    + (f"  来源 {j.source}" if j.source else "")))
             t = _table(None, ("条款", "检查项", "结论", "实际值", "标准", "单位"))
             for f in j.findings:
                 t.add_row(measure_label(f.measure), f.check_title, STATUS_ZH.get(f.status, f.status), value_text(f.value),
@@ -271,10 +275,12 @@ def _csv_cell(v: Any) -> str:
     if isinstance(v, bool):
         return "是" if v else "否"
     if isinstance(v, Decimal):
-        return format(v, "f")
+        return format(v, "f")  # a number, also when negative: never neutralised
+    if isinstance(v, (int, float)):
+        return str(v)
     if isinstance(v, dt.date):
         return v.isoformat()
-    return str(v)
+    return neutralise(str(v))  # text a spreadsheet would run as a formula gets a leading apostrophe
 
 
 def _xlsx_cell(v: Any) -> Any:

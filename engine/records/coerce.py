@@ -20,6 +20,59 @@ class CoerceError(ValueError):
     pass
 
 
+class BadCell:
+    """A cell a reader could not take as a value (bad text, a YAML tag, a number Excel rounded), with the reason.
+
+    The reader puts it in place of the value, so the record loses that field, not the row.
+    """
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"BadCell({self.reason!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BadCell) and other.reason == self.reason
+
+    def __hash__(self) -> int:
+        return hash(("BadCell", self.reason))
+
+
+# A number is refused beyond these decimal exponents, before any arithmetic: 1e1000000 would trap
+# decimal's Overflow, a 5,001-digit integer would pass Python's int digit limit when printed, and
+# 1e-1000000 would round to 0 silently. Within these, the field's own range (MAX_MAGNITUDE ~1e10) refuses.
+MAX_EXPONENT = 400
+MIN_EXPONENT = -400
+
+
+def _bounded(d: Decimal, value: object) -> Decimal:
+    if d.is_zero():
+        return d.copy_abs() if d.is_signed() else d  # -0 -> 0
+    e = d.adjusted()
+    if e > MAX_EXPONENT:
+        raise CoerceError(f"数值溢出 number overflows: {_brief(value)} has {e + 1} digits before the decimal point "
+                          f"(at most {MAX_EXPONENT} are read)")
+    if e < MIN_EXPONENT:
+        raise CoerceError(f"数值过小 number too small to keep exactly: {_brief(value)} "
+                          f"(nothing below 1e{MIN_EXPONENT} is read)")
+    return d + 0
+
+
+def _brief(value: object, limit: int = 40) -> str:
+    """A value in a message, shortened; a 5,000-digit number is never printed whole (nor converted to text)."""
+    if isinstance(value, str):
+        return repr(value[:limit] + "…") if len(value) > limit else repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1000:
+        return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
+    if isinstance(value, Decimal) and value.is_finite() and abs(value.adjusted()) >= limit:
+        return f"{value:.6E}"
+    text = repr(value)
+    return text[:limit] + "…" if len(text) > limit else text
+
+
 MISSING_MARKERS = {"", "-", "—", "--", "/", "n/a", "N/A", "NA", "null", "NULL", "None", "无数据", "暂无"}
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -46,20 +99,25 @@ def _text(value: object) -> str:
 def to_decimal(value: object, unit: str | None, percent_points: bool = True) -> tuple[Decimal, str | None]:
     """Parse a number; return it with the unit it was written in (None = the field's own unit)."""
     if type(value) is str and _SIMPLE.fullmatch(value):  # '37403', '-12.5': most cells, nothing to fold
-        return Decimal(value) + 0, None
+        if len(value) <= 20:
+            return Decimal(value) + 0, None
+        return _bounded(Decimal(value), value), None
     if isinstance(value, bool):
         raise CoerceError(f"expected a number, got a yes/no value {value!r}")
     if isinstance(value, int):
-        return Decimal(value), None
+        if value.bit_length() > 1400:  # ~420 digits: past MAX_EXPONENT, never converted
+            raise CoerceError(f"数值溢出 number overflows: an integer of about {int(value.bit_length() * 0.30103)} "
+                              "digits")
+        return _bounded(Decimal(value), value), None
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise CoerceError(f"not a finite number: {value!r}")
         # repr() is the shortest decimal that round-trips: 26438.95, not 26438.950000000000728
-        return Decimal(repr(value)) + 0, None  # + 0 folds -0.0 into 0
+        return _bounded(Decimal(repr(value)), value), None  # folds -0.0 into 0
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise CoerceError(f"not a finite number: {value}")
-        return value + 0, None
+        return _bounded(value, value), None
     if not isinstance(value, str):
         raise CoerceError(f"expected a number, got {_kind_of(value)}")
     text = _text(value).replace(" ", "")
@@ -77,7 +135,7 @@ def to_decimal(value: object, unit: str | None, percent_points: bool = True) -> 
     if not _PLAIN.match(text):
         m = _WITH_UNIT.match(text)
         if not m or not units.is_known(m.group("unit")):
-            raise CoerceError(f"not a number: {value!r}")
+            raise CoerceError(f"not a number: {_brief(value, 80)}")
         num = m.group("num")
         if "," in num:
             if not _THOUSANDS.match(num):
@@ -87,10 +145,10 @@ def to_decimal(value: object, unit: str | None, percent_points: bool = True) -> 
     try:
         d = Decimal(text)
     except InvalidOperation:
-        raise CoerceError(f"not a number: {value!r}") from None
+        raise CoerceError(f"not a number: {_brief(value)}") from None
     if not d.is_finite():
-        raise CoerceError(f"not a finite number: {value!r}")
-    return d + 0, written_unit
+        raise CoerceError(f"not a finite number: {_brief(value)}")
+    return _bounded(d, value), written_unit
 
 
 EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!",
@@ -136,6 +194,7 @@ _YEAR = re.compile(r"^(\d{4})\s*年?(度)?$")
 
 
 def to_int(value: object) -> int:
+    """A whole number without a unit (a year: 2024, 2024年, 2024年度)."""
     if isinstance(value, bool):
         raise CoerceError(f"expected a whole number, got {value!r}")
     if isinstance(value, str):
@@ -145,7 +204,15 @@ def to_int(value: object) -> int:
             return int(m.group(1))
     d, u = to_decimal(value, None)
     if u is not None or d != d.to_integral_value():
-        raise CoerceError(f"expected a whole number, got {value!r}")
+        raise CoerceError(f"expected a whole number, got {_brief(value)}")
+    return int(d)
+
+
+def whole(d: Decimal, value: object, unit: str | None) -> int:
+    """The integer a count is, or why not: 2.0万户 is 20000户; 1.23456万户 is not a whole number of 户."""
+    if d != d.to_integral_value():
+        raise CoerceError(f"不是整数 not a whole number{f' of {unit}' if unit else ''}: {_brief(value)} = {d}"
+                          f"{unit or ''}")
     return int(d)
 
 
@@ -177,13 +244,25 @@ def to_date(value: object) -> dt.date:
             try:
                 return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except ValueError as exc:
-                raise CoerceError(f"not a valid date: {value!r} ({exc})") from None
+                raise CoerceError(f"日期不存在 not a valid date: {value!r} ({exc})") from None
     if re.match(r"^\d{5}(\.0)?$", t):
         return to_date(float(t))
     raise CoerceError(f"not a date (expected 2024-06-01): {value!r}")
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+# Characters that show nothing or reorder what follows: zero-width space/joiners, word joiner and
+# invisible operators, soft hyphen, BOM, bidi embeddings, overrides and isolates, Arabic letter mark.
+INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def strip_invisible(text: str) -> tuple[str, list[str]]:
+    """(text without invisible and bidi control characters, the code points removed as U+XXXX)."""
+    if not INVISIBLE.search(text):
+        return text, []
+    found = sorted({f"U+{ord(ch):04X}" for ch in INVISIBLE.findall(text)})
+    return INVISIBLE.sub("", text), found
 
 
 # Unicode category Cc (C0 and C1 controls, DEL) except tab, line feed and carriage return.
@@ -221,6 +300,8 @@ def to_text(value: object) -> str:
             raise CoerceError(f"expected text, got the number {value!r}")
         if value.is_integer():
             value = int(value)
+    if isinstance(value, int) and value.bit_length() > 1000:
+        raise CoerceError(f"数值过长 number too long to be text: {_brief(value)}")
     text = unicodedata.normalize("NFC", str(value)).strip()
     why = bad_text(text)
     if why:

@@ -5,6 +5,10 @@ evaluate and store in chunks. Duplicate ids (same kind and id) within a batch, i
 files, are errors for every occurrence after the first; for kinds dated by their reporting year, the
 same subject may report once per year (cumulative targets sum those yearly records), so there the
 key is kind, id and year. Unknown columns are reported once per file.
+
+Every input row is accounted for: after each file a ``FileTally`` gives the rows read and the blank
+rows among them, so rows read = records evaluated + rows rejected + blank rows (``rows_rejected``
+counts the rejected rows of a list of errors).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 from engine.records.catalog import Catalog
 from engine.records.model import Normaliser, Record, RecordError, SourceRef
-from engine.records.readers import ReadError, ReadWarning, read_records
+from engine.records.readers import BlankRow, ReadError, ReadWarning, read_records
 
 
 @dataclass
@@ -32,14 +36,30 @@ class FileProblem:
 
 
 @dataclass
+class FileTally:
+    """How many rows a file gave (data rows below the header, or items of a list) and how many were blank."""
+
+    file: str
+    rows_read: int
+    blank_rows: int
+
+
+@dataclass
 class Intake:
     records: list[Record] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
     file_problems: list[FileProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    tallies: list[FileTally] = field(default_factory=list)
 
 
-IntakeItem = Record | RecordError | FileProblem | str  # str = a warning
+IntakeItem = Record | RecordError | FileProblem | FileTally | str  # str = a warning
+
+
+def rows_rejected(errors: list[RecordError]) -> int:
+    """Rows that gave no record: the distinct rows of the errors that reject their row."""
+    return len({(e.source.file, e.source.sheet, e.source.row) for e in errors
+                if e.row_rejected and e.source.row is not None})
 
 
 def iter_intake(paths: Sequence[str | Path], catalog: Catalog, kind: str | None = None) -> Iterator[IntakeItem]:
@@ -51,14 +71,22 @@ def iter_intake(paths: Sequence[str | Path], catalog: Catalog, kind: str | None 
     places: dict[tuple[str, str | None], int] = {}
     for path in paths:
         unknown_reported: set[str] = set()
+        rows = blank = 0
         try:
             for item in read_records(path, catalog, kind):
+                if item is BlankRow:
+                    rows += 1
+                    blank += 1
+                    continue
                 if isinstance(item, RecordError):
+                    if item.row_rejected and item.source.row is not None:
+                        rows += 1  # a row the reader could not take
                     yield item
                     continue
                 if isinstance(item, ReadWarning):
                     yield str(item)
                     continue
+                rows += 1
                 rec, errors, unknown = normaliser.normalise(item)
                 for col in unknown:
                     if col not in unknown_reported:
@@ -81,9 +109,13 @@ def iter_intake(paths: Sequence[str | Path], catalog: Catalog, kind: str | None 
                 src = rec.source
                 place = places.setdefault((src.file, src.sheet), len(places))
                 seen[key] = place << 32 | (0 if src.row is None else src.row + 1)
+                yield from errors  # fields left out of a record that is still evaluated
+                for w in rec.warnings:
+                    yield f"{src}: record {rec.id}: {w}"
                 yield rec
         except ReadError as exc:
             yield FileProblem(exc.file, exc.message)
+        yield FileTally(str(path), rows, blank)
 
 
 def _unpack(packed: int, places: dict[tuple[str, str | None], int]) -> SourceRef:
@@ -93,13 +125,25 @@ def _unpack(packed: int, places: dict[tuple[str, str | None], int]) -> SourceRef
 
 
 def sort_item(item: IntakeItem, into: Any) -> None:
-    """Append an intake item to the matching list of `into` (records, errors, file_problems, warnings)."""
+    """Append an intake item to the matching list of `into` (records, errors, file_problems, warnings, tallies).
+
+    A target without a ``tallies`` list gets one (set as an attribute) when it can take it; else the
+    tally is left out.
+    """
     if isinstance(item, Record):
         into.records.append(item)
     elif isinstance(item, RecordError):
         into.errors.append(item)
     elif isinstance(item, FileProblem):
         into.file_problems.append(item)
+    elif isinstance(item, FileTally):
+        tallies = getattr(into, "tallies", None)
+        if tallies is None:
+            try:
+                into.tallies = tallies = []
+            except AttributeError:  # a target with slots: no room for tallies
+                return
+        tallies.append(item)
     else:
         into.warnings.append(item)
 

@@ -3,6 +3,12 @@
 A ``RawRecord`` is a row as read (file, sheet, row, raw keys and values). ``normalise`` turns it
 into a ``Record`` whose values are typed and in canonical units, validated by a pydantic model
 generated per subject kind from the catalog, or into ``RecordError``s naming file, row and field.
+
+A cell that cannot be used costs its field, not the record: when the kind and id are usable, the
+record comes with that field left out of ``values`` and listed in ``invalid`` (field → reason in
+Chinese), and the error has ``row_rejected=False``. Without a usable kind or id there is no record
+and one error (``row_rejected=True``). Invisible and bidi control characters are removed from ids
+and names with a warning on the record.
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ class RecordError(BaseModel):
     record_id: str | None = None
     field: str | None = None
     message: str
+    # False for a field-level error of a record that is still evaluated without that field (the row
+    # is not rejected); True when the row gives no record.
+    row_rejected: bool = True
 
     def __str__(self) -> str:
         parts = [str(self.source)]
@@ -51,7 +60,8 @@ class RecordError(BaseModel):
             parts.append(f"record {self.record_id}")
         if self.field:
             parts.append(f"field {self.field}")
-        return ": ".join(parts) + f": {self.message}"
+        tail = "" if self.row_rejected else " (该字段不参与评价,记录其余部分照常评价 field left out, record still evaluated)"
+        return ": ".join(parts) + f": {self.message}{tail}"
 
 
 class Conversion(BaseModel):
@@ -207,7 +217,7 @@ _Outcome = Any
 # headers and its yes/no, enum and date columns a few values; ids, names and most numbers never
 # repeat, and JSON rows that leave out different keys have many layouts.
 MEMO_SIZE = 1024
-_RECORD_FIELDS_SET = frozenset({"kind", "id", "name", "values", "source", "conversions"})
+_RECORD_FIELDS_SET = frozenset({"kind", "id", "name", "values", "source", "conversions", "warnings", "invalid"})
 MEMO_ENTRIES = 50_000
 LAYOUTS = 256
 
@@ -300,7 +310,10 @@ class Normaliser:
         return None, None
 
     def normalise(self, raw: RawRecord) -> tuple[Record | None, list[RecordError], list[str]]:
-        """Return (record or None, errors, unknown column names)."""
+        """Return (record or None, errors, unknown column names).
+
+        Without a record, the errors hold the row's one reason; with one, the fields left out.
+        """
         data = raw.data
         keys = tuple(data)
         layout = self._layouts.get(keys)
@@ -318,39 +331,36 @@ class Normaliser:
         src = raw.source
         errors: list[RecordError] = []
         _, rid = self._identity(raw.data, ID_KEYS)
-        rid_text, id_problem = _identity_text(rid)
+        rid_text, id_problem, id_hidden = _identity_text(rid)
 
         def err(field: str | None, message: str) -> None:
             errors.append(RecordError(source=src, record_id=rid_text, field=field, message=message))
 
         kind_key, kind_raw = self._identity(raw.data, KIND_KEYS)
-        kind = self.catalog.resolve_kind(str(kind_raw)) if kind_raw is not None else raw.default_kind
+        kind = self.catalog.resolve_kind(_kind_text(kind_raw)) if kind_raw is not None else raw.default_kind
         if kind is None and kind_raw is None:
             kind = self.infer_kind(list(raw.data))
-        if kind is None:
-            if kind_raw is not None:
-                err(kind_key, f"unknown subject kind {_short(kind_raw)}; known: "
-                    + ", ".join(f"{k}/{s.label}" for k, s in self.catalog.kinds.items()))
-            else:
-                err("kind", "no subject kind: add a 类型 column or pass --kind")
+        problem = _identity_problem(kind, kind_key, kind_raw, id_problem, rid_text, self.catalog)
+        if problem is not None:
+            err(*problem)
             return None, errors, []
-        if id_problem is not None:
-            err("id", f"record id {id_problem}")
-            return None, errors, []
-        if rid_text is None or rid_text == "":
-            err("id", "missing record id (编号)")
-            return None, errors, []
-        if len(rid_text) > 200:
-            err("id", "record id longer than 200 characters")
-            return None, errors, []
+        assert kind is not None and rid_text is not None
         name_key, name_raw = self._identity(raw.data, NAME_KEYS)
         identity_keys = {k for k in (kind_key, name_key) if k} | {k for k in raw.data
                                                                    if split_header(str(k))[0] in ID_KEYS}
 
         spec = self.catalog.kind(kind)
         values: dict[str, Any] = {}
+        invalid: dict[str, str] = {}
         conversions: list[Conversion] = []
         unknown: list[str] = []
+
+        def drop(fname: str, label: str | None, message: str) -> None:
+            errors.append(RecordError(source=src, record_id=rid_text, field=label, message=message,
+                                      row_rejected=False))
+            invalid[fname] = f"字段无效:{message}"
+            values.pop(fname, None)
+
         for key, cell in raw.data.items():
             if key in identity_keys:
                 continue
@@ -360,8 +370,8 @@ class Normaliser:
                     unknown.append(str(key))
                 continue
             fname, header_unit = resolved
-            if fname in values:
-                err(fname, f"given twice (column {key!r} repeats field {fname})")
+            if fname in values or fname in invalid:
+                drop(fname, fname, f"given twice (column {key!r} repeats field {fname})")
                 continue
             if coerce.is_missing(cell):
                 continue
@@ -369,18 +379,37 @@ class Normaliser:
             try:
                 values[fname] = self._coerce(f, cell, header_unit, conversions)
             except (coerce.CoerceError, units.UnitError) as exc:
-                err(f"{f.label}/{fname}", str(exc))
-        if errors:
-            return None, errors, unknown
-        typed = self._validate(kind, values, err)
-        if typed is None:
-            return None, errors, unknown
-        name, name_problem = _identity_text(name_raw)
-        if name_problem is not None or (name is not None and len(name) > MAX_NAME):
-            err(name_key, f"record name {name_problem or f'longer than {MAX_NAME} characters'}")
-            return None, errors, unknown
-        rec = Record(kind=kind, id=rid_text, name=name, values=typed, source=src, conversions=conversions)
-        return rec, [], unknown
+                drop(fname, f"{f.label}/{fname}", str(exc))
+        typed = self._validate(kind, values, drop)
+        return self._record(kind, rid_text, id_hidden, name_key, name_raw, typed, src, conversions, invalid,
+                            drop, errors, unknown)
+
+    def _record(self, kind: str, rid_text: str, id_hidden: list[str], name_key: str | None, name_raw: Any,
+                typed: dict[str, Any], src: SourceRef, conversions: list[Conversion], invalid: dict[str, str],
+                drop: Any, errors: list[RecordError], unknown: list[str],
+                sure: bool = False) -> tuple[Record | None, list[RecordError], list[str]]:
+        """The record of a usable identity: its name (or why not), warnings, the fields left out."""
+        name, name_problem, name_hidden = _identity_text(name_raw)
+        if name_problem is None and name is not None and len(name) > MAX_NAME:
+            name_problem = f"longer than {MAX_NAME} characters"
+        if name_problem is not None:
+            drop("name", name_key, f"record name {name_problem}")
+            name = None
+        warnings = [f"{what}中的不可见或控制方向的字符 {', '.join(chars)} 已删除 (invisible/bidi characters removed "
+                    f"from the {en})" for what, en, chars in (("编号", "id", id_hidden), ("名称", "name", name_hidden))
+                    if chars] if id_hidden or name_hidden else []
+        if invalid:
+            conversions = [c for c in conversions if c.field not in invalid]
+        if sure:
+            # Every part already has the exact type Record declares (text, a SourceRef, values that
+            # _within cleared), so validating would hand back these very objects: build it directly,
+            # as Record(...) would have (same fields set).
+            rec = Record.model_construct(set(_RECORD_FIELDS_SET), kind=kind, id=rid_text, name=name, values=typed,
+                                         source=src, conversions=conversions, warnings=warnings, invalid=invalid)
+        else:
+            rec = Record(kind=kind, id=rid_text, name=name, values=typed, source=src, conversions=conversions,
+                         warnings=warnings, invalid=invalid)
+        return rec, errors, unknown
 
     def _normalise_fast(self, raw: RawRecord,
                         layout: _Layout) -> tuple[Record | None, list[RecordError], list[str]]:
@@ -393,10 +422,7 @@ class Normaliser:
             if not is_missing(data[k]):
                 rid = data[k]
                 break
-        rid_text, id_problem = _identity_text(rid)
-
-        def err(field: str | None, message: str) -> None:
-            errors.append(RecordError(source=src, record_id=rid_text, field=field, message=message))
+        rid_text, id_problem, id_hidden = _identity_text(rid)
 
         kind_key = kind_raw = None
         for k in layout.kind_keys:
@@ -404,29 +430,18 @@ class Normaliser:
                 kind_key, kind_raw = k, data[k]
                 break
         if kind_raw is not None:
-            kind = self._kind_name(str(kind_raw))
+            kind = self._kind_name(kind_raw)
         else:
             kind = raw.default_kind
             if kind is None:
                 if layout.inferred is False:
                     layout.inferred = self.infer_kind(list(layout.keys))
                 kind = layout.inferred  # type: ignore[assignment]
-        if kind is None:
-            if kind_raw is not None:
-                err(kind_key, f"unknown subject kind {_short(kind_raw)}; known: "
-                    + ", ".join(f"{k}/{s.label}" for k, s in self.catalog.kinds.items()))
-            else:
-                err("kind", "no subject kind: add a 类型 column or pass --kind")
+        problem = _identity_problem(kind, kind_key, kind_raw, id_problem, rid_text, self.catalog)
+        if problem is not None:
+            errors.append(RecordError(source=src, record_id=rid_text, field=problem[0], message=problem[1]))
             return None, errors, []
-        if id_problem is not None:
-            err("id", f"record id {id_problem}")
-            return None, errors, []
-        if rid_text is None or rid_text == "":
-            err("id", "missing record id (编号)")
-            return None, errors, []
-        if len(rid_text) > 200:
-            err("id", "record id longer than 200 characters")
-            return None, errors, []
+        assert kind is not None and rid_text is not None
         name_key = name_raw = None
         for k in layout.name_keys:
             if not is_missing(data[k]):
@@ -437,8 +452,16 @@ class Normaliser:
         if columns is None:
             columns = self._columns(layout, kind)
         values: dict[str, Any] = {}
+        invalid: dict[str, str] = {}
         conversions: list[Conversion] = []
         unknown: list[str] = []
+
+        def drop(fname: str, label: str | None, message: str) -> None:
+            errors.append(RecordError(source=src, record_id=rid_text, field=label, message=message,
+                                      row_rejected=False))
+            invalid[fname] = f"字段无效:{message}"
+            values.pop(fname, None)
+
         sure = True  # every value is one the kind model takes as it is
         for col in columns:
             key = col.key
@@ -451,8 +474,8 @@ class Normaliser:
                     unknown.append(key)
                 continue
             fname = col.fname
-            if fname in values:
-                err(fname, f"given twice (column {key!r} repeats field {fname})")
+            if fname in values or fname in invalid:
+                drop(fname, fname, f"given twice (column {key!r} repeats field {fname})")
                 continue
             if type(cell) is str:  # equal non-text cells (1, 1.0, True) coerce differently
                 out = col.memo.get(cell)
@@ -466,43 +489,30 @@ class Normaliser:
             if out is _MISSING:
                 continue
             if type(out) is str:
-                err(f"{f.label}/{fname}", out)
+                drop(fname, f"{f.label}/{fname}", out)
                 continue
             value, within, conversion = out
             values[fname] = value
             sure = sure and within
             if conversion is not None:
                 conversions.append(conversion.model_copy())
-        if errors:
-            return None, errors, unknown
         if sure:
             # What the kind model would give: the same values, in the kind's field order.
             order = layout.order[kind]
             typed = values if order is None else {k: values[k] for k in order if k in values}
         else:
-            typed = self._validate(kind, values, err)
-            if typed is None:
-                return None, errors, unknown
-        name, name_problem = _identity_text(name_raw)
-        if name_problem is not None or (name is not None and len(name) > MAX_NAME):
-            err(name_key, f"record name {name_problem or f'longer than {MAX_NAME} characters'}")
-            return None, errors, unknown
-        if sure:
-            # Every part already has the exact type Record declares (text, a SourceRef, values that
-            # _within cleared), so validating would hand back these very objects: build it directly,
-            # as Record(...) would have (same fields set, a fresh warnings list).
-            rec = Record.model_construct(set(_RECORD_FIELDS_SET), kind=kind, id=rid_text, name=name, values=typed,
-                                         source=src, conversions=conversions, warnings=[], invalid={})
-        else:
-            rec = Record(kind=kind, id=rid_text, name=name, values=typed, source=src, conversions=conversions)
-        return rec, [], unknown
+            typed = self._validate(kind, values, drop)
+        return self._record(kind, rid_text, id_hidden, name_key, name_raw, typed, src, conversions, invalid,
+                            drop, errors, unknown, sure=sure)
 
-    def _kind_name(self, text: str) -> str | None:
-        if text not in self._kind_names:
+    def _kind_name(self, cell: Any) -> str | None:
+        if type(cell) is not str:
+            return self.catalog.resolve_kind(_kind_text(cell))
+        if cell not in self._kind_names:
             if len(self._kind_names) >= MEMO_SIZE:
                 self._kind_names.clear()
-            self._kind_names[text] = self.catalog.resolve_kind(text)
-        return self._kind_names[text]
+            self._kind_names[cell] = self.catalog.resolve_kind(_kind_text(cell))
+        return self._kind_names[cell]
 
     def _columns(self, layout: _Layout, kind: str) -> list[_Column]:
         spec = self.catalog.kind(kind)
@@ -530,21 +540,29 @@ class Normaliser:
             return str(exc)
         return value, _within(f, value), conversions[0] if conversions else None
 
-    def _validate(self, kind: str, values: dict[str, Any], err: Any) -> dict[str, Any] | None:
-        """The kind model's verdict on the values: the typed values, or None with the errors reported."""
+    def _validate(self, kind: str, values: dict[str, Any], drop: Any) -> dict[str, Any]:
+        """The kind model's verdict: the typed values; a value it refuses is dropped and reported by `drop`."""
         spec = self.catalog.kind(kind)
-        try:
-            validated = kind_model(self.catalog, kind).model_validate(values)
-        except ValidationError as exc:
-            for e in exc.errors():
-                fname = str(e["loc"][0]) if e["loc"] else None
-                f = spec.fields.get(fname or "")
-                label = f"{f.label}/{fname}" if f else fname
-                err(label, _explain(e, f))
-            return None
-        return {k: v for k, v in validated.model_dump().items() if v is not None}
+        model = kind_model(self.catalog, kind)
+        while True:
+            try:
+                validated = model.model_validate(values)
+            except ValidationError as exc:
+                removed = False
+                for e in exc.errors():
+                    fname = str(e["loc"][0]) if e["loc"] else None
+                    f = spec.fields.get(fname or "")
+                    label = f"{f.label}/{fname}" if f else fname
+                    removed = removed or fname in values
+                    drop(fname or "?", label, _explain(e, f))
+                if not removed:  # not a value's fault (cannot happen with the catalog's own fields)
+                    return {}
+                continue
+            return {k: v for k, v in validated.model_dump().items() if v is not None}
 
     def _coerce(self, f: FieldSpec, cell: Any, header_unit: str | None, conversions: list[Conversion]) -> Any:
+        if type(cell) is coerce.BadCell:
+            raise coerce.CoerceError(cell.reason)
         if f.type == "number":
             d, written = coerce.to_decimal(cell, f.unit, f.percent_points)
             given_unit = written or header_unit
@@ -559,7 +577,19 @@ class Normaliser:
                 raise coerce.CoerceError(f"field has no unit but {given_unit} was given")
             return d
         if f.type == "integer":
-            return coerce.to_int(cell)
+            if not f.unit:
+                return coerce.to_int(cell)  # a year
+            # A count takes units as amounts do (7,600人, 2.0万户, a header '(万户)'), converted exactly
+            # to the field's unit; the result must be a whole number of it.
+            n, written = coerce.to_decimal(cell, f.unit, f.percent_points)
+            given_unit = written or header_unit
+            if given_unit and given_unit != f.unit:
+                converted = units.convert(n, given_unit, f.unit)
+                whole = coerce.whole(converted, cell, f.unit)
+                conversions.append(Conversion(field=f.name, original=f"{n}{given_unit}", from_unit=given_unit,
+                                              to_unit=f.unit, value=Decimal(whole)))
+                return whole
+            return coerce.whole(n, cell, f.unit)
         if f.type == "boolean":
             return coerce.to_bool(cell)
         if f.type == "date":
@@ -572,17 +602,51 @@ class Normaliser:
 MAX_NAME = 500
 
 
-def _identity_text(value: Any) -> tuple[str | None, str | None]:
-    """(text, None) for a usable id or name cell, (None, why) for one that is not text at all."""
+def _identity_text(value: Any) -> tuple[str | None, str | None, list[str]]:
+    """(text, None, invisible characters removed) for a usable id or name cell, (None, why, []) otherwise."""
     if value is None:
-        return None, None
+        return None, None, _NONE
+    if type(value) is coerce.BadCell:
+        return None, value.reason, _NONE
     try:
-        return coerce.to_text(value), None
+        text = coerce.to_text(value)
     except coerce.CoerceError as exc:
-        return None, str(exc)
+        return None, str(exc), _NONE
+    if text.isascii():  # nearly every id: nothing invisible in ASCII
+        return text, None, _NONE
+    text, hidden = coerce.strip_invisible(text)
+    return text.strip() if hidden else text, None, hidden
+
+
+_NONE: list[str] = []  # shared, never appended to
+
+
+def _kind_text(value: Any) -> str:
+    return "" if type(value) is coerce.BadCell else coerce.strip_invisible(str(value))[0].strip()
+
+
+def _identity_problem(kind: str | None, kind_key: str | None, kind_raw: Any, id_problem: str | None,
+                      rid_text: str | None, catalog: Catalog) -> tuple[str | None, str] | None:
+    """(field, message) when the record has no usable kind and id: then the row gives no record."""
+    if kind is None:
+        if type(kind_raw) is coerce.BadCell:
+            return kind_key, f"subject kind cell: {kind_raw.reason}"
+        if kind_raw is not None:
+            return kind_key, (f"unknown subject kind {_short(kind_raw)}; known: "
+                              + ", ".join(f"{k}/{s.label}" for k, s in catalog.kinds.items()))
+        return "kind", "no subject kind: add a 类型 column or pass --kind"
+    if id_problem is not None:
+        return "id", f"record id {id_problem}"
+    if rid_text is None or rid_text == "":
+        return "id", "missing record id (编号)"
+    if len(rid_text) > 200:
+        return "id", "record id longer than 200 characters"
+    return None
 
 
 def _short(value: Any, limit: int = 80) -> str:
+    if isinstance(value, int) and value.bit_length() > 1000:  # repr() would hit int's digit limit
+        return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "…"
 

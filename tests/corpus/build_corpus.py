@@ -374,6 +374,11 @@ records:
   - kind: project
     id: PY-1
     name: !!python/object/apply:os.system ["touch {SENTINEL}"]
+  - kind: project
+    id: PY-2
+    name: 同一文件中的正常记录
+    submitted_on: 2024-06-18
+    total_investment: 600
 """)
     write("yaml/deep-nesting.yaml", "records: " + "[" * 20_000 + "]" * 20_000 + "\n")
     write("yaml/duplicate-key.yaml", """records:
@@ -384,6 +389,340 @@ records:
     write("yaml/gbk-text.yaml", "records:\n  - kind: project\n    id: GY-1\n    name: 郓城\n", "gbk")
 
 
+# --- Round 2 (issue 13, issue 12 points 7-8) -------------------------------------------------------
+
+CITY_HDR = ["编号", "名称", "类型", "报告年度"]
+
+
+def _zip_parts(parts: dict[str, bytes], lie: dict[str, int] | None = None) -> bytes:
+    """A ZIP of the given parts; `lie` sets a part's declared uncompressed size (a lying header)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            info = zipfile.ZipInfo(name, date_time=(2024, 6, 1, 8, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+    data = buf.getvalue()
+    for name, size in (lie or {}).items():
+        # Patch the declared size in the local header and the central directory entry of `name`.
+        enc = name.encode()
+        out = bytearray(data)
+        i = 0
+        while (i := out.find(enc, i)) != -1:
+            if out[i - 30:i - 26] == b"PK\x03\x04":
+                out[i - 8:i - 4] = size.to_bytes(4, "little")
+            elif out[i - 46:i - 42] == b"PK\x01\x02":
+                out[i - 22:i - 18] = size.to_bytes(4, "little")
+            i += 1
+        data = bytes(out)
+    return data
+
+
+def _workbook_parts(wb: openpyxl.Workbook) -> dict[str, bytes]:
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    buf = io.BytesIO()
+    wb.save(buf)
+    z = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    return {n: z.read(n) for n in z.namelist()}
+
+
+def build_round2_csv() -> None:
+    # 1a: an unbalanced quote swallows the rows below it into one cell
+    lines = [",".join(HEADER), ",".join(row("UQ-1", "正常")),
+             ",".join(row("UQ-2", '"引号未闭合')),
+             ",".join(row("UQ-3", "被吞的行一")), ",".join(row("UQ-4", "被吞的行二")),
+             ",".join(row("UQ-5", "被吞的行三"))]
+    write("csv/unbalanced-quote-projects.csv", "\r\n".join(lines) + "\r\n")
+    lines = [",".join(HEADER), ",".join(row("UE-1", "正常")), ",".join(row("UE-2", "正常二")),
+             ",".join(row("UE-3", '"到文件末尾')), ",".join(row("UE-4", '含"一个引号'))]
+    write("csv/unbalanced-quote-at-end-projects.csv", "\r\n".join(lines) + "\r\n")
+    # a legitimate quoted cell with line breaks (an address) is not taken for swallowed rows
+    write("csv/multiline-cell-projects.csv", csv_text([row("ML-1", "多行\n地址\n第三行"), row("ML-2", "单行")]))
+    # 1b: GB18030 decided on the whole file, not a prefix: ASCII rows first (English header), GBK rows
+    # after (tests/test_hostile_readers.py repeats this past the first megabytes)
+    ascii_part = "id,name,kind,total_investment,submitted_on\r\n" + "".join(
+        f"GA-{i},Project {i},project,600,2024-06-18\r\n" for i in range(1, 4))
+    write("csv/gbk-after-ascii-projects.csv", ascii_part.encode("ascii")
+          + "GA-4,郓城县项目,项目,700,2024-06-18\r\nGA-5,曹县项目,项目,800,2024-06-18\r\n".encode("gbk"))
+    # UTF-8 with BOM and one row pasted from GBK: that row reported, the rest read
+    good = csv_text([row("BG-1", "甲项目")]).encode("utf-8")
+    write("csv/bom-one-gbk-row-projects.csv", b"\xef\xbb\xbf" + good + ",".join(row("BG-2", "乙项目")).encode("gbk")
+          + b"\r\n" + ",".join(row("BG-3", "丙项目")).encode("utf-8") + b"\r\n")
+    # UTF-16 with a BOM but a broken byte pair: refused with the reason
+    write("csv/utf16-damaged-projects.csv", b"\xff\xfe" + csv_text([row("U16-1", "甲")]).encode("utf-16-le")
+          + b"\x00\xd8" + csv_text([row("U16-2", "乙")]).encode("utf-16-le"))
+    # 6: a title row above the header; Excel's sep= first line
+    write("csv/title-row-projects.csv", "2024年重点项目申报汇总表,,,,,,,\r\n\r\n"
+          + csv_text([row("TT-1", "标题下的项目"), row("TT-2", "第二个")]))
+    write("csv/sep-line-projects.csv", "sep=,\r\n" + csv_text([row("SP-1", "有sep行")]))
+    write("csv/sep-semicolon-projects.csv", "sep=;\r\n" + csv_text([row("SS-1", "分号分隔")]).replace(",", ";"))
+    # 2: overflow, digit limit, impossible dates
+    write("csv/overflow-projects.csv", csv_text([
+        row("OV-1", "溢出", inv="1e1000000"),
+        row("OV-2", "5001位整数", inv="1" * 5001),
+        row("OV-3", "负溢出", inv="-1e1000000"),
+        row("OV-4", "过小", inv="1e-1000000"),
+        row("OV-5", "正常", inv="600"),
+        ["9" * 5001, "5001位编号", "项目", "曹县", "技改项目", "600", "10", "2024-06-18"],
+    ]))
+    write("csv/impossible-dates-projects.csv", csv_text([
+        row("ID-1", "2月30日", date="2024-02-30"),
+        row("ID-2", "非闰年2月29日", date="2025-02-29"),
+        row("ID-3", "13月", date="2024/13/01"),
+        row("ID-4", "中文2月30日", date="2024年2月30日"),
+        row("ID-5", "闰年2月29日之后的正常日期", date="2024-06-30"),
+    ]))
+    # 3d: invisible and bidi characters in ids and names
+    write("csv/invisible-chars-projects.csv", csv_text([
+        row("IV-1", "正常"),
+        row("IV\u200b-1", "零宽空格重复"),
+        row("\ufeffIV-2", "BOM在编号前"),
+        row("IV-3\u2060", "词连接符"),
+        row("IV-4", "\u202e反向显示名称"),
+        row("IV-5", "隔离\u2067名称\u2069"),
+    ]))
+    # 9: counts with units, in the cell and in the header
+    write("csv/count-units-city.csv", csv_text([
+        ["CT-1", "菏泽市", "市", "2024", "7,600户", "1.3万个", "2.0万人次"],
+        ["CT-2", "非整数", "市", "2024", "1.23456万户", "12000", "3000"],
+        ["CT-3", "人与人次", "市", "2024", "500", "100个", "5000人"],
+        ["CT-4", "单位不符", "市", "2024", "3亩", "1.5万", "2000人次"],
+    ], header=CITY_HDR + ["开工改造老旧小区户数", "5G基站数", "农民工培训人次"]))
+    write("csv/count-units-header-city.csv", csv_text([
+        ["CH-1", "万户表头", "市", "2024", "2.0", "1.5"],
+        ["CH-2", "万户表头非整数", "市", "2024", "0.00001", "3"],
+        ["CH-3", "单元格单位覆盖表头", "市", "2024", "3000户", "2"],
+    ], header=CITY_HDR + ["开工改造老旧小区户数(万户)", "5G基站数（万个）"]))
+    # 4: text that a spreadsheet or rich would run
+    write("csv/formula-names-projects.csv", csv_text([
+        row("FN-1", "=1+1"), row("FN-2", "+SUM(A1)"), row("FN-3", "-2+3"), row("FN-4", "@cmd"),
+        row("FN-5", "\t=tab"), row("-FN-6", "负号开头的编号"),
+    ]))
+    write("csv/rich-markup-projects.csv", csv_text([
+        row("RM-1", "[/bold]x"), row("RM-2", "[link=http://evil.example]点我[/link]"), row("RM-3", "[red]红[/red]"),
+        row("RM-4", "[bold"),
+    ]))
+    # 5: nothing can be judged
+    write("csv/undated-projects.csv", csv_text([row("UD-1", "无日期", date=""), row("UD-2", "无日期二", date="")]))
+    write("csv/out-of-period-projects.csv", csv_text([row("OP-1", "1900年", date="1900-01-01"),
+                                                     row("OP-2", "2099年", date="2099-12-31")]))
+    # 1d: blank rows are counted
+    write("csv/blank-rows-projects.csv", csv_text([row("BR-1", "甲"), [""] * 8, row("BR-2", "乙"), [""] * 3,
+                                                  [" "] * 8, row("BR-3", "丙")]))
+    # a quote inside an unquoted cell is text, not the start of a quoted cell
+    write("csv/quote-inside-cell-projects.csv", csv_text([row("QI-1", '5"寸屏项目'), row("QI-2", "正常")]).replace(
+        '"5""寸屏项目"', '5"寸屏项目'))
+    # 10: one bad cell costs its field, the record is kept
+    write("csv/one-bad-cell-projects.csv", csv_text([
+        row("BC-1", "投资写错", inv="六百"), row("BC-2", "面积为零", land="0"), row("BC-3", "全对"),
+        row("BC-4", "两处错误", inv="abc", date="2024-13-01"),
+    ]))
+
+
+def build_round2_xlsx() -> None:
+    # 1c: a sheet with an error does not stop the sheets after it
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "项目一"
+    ws.append(HEADER)
+    ws.append(row("SH-1", "第一张表"))
+    bad = wb.create_sheet("重复表头")
+    bad.append(HEADER + ["总投资(万元)"])
+    bad.append(row("SH-2", "重复表头表") + ["9"])
+    last = wb.create_sheet("项目三")
+    last.append(HEADER)
+    last.append(row("SH-3", "第三张表"))
+    _save(wb, "xlsx/sheet-error-then-more-projects.xlsx")
+    # 1c: a damaged sheet part in the middle: that sheet reported, the next one read
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "项目一"
+    ws.append(HEADER)
+    ws.append(row("DS-1", "第一张表"))
+    mid = wb.create_sheet("损坏")
+    mid.append(HEADER)
+    mid.append(row("DS-2", "损坏表"))
+    last = wb.create_sheet("项目三")
+    last.append(HEADER)
+    last.append(row("DS-3", "第三张表"))
+    parts = _workbook_parts(wb)
+    parts["xl/worksheets/sheet2.xml"] = parts["xl/worksheets/sheet2.xml"][:400]  # cut inside the XML
+    write("xlsx/damaged-sheet-then-more-projects.xlsx", _zip_parts(parts))
+    # 6: a header cell merged over two columns
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "项目"
+    hdr = ["项目编号", "项目名称", "类型", "所在县区", "项目类别", "总投资(万元)", None, "用地面积(亩)", "申报日期"]
+    for c, v in enumerate(hdr, start=1):
+        if v:
+            ws.cell(1, c, v)
+    ws.merge_cells("F1:G1")
+    data = [("MH-1", "值在左列", 600, None), ("MH-2", "值在右列", None, 700), ("MH-3", "两列不同", 600, 800),
+            ("MH-4", "两列相同", 900, 900)]
+    for r, (rid, name, left, right) in enumerate(data, start=2):
+        for c, v in zip((1, 2, 3, 4, 5, 6, 7, 8, 9), (rid, name, "项目", "曹县", "技改项目", left, right, 10, "2024-06-18"),
+                        strict=True):
+            if v is not None:
+                ws.cell(r, c, v)
+    _save(wb, "xlsx/merged-header-projects.xlsx")
+    # 3c: an 18-digit id in a number cell was rounded by Excel; as text it is kept
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "企业"
+    ws.append(["统一社会信用代码", "企业名称", "类型", "报告年度", "建筑业总产值(亿元)"])
+    ws.append([913717001234567890, "数值单元格编号", "企业", 2024, 12])
+    ws.append(["913717001234567890", "文本单元格编号", "企业", 2024, 12])
+    ws.append([123456789012345, "15位数值编号", "企业", 2024, 12])
+    _save(wb, "xlsx/long-id-number-cell-enterprises.xlsx")
+    # 9: a percent-formatted cell and counts under a unit header
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "县区"
+    ws.append(["编号", "名称", "类型", "报告年度", "城镇化率"])
+    ws.append(["PF-1", "45%格式", "县区", 2024, 0.45])
+    ws["E2"].number_format = "0%"
+    ws.append(["PF-2", "45.5%格式", "县区", 2024, 0.455])
+    ws["E3"].number_format = "0.0%"
+    ws.append(["PF-3", "0.1+0.2", "县区", 2024, 0.1 + 0.2])
+    ws["E4"].number_format = "0%"
+    city = wb.create_sheet("市")
+    city.append(["编号", "名称", "类型", "报告年度", "开工改造老旧小区户数(万户)"])
+    city.append(["PC-1", "万户列", "市", 2024, 2.0])
+    city.append(["PC-2", "万户列非整数", "市", 2024, 1.23456])
+    _save(wb, "xlsx/percent-and-counts.xlsx")
+    # 8: expansion bombs: a sheet part that expands 1000-fold, a shared-strings part past its limit,
+    # and a part whose header understates its size
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "项目"
+    ws.append(HEADER)
+    ws.append(row("ZB-1", "炸弹"))
+    parts = _workbook_parts(wb)
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(b"<sheetData>", b"<sheetData>" + b" " * (40 << 20), 1)
+    write("xlsx/zip-bomb-sheet-projects.xlsx", _zip_parts(parts))
+    parts = _workbook_parts(wb)
+    parts["xl/sharedStrings.xml"] = (b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/'
+                                     b'spreadsheetml/2006/main">' + b"<si><t>x</t></si>" * 5_000_000 + b"</sst>")
+    write("xlsx/zip-bomb-strings-projects.xlsx", _zip_parts(parts))
+    parts = _workbook_parts(wb)
+    real = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = real.replace(b"<sheetData>", b"<sheetData>" + b" " * (4 << 20), 1)
+    write("xlsx/lying-size-projects.xlsx", _zip_parts(parts, lie={"xl/worksheets/sheet1.xml": 1000}))
+
+
+def build_round2_text() -> None:
+    # 3b: duplicate keys
+    write("json/duplicate-keys.json", """[
+  {"kind": "project", "id": "JD-1", "total_investment": 600, "total_investment": 6000, "submitted_on": "2024-06-18"},
+  {"kind": "project", "id": "JD-2", "id": "JD-3", "submitted_on": "2024-06-18"},
+  {"kind": "project", "id": "JD-4", "total_investment": 700, "submitted_on": "2024-06-18"}
+]
+""")
+    write("jsonl/duplicate-keys.jsonl", "\n".join([
+        '{"kind": "project", "id": "LD-1", "name": "甲", "name": "乙", "submitted_on": "2024-06-18"}',
+        '{"kind": "project", "id": "LD-2", "submitted_on": "2024-06-18"}',
+        '',
+        '',
+        '{"kind": "project", "kind": "town", "id": "LD-3"}',
+    ]) + "\n")
+    # 6: JSON saved as UTF-16 with a byte-order mark (Windows Notepad "Unicode")
+    doc = '[{"kind": "project", "id": "U16J-1", "name": "记事本保存", "submitted_on": "2024-06-18"}]'
+    write("json/utf16le-bom.json", b"\xff\xfe" + doc.encode("utf-16-le"))
+    write("jsonl/utf16-bom.jsonl", b"\xff\xfe" + ('{"kind": "project", "id": "U16L-1", "submitted_on": "2024-06-18"}\r\n'
+                                                '\r\n{"kind": "project", "id": "U16L-2", "name": "乙",'
+                                                ' "submitted_on": "2024-06-18"}\r\n').encode("utf-16-le"))
+    write("json/utf16be-bom.json", b"\xfe\xff" + doc.replace("U16J-1", "U16J-2").encode("utf-16-be"))
+    # 2: integers past Python's digit limit, floats past the double range
+    write("json/big-numbers.json", "[" + ",".join([
+        '{"kind": "project", "id": "BN-1", "total_investment": ' + "1" * 5001 + ', "submitted_on": "2024-06-18"}',
+        '{"kind": "project", "id": "BN-2", "total_investment": 1e1000000, "submitted_on": "2024-06-18"}',
+        '{"kind": "project", "id": ' + "7" * 5001 + ', "submitted_on": "2024-06-18"}',
+        '{"kind": "project", "id": "BN-3", "total_investment": 600, "submitted_on": "2024-06-18"}',
+    ]) + "]\n")
+    write("jsonl/big-numbers.jsonl", '{"kind": "project", "id": "JB-1", "total_investment": ' + "3" * 5001
+          + ', "submitted_on": "2024-06-18"}\n{"kind": "project", "id": "JB-2", "total_investment": 600, '
+          '"submitted_on": "2024-06-18"}\n')
+    write("json/undated.json", '[{"kind": "project", "id": "JU-1", "total_investment": 600},'
+                               ' {"kind": "project", "id": "JU-2", "submitted_on": "1900-01-01"}]\n')
+    # 3a: the loader decides nothing: 0600, 1:30, 0012, yes stay as written
+    write("yaml/core-schema-projects.yaml", """records:
+  - kind: project
+    id: 0012
+    name: 0600
+    applicant: 1:30
+    in_provincial_characteristic_town: yes
+    total_investment: 0600
+    submitted_on: 2024-06-18
+  - kind: project
+    id: 1001
+    name: ~
+    in_provincial_characteristic_town: true
+    total_investment: 1_000
+    submitted_on: 2024-06-18
+""")
+    write("yaml/multi-doc-projects.yaml", """kind: project
+id: YD-1
+submitted_on: 2024-06-18
+---
+- kind: project
+  id: YD-2
+  submitted_on: 2024-06-18
+- kind: project
+  id: YD-3
+  submitted_on: 2024-06-18
+---
+""")
+    write("yaml/multi-doc-bad-doc-projects.yaml", """- kind: project
+  id: YB-1
+  submitted_on: 2024-06-18
+--- 42
+---
+- kind: project
+  id: YB-2
+  submitted_on: 2024-06-18
+""")
+    write("yaml/tags-projects.yaml", f"""records:
+  - kind: project
+    id: YT-1
+    total_investment: !!int 12x
+    submitted_on: 2024-06-18
+  - kind: project
+    id: YT-2
+    applicant: !!binary aGVsbG8=
+    submitted_on: 2024-06-18
+  - kind: project
+    id: YT-3
+    applicant: !!python/name:os.system
+    submitted_on: 2024-06-18
+  - kind: project
+    id: YT-4
+    applicant: !!str 0600
+    submitted_on: 2024-06-18
+  - kind: project
+    id: !!python/object/apply:os.system ["touch {SENTINEL}"]
+  - !!python/object/apply:os.system ["touch {SENTINEL}"]
+""")
+    write("yaml/big-numbers-projects.yaml", "records:\n  - kind: project\n    id: YN-1\n    total_investment: "
+          + "1" * 5001 + "\n    submitted_on: 2024-06-18\n  - kind: project\n    id: YN-2\n"
+          "    total_investment: 1e1000000\n    submitted_on: 2024-06-18\n")
+    # YAML 1.1 booleans (on/off, Yes/No, y/n) are text to the loader; the boolean field reads yes/no
+    write("yaml/yes-no-words-projects.yaml", """records:
+  - {kind: project, id: YW-1, in_provincial_characteristic_town: Yes, submitted_on: 2024-06-18}
+  - {kind: project, id: YW-2, in_provincial_characteristic_town: off, submitted_on: 2024-06-18}
+  - {kind: project, id: YW-3, in_provincial_characteristic_town: n, submitted_on: 2024-06-18}
+  - {kind: project, id: YW-4, in_provincial_characteristic_town: NULL, submitted_on: 2024-06-18}
+""")
+    write("yaml/impossible-date-projects.yaml", """records:
+  - kind: project
+    id: YI-1
+    submitted_on: 2024-02-30
+  - kind: project
+    id: YI-2
+    submitted_on: 2024-06-30
+""")
+
+
 if __name__ == "__main__":
     build_csv()
     build_layout()
@@ -391,4 +730,7 @@ if __name__ == "__main__":
     build_values()
     build_broken_xlsx()
     build_json()
+    build_round2_csv()
+    build_round2_xlsx()
+    build_round2_text()
     print(f"corpus written to {OUT}")
