@@ -58,7 +58,11 @@ def test_bad_records_are_named_and_the_good_ones_still_evaluated(tmp_path):
     assert f"{f} row 4: record BAD-INV: field 总投资/total_investment" in err
     assert f"{f} row 5: record BAD-TEXT: field 总投资/total_investment: not a number: '五百万'" in err
     judged = {json.loads(line)["record_id"] for line in result.stdout.splitlines()}
-    assert judged == {"OK-1", "OK-2"}
+    # A bad cell costs its field, not the record: the other checks of those records are judged.
+    assert judged == {"OK-1", "OK-2", "BAD-LAND", "BAD-INV", "BAD-TEXT"}
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    bad = [r for r in rows if r["record_id"] == "BAD-TEXT" and r["check"] == "heze-2024:m2.tech_upgrade_project_5m"]
+    assert bad[0]["status"] == "insufficient_data" and "字段无效" in bad[0]["missing_fields"]
 
 
 def test_gbk_csv_is_read(tmp_path):
@@ -115,4 +119,5 @@ def test_summary_format_prints_only_the_counts(tmp_path):
     result = CliRunner().invoke(main, _args(str(f), "--format", "summary"))
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert "记录 records: 2 valid, 3 rejected" in result.stderr
+    assert "记录 records: 5 valid, 0 rejected, 3 field error(s)" in result.stderr
+    assert "读取 5 行 = 评价 5 + 拒收 0 + 空行 0" in result.stderr

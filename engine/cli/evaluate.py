@@ -92,7 +92,7 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, rules_
     findings_for_table: list = []
     csv_writer = CsvWriter() if fmt == "csv" else None
     counts: dict[str, int] = {}
-    n_valid = n_rejected = n_file_problems = 0
+    n_valid = n_rejected = n_file_problems = n_baseline = 0
     rejected_rows: set[tuple[str, str | None, int | None]] = set()
     n_read = n_blank = n_left_out = n_sheets = 0  # n_sheets: errors of a whole sheet, not of a row
     tallied = False
@@ -124,6 +124,7 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, rules_
             click.echo(f"记录错误 rejected: {e}", err=True)
         for n in chunk.notices:
             click.echo(f"提示 notice: {n.source}: record {n.record_id}: {n.message}", err=True)
+            n_baseline += n.category == "baseline"
         n_valid += len(chunk.records)
         n_rejected += len(chunk.errors)
         n_left_out += sum(1 for e in chunk.errors if not e.row_rejected)
@@ -158,6 +159,11 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, rules_
                    f"(rows read = evaluated + rejected + blank)", err=True)
     if not n_valid:
         raise SystemExit(EXIT_UNUSABLE)
+    if not sum(counts.values()) and n_baseline == n_valid and recorder is not None:
+        # Reports on years before the plan, kept in the store: the trajectories of later runs start there.
+        click.echo(f"提示 notice: 全部 {n_valid} 条记录为基期数据,不单独评判;已存入审查记录库,供以后评价测算进度和与往年比较 "
+                   "(all records are baselines, stored for later runs; nothing to judge)", err=True)
+        raise SystemExit(EXIT_PARTIAL if (n_rejected or n_file_problems) else EXIT_OK)
     if not sum(counts.values()):
         click.echo(f"错误 error: 无法作出任何审查结论:{n_valid} 条记录均未得到结论(原因见上方各记录的提示,如缺少日期或日期不在"
                    "任何政策的有效期内) nothing could be judged: no record got any finding", err=True)

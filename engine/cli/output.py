@@ -14,7 +14,9 @@ from engine.policy.schema import STATUS_ZH
 FORMATS = ("table", "json", "csv", "summary")  # summary: counts only (large batches into the store)
 CSV_COLUMNS = ["record_id", "kind", "record_name", "file", "row", "pack", "measure", "measure_title", "check",
                "check_title", "check_version", "nature", "status", "value", "threshold", "target", "due", "unit",
-               "op", "message", "interpretation", "lead_departments", "missing_fields", "as_of"]
+               "op", "message", "interpretation", "lead_departments", "missing_fields", "as_of", "review",
+               "review_reasons", "basis", "reported", "counted", "baseline", "baseline_year", "baseline_source"]
+BASIS_ZH = {"reported": "按填报现成数", "counted": "按下级记录统计", "stated": "报告所列"}
 _STYLE = {"compliant": "green", "non_compliant": "red", "not_applicable": "dim", "insufficient_data": "yellow",
           "on_track": "cyan", "behind_schedule": "magenta"}
 
@@ -59,11 +61,17 @@ def write_table(findings: list[Finding]) -> None:
         table.add_column(col, overflow="fold")
     for f in findings:
         flat = f.flat()
+        value = "" if flat["value"] is None else str(flat["value"])
+        if f.basis in BASIS_ZH:
+            value += f"({BASIS_ZH[f.basis]})"
         # Data is printed as Text, never parsed as rich markup: '[/bold]x' or '[link=…]' shows as written.
         table.add_row(Text(f.record_id), Text(f.record_name or ""), Text(measure_label(f.measure)),
-                      Text(f.check_title), Text(f"{STATUS_ZH[f.status]} {f.status}", style=_STYLE[f.status]),
-                      Text("" if flat["value"] is None else str(flat["value"])),
-                      Text("" if flat["threshold"] is None else f"{f.op} {flat['threshold']}"), Text(f.unit or ""))
+                      Text(f.check_title),
+                      # a finding a person must look at says so beside its status (the reasons are in its message)
+                      Text(f"{STATUS_ZH[f.status]} {f.status}" + (" 需复核" if f.review else ""),
+                           style=_STYLE[f.status] + (" bold" if f.review else "")),
+                      Text(value), Text("" if flat["threshold"] is None else f"{f.op} {flat['threshold']}"),
+                      Text(f.unit or ""))
     # Wide enough for Chinese text when piped; a terminal keeps its own width.
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160, markup=False)
     console.print(table)

@@ -256,7 +256,8 @@ def send_chunk(chunk: ChunkResult) -> SentChunk:
         src = r.source
         sets = (frozenset(r.model_fields_set), frozenset(src.model_fields_set))
         k = field_sets.setdefault(sets, len(field_sets))
-        records.append((r.kind, r.id, r.name, r.values, src.file, src.sheet, src.row, r.conversions, r.warnings, k))
+        records.append((r.kind, r.id, r.name, r.values, src.file, src.sheet, src.row, r.conversions, r.warnings,
+                        r.invalid, k))
     return chunk.index, records, list(field_sets), chunk.errors, chunk.file_problems, chunk.warnings
 
 
@@ -269,8 +270,9 @@ def receive_chunk(sent: SentChunk) -> ChunkResult:
         made = [_rebuild(Record, {"kind": kind, "id": rid, "name": name, "values": values,
                                   "source": _rebuild(SourceRef, {"file": file, "sheet": sheet, "row": row},
                                                      field_sets[k][1]),
-                                  "conversions": conversions, "warnings": rec_warnings, "invalid": {}}, field_sets[k][0])
-                for kind, rid, name, values, file, sheet, row, conversions, rec_warnings, k in records]
+                                  "conversions": conversions, "warnings": rec_warnings, "invalid": invalid},
+                                 field_sets[k][0])
+                for kind, rid, name, values, file, sheet, row, conversions, rec_warnings, invalid, k in records]
     finally:
         if enabled:
             gc.enable()

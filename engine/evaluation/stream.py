@@ -229,7 +229,7 @@ def read_chunks(paths: Sequence[str | Path], policy: Policy, *, kind: str | None
         if isinstance(item, Record) and len(chunk.records) >= chunk_size:
             yield chunk
             chunk = ChunkResult(index=chunk.index + 1)
-    if chunk.records or chunk.errors or chunk.file_problems or chunk.warnings or chunk.index == 0:
+    if chunk.records or chunk.errors or chunk.file_problems or chunk.warnings or chunk.tallies or chunk.index == 0:
         yield chunk
 
 
