@@ -159,6 +159,8 @@ def test_findings_of_the_samples_are_what_value_of_and_describe_give(policy):
         pack = next(p for p in policy.packs if p.id == f.pack)
         ck = pack.kinds[rec.kind]
         cc = next(c for c in ck.checks if c.full_id == f.check)
+        if cc.check.counted:
+            continue  # a counted figure depends on the batch's other records (tests/test_verdicts.py)
         prep = ev._prepare(ck, rec, f.as_of, 0, history)
         seg = prep.in_force[cc.index]
         check = cc.check
@@ -182,7 +184,7 @@ def test_findings_of_the_samples_are_what_value_of_and_describe_give(policy):
         reasons = "".join(f"【{r}】" for r in f.review_reasons)
         assert f.message.startswith(message) and f.message.endswith(reasons)
         middle = f.message[len(message):len(f.message) - len(reasons)]
-        assert middle == "" or (f.basis == "counted" and middle.startswith("(统计说明:"))
+        assert middle == "" or middle.startswith("(统计说明:"), (f.check, f.basis, middle)
         message = f.message
         assert _same(f.value, value if isinstance(value, (Decimal, bool)) else None)
         assert _same(f.threshold, threshold if isinstance(threshold, (Decimal, bool)) else None)

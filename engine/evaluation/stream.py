@@ -221,15 +221,23 @@ def read_chunks(paths: Sequence[str | Path], policy: Policy, *, kind: str | None
     Records of a kind in `hold` are appended to `held` instead (the caller evaluates them last).
     """
     chunk = ChunkResult(index=0)
+    full: ChunkResult | None = None  # a chunk with its records complete, still taking what follows them
     for item in iter_intake(paths, policy.catalog, kind):
         if isinstance(item, Record) and item.kind in hold and held is not None:
             held.append(item)
             continue
+        if full is not None:
+            if not isinstance(item, Record):  # a file's tally, a warning or an error after its last record
+                sort_item(item, full)
+                continue
+            yield full
+            full = None
         sort_item(item, chunk)
         if isinstance(item, Record) and len(chunk.records) >= chunk_size:
-            yield chunk
-            chunk = ChunkResult(index=chunk.index + 1)
-    if chunk.records or chunk.errors or chunk.file_problems or chunk.warnings or chunk.tallies or chunk.index == 0:
+            full, chunk = chunk, ChunkResult(index=chunk.index + 1)
+    if full is not None:
+        yield full
+    if chunk.records or chunk.errors or chunk.file_problems or chunk.warnings or chunk.index == 0:
         yield chunk
 
 
