@@ -165,8 +165,8 @@ def test_findings_of_the_samples_are_what_value_of_and_describe_give(policy):
         seg = prep.in_force[cc.index]
         check = cc.check
         value, threshold, target = value_of(seg.final.left, prep.values), value_of(seg.threshold, prep.values), None
-        if f.status in ("on_track", "behind_schedule") and seg.trajectory_key is not None:
-            target, threshold = threshold, prep.values.get(seg.trajectory_key)
+        if f.status in ("on_track", "behind_schedule") and seg.trajectory is not None:
+            target, threshold = threshold, value_of(seg.trajectory, prep.values)
         applies = ""
         if f.status == "not_applicable" and seg.applies is not None:
             labels = {n: fs.label for n, fs in policy.catalog.kind(check.subject).fields.items()}
