@@ -175,3 +175,41 @@ def test_a_full_disk_gives_a_clear_error_keeps_whole_chunks_and_the_run_resumes(
         resumed = _run("--resume", str(run_id), db=db)
         assert resumed.returncode == 0, resumed.stderr[-3000:]
         assert _consistent(db)[run_id] == list(range(30))
+
+
+HOSTILE = [ROOT / "tests" / "corpus" / "files" / f for f in
+           ("csv/overflow-projects.csv", "csv/impossible-dates-projects.csv", "yaml/tags-projects.yaml",
+            "yaml/big-numbers-projects.yaml")]
+
+
+def test_a_run_stopped_in_a_batch_with_hostile_files_resumes_and_evaluates_the_rest(tmp_path: Path) -> None:
+    """Overflowing numbers, impossible dates and YAML tags are errors, not tracebacks: a run that
+    meets them and is then interrupted resumes to the end, the good records of those files evaluated."""
+    data = _projects(tmp_path / "many-projects.csv", 3000)
+    db = tmp_path / "store.db"
+    env = {**os.environ, "COMPLIANCE_DB": str(db)}
+    proc = subprocess.Popen([COMPLIANCE, "evaluate", "--format", "json", "--jobs", "1", "--chunk-size", "100",
+                             *map(str, HOSTILE), str(data)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    committed = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        if db.exists():
+            with contextlib.suppress(sqlite3.Error):
+                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+                committed = con.execute("SELECT count(*) FROM run_chunks").fetchone()[0]
+                con.close()
+        if committed >= 2:
+            break
+    assert proc.poll() is None, f"the run ended before it could be interrupted: {proc.stderr.read()[-2000:]}"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err, err[-3000:]
+    (run_id, finished, _), = _runs(db)
+    assert finished is None
+    resumed = _run("--resume", str(run_id), db=db)
+    assert "Traceback" not in resumed.stderr, resumed.stderr[-3000:]
+    assert resumed.returncode == 1, resumed.stderr[-3000:]  # some rows rejected, the rest evaluated
+    (_, finished, n_records), = _runs(db)
+    assert finished is not None and n_records > 3000
