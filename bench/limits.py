@@ -193,9 +193,11 @@ def plain_e2e_source() -> str:
         threshold = repr(str(thr.value).lower() if isinstance(thr.value, bool) else str(thr.value))
         ins = (f"add((1, rid, {cid!r}, 'insufficient_data', None, {threshold}, "
                f"{title + ':数据不足,无法判断'!r}))")
-        first = "if"
+        # a check judges only records dated within its period in force
+        lines.append(f"            if not ({str(seg.start)!r} <= d <= {str(seg.end)!r}): pass")
+        first = "elif"
         if af:
-            lines.append(f"            if {' or '.join(f'{var(f)} is None' for f in af)}: {ins}")
+            lines.append(f"            elif {' or '.join(f'{var(f)} is None' for f in af)}: {ins}")
             lines.append(f"            elif not {code(seg.applies)}: add((1, rid, {cid!r}, 'not_applicable', None, None, "
                          f"{title + ':不适用'!r}))")
             first = "elif"
@@ -208,7 +210,9 @@ def plain_e2e_source() -> str:
         shown = "('true' if q else 'false')" if isinstance(thr.value, bool) else "repr(q)"
         lines.append(f"                if q {seg.final.op} {code(thr)}: add((1, rid, {cid!r}, 'compliant', {shown}, "
                      f"{threshold}, f{title + ':实际值{q},达到要求'!r}))")
-        lines.append(f"                else: add((1, rid, {cid!r}, 'non_compliant', {shown}, {threshold}, "
+        # an inclusion rule not met is not applicable (不计入), never non_compliant
+        unmet = "not_applicable" if cc.check.role == "inclusion" else "non_compliant"
+        lines.append(f"                else: add((1, rid, {cid!r}, {unmet!r}, {shown}, {threshold}, "
                      f"f{title + ':实际值{q},未达到要求'!r}))")
     reads = []
     for name in sorted(used):
