@@ -19,6 +19,7 @@ from engine.render.templates import md_escape
 from tests.test_letters_support import GOLDEN, evaluated, letter_for
 
 TECH_SOURCE = "滚动推进\"千企技改、千企转型\",每年实施投资500万元以上技改项目300个左右"
+TECH_SOURCE_SHOWN = "滚动推进“千企技改、千企转型”，每年实施投资500万元以上技改项目300个左右"
 
 
 def test_sample_projects_have_the_statuses_the_letters_rely_on() -> None:
@@ -48,15 +49,16 @@ def test_conclusion_rule_any_adverse_wins_over_missing_data() -> None:
 def test_non_compliant_letter_lists_clause_standard_value_source_and_department() -> None:
     m = letter_for("P-FAIL")
     md = render_letter(m, "md").decode()
-    for text in ("菏城审〔2026〕第001号", "菏政发〔2024〕11号", "第2条“加快重大产业项目建设”", "不低于500万元",
-                 "480万元", "相差20万元", "市发展改革委、市工业和信息化局", "巨野县华新材料股份有限公司:",
+    for text in ("菏城审〔2026〕1号", "菏政发〔2024〕11号", "第2条“加快重大产业项目建设”", "不低于500万元",
+                 "480万元", "相差20万元", "市发展改革委、市工业和信息化局", "巨野县华新材料股份有限公司：",
                  "35亩", "技改项目", "麒麟镇"):
         assert text in md, text
-    assert TECH_SOURCE in md
-    assert len(m.issues) == 1 and m.issues[0].source_text == TECH_SOURCE
-    # not-applicable checks are named, not tabulated
+    assert TECH_SOURCE_SHOWN in md  # shown with full-width punctuation ...
+    assert len(m.issues) == 1 and m.issues[0].source_text == TECH_SOURCE  # ... the stored text unchanged
+    # checks that do not apply are left out of the letter
     assert all("制造业领域重点项目" not in r.check_title for r in m.rows)
     assert any("制造业领域重点项目" in t for t in m.not_applicable)
+    assert "制造业领域重点项目" not in md and "不适用" not in md
 
 
 def test_missing_data_letter_asks_for_the_missing_field_by_its_chinese_label() -> None:
@@ -105,9 +107,9 @@ def test_markdown_letter_matches_golden_file(record_id: str, golden: str) -> Non
 
 @pytest.mark.parametrize("record_id", ["../../x", "项目/一期", "..", "/etc/passwd", "a\\..\\..\\b", "", "．．／x"])
 def test_file_names_never_leave_the_output_folder(tmp_path: Path, record_id: str) -> None:
-    p = output_path(tmp_path, safe_stem("菏城审〔2026〕第001号", record_id), "html")
+    p = output_path(tmp_path, safe_stem("菏城审〔2026〕1号", record_id), "html")
     assert p.parent == tmp_path.resolve()
-    assert p.name.startswith("菏城审〔2026〕第001号")
+    assert p.name.startswith("菏城审〔2026〕1号")
     assert "/" not in p.name and ".." not in p.name
 
 
@@ -122,8 +124,8 @@ def test_any_number_and_id_make_a_file_inside_the_folder(number: str, record_id:
 
 
 def test_project_names_with_slashes_keep_their_id_readable() -> None:
-    assert safe_stem("菏城审〔2026〕第002号", "项目/一期") == "菏城审〔2026〕第002号_项目_一期"
-    assert safe_stem("菏城审〔2026〕第003号", "../../x") == "菏城审〔2026〕第003号_x"
+    assert safe_stem("菏城审〔2026〕2号", "项目/一期") == "菏城审〔2026〕2号_项目_一期"
+    assert safe_stem("菏城审〔2026〕3号", "../../x") == "菏城审〔2026〕3号_x"
 
 
 @pytest.mark.parametrize(("value", "unit", "text"), [

@@ -54,11 +54,11 @@ def test_letter_from_store_is_numbered_recorded_and_hashed(stored, tmp_path: Pat
     code, stdout, err = cli("letter", "P-FAIL", "-f", "md", "-f", "html", "-o", str(out), "--db", url)
     assert code == 0, err
     md = next(out.glob("*_P-FAIL.md"))
-    assert md.name.endswith("第001号_P-FAIL.md")
+    assert md.name == "菏城审〔2026〕1号_P-FAIL.md"
     text = md.read_text(encoding="utf-8")
     assert "菏政发〔2024〕11号" in text and "480万元" in text and "不符合" in text
     rows = _letters(url)
-    assert [(r.format, r.number.endswith("第001号")) for r in rows] == [("md", True), ("html", True)]
+    assert [(r.format, r.number) for r in rows] == [("md", "菏城审〔2026〕1号"), ("html", "菏城审〔2026〕1号")]
     for r in rows:
         assert r.sha256 == hashlib.sha256(Path(r.path).read_bytes()).hexdigest()
     store = Store(url, create=False)
@@ -70,7 +70,7 @@ def test_letter_from_store_is_numbered_recorded_and_hashed(stored, tmp_path: Pat
     # the next letter takes the next number
     code, stdout, err = cli("letter", "P-OK", "-f", "md", "-o", str(out), "--db", url)
     assert code == 0, err
-    assert stdout.strip().endswith("第002号_P-OK.md")
+    assert stdout.strip().endswith("菏城审〔2026〕2号_P-OK.md")
 
 
 def test_letter_all_writes_one_file_per_project_inside_the_folder(stored, tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_letter_from_files_numbers_locally_and_records_nothing(stored, tmp_path:
                             "--number-start", "7", "-o", str(out), "--db", url, "--date", "2025-01-02")
     assert code == 0, err
     (path,) = out.iterdir()
-    assert path.name == "菏城审〔2025〕第007号_P-MISSING.md"
+    assert path.name == "菏城审〔2025〕7号_P-MISSING.md"
     text = path.read_text(encoding="utf-8")
     assert "基本符合" in text and "2025年1月2日" in text
     assert _letters(url) == []

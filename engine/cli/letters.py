@@ -14,14 +14,18 @@ from typing import Any
 import click
 
 from engine.cli.common import EXIT_OK, EXIT_PARTIAL, fail, policy_or_exit, rules_option
+from engine.policy.config import ConfigError
 from engine.policy.policy import Policy
 from engine.render.documents import FORMATS, Format, render_letter, render_notice
-from engine.render.files import output_path, safe_stem
-from engine.render.letters import DEFAULT_PREFIX, DEFAULT_REVIEWER, build_letter
+from engine.render.files import OutputError, output_path, safe_stem, write_all
+from engine.render.letters import build_letter
 from engine.render.notices import Scope, Subject, build_notice
-from engine.render.numbering import IssuedFile, LetterBook, LocalBook, StoreBook
+from engine.render.numbering import LetterBook, LocalBook, StoreBook
+from engine.render.office import OfficeSettings, load_office
 from engine.render.pdf import PdfUnavailable, ensure_pdf_possible
 from engine.render.stored import Judgement
+from engine.store.database import StoreError
+from engine.store.letters import judgement_fingerprint
 
 SUFFIX = {"html": "html", "md": "md", "docx": "docx", "pdf": "pdf"}
 
@@ -39,7 +43,11 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
                           "nothing is numbered in or recorded to the store."),
         click.option("--run", "run_id", type=int, default=None,
                      help="Stored run to read (default: the latest run that judged the record)."),
-        click.option("--reviewer", default=DEFAULT_REVIEWER, show_default=True, help="审查单位 reviewing unit."),
+        click.option("--office", "office_name", default=None,
+                     help="审查单位 reviewing office: masthead and signature (default: [office] name in "
+                          "compliance.toml, $COMPLIANCE_OFFICE_NAME, else 菏泽市推进新型城镇化工作领导小组办公室)."),
+        click.option("--reviewer", "reviewer_alias", default=None, hidden=True,
+                     help="Deprecated alias of --office."),
         click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                      help="Date printed on the document (default: the date of the evaluation)."),
         click.option("--templates", type=click.Path(file_okay=False, exists=True), default=None,
@@ -86,28 +94,44 @@ def _check_pdf(formats: Sequence[str]) -> None:
             fail(str(exc))
 
 
-def _write(out: Path, stem: str, fmt: str, data: bytes) -> Path:
-    path = output_path(out, stem, SUFFIX[fmt])
-    path.write_bytes(data)
-    return path
+def _office(office_name: str | None, reviewer_alias: str | None, prefix: str | None = None) -> OfficeSettings:
+    if reviewer_alias:
+        click.echo("提示 warning: --reviewer is deprecated for letters and notices; use --office", err=True)
+    try:
+        return load_office().with_overrides(name=office_name or reviewer_alias, prefix=prefix)
+    except (ConfigError, ValueError) as exc:
+        fail(f"审查单位设置 office settings: {exc}")
+
+
+def _write_files(files: list[tuple[Path, bytes]]) -> None:
+    try:
+        write_all(files)
+    except OutputError as exc:
+        fail(str(exc.strerror))
 
 
 @click.command("letter")
 @click.argument("record_id", required=False)
 @click.option("--all", "all_records", is_flag=True, help="A letter for every project of the run (or of --from files).")
 @click.option("--kind", default="project", show_default=True, hidden=True)
-@click.option("--prefix", default=DEFAULT_PREFIX, show_default=True, help="Letter number prefix (文号前缀).")
+@click.option("--prefix", default=None,
+              help="Letter number prefix (文号前缀; default: [office] prefix in compliance.toml, "
+                   "$COMPLIANCE_LETTER_PREFIX, else 菏城审).")
 @click.option("--number-start", type=int, default=1, show_default=True,
               help="With --from: first sequence number (numbers are otherwise taken from the store).")
 @_common
-def letter(record_id: str | None, all_records: bool, kind: str, prefix: str, number_start: int,
-           formats: tuple[Format, ...], out: str, inputs: tuple[str, ...], run_id: int | None, reviewer: str,
-           date: dt.datetime | None, templates: str | None, db: str | None, rules_dirs: tuple[str, ...]) -> None:
-    """审查意见书: write the compliance letter of RECORD_ID (or --all) as html, md, docx and/or pdf."""
+def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | None, number_start: int,
+           formats: tuple[Format, ...], out: str, inputs: tuple[str, ...], run_id: int | None,
+           office_name: str | None, reviewer_alias: str | None, date: dt.datetime | None, templates: str | None,
+           db: str | None, rules_dirs: tuple[str, ...]) -> None:
+    """审查意见书: write the compliance letter of RECORD_ID (or --all) as html, md, docx and/or pdf.
+
+    Re-rendering the letter of the same judgement (any format) reuses its number; a number is only
+    used up once every file of the letter is written.
+    """
     if bool(record_id) == all_records:
         fail("give a RECORD_ID or --all (not both)")
-    if not prefix or "〔" in prefix or "/" in prefix:
-        fail(f"bad letter prefix {prefix!r}")
+    office = _office(office_name, reviewer_alias, prefix)
     _check_pdf(formats)
     policy = policy_or_exit(rules_dirs)
     store = None
@@ -121,7 +145,6 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str, num
     else:
         from engine.cli.store import open_store
         from engine.render.stored import latest_judgement, latest_run_id, run_judgements
-        from engine.store import StoreError
 
         store = open_store(db)
         try:
@@ -150,17 +173,25 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str, num
             problems += 1
             return
         day = date.date() if date else j.run_date
-        number = book.next_number(prefix, day.year)
-        model = build_letter(j.findings, record_id=j.record_id, name=j.name, values=j.values, number=number,
-                             date=day, reviewer=reviewer, plan_titles=_titles(policy),
-                             run_id=str(j.run_id) if j.run_id else None, fingerprint=j.fingerprint)
-        for fmt in formats:
-            data = render_letter(model, fmt, templates)
-            path = _write(folder, safe_stem(number, j.record_id), fmt, data)
-            book.record(IssuedFile(number=number, record_id=j.record_id, kind=j.kind, period=j.period,
-                                   run_id=j.run_id or None, format=fmt, sha256=hashlib.sha256(data).hexdigest(),
-                                   fingerprint=j.fingerprint, path=str(path)))
-            written.append(path)
+        formats_once = list(dict.fromkeys(formats))
+        try:
+            one_letter(j, day, formats_once)
+        except StoreError as exc:
+            fail(f"存储 store: {exc}")
+
+    def one_letter(j: Judgement, day: dt.date, formats_once: list[Format]) -> None:
+        with book.issue(office.prefix, day.year, j, judgement_fingerprint(j.findings)) as issue:
+            model = build_letter(j.findings, record_id=j.record_id, name=j.name, values=j.values,
+                                 number=issue.number, date=day, reviewer=office.name,
+                                 signature=office.signature_lines, contact=office.contact,
+                                 plan_titles=_titles(policy), run_id=str(j.run_id) if j.run_id else None,
+                                 fingerprint=j.fingerprint)
+            files = [(output_path(folder, safe_stem(issue.number, j.record_id), SUFFIX[fmt]),
+                      render_letter(model, fmt, templates)) for fmt in formats_once]
+            _write_files(files)  # all or nothing; on failure the number is not used up
+            for fmt, (path, data) in zip(formats_once, files, strict=True):
+                issue.record(fmt, hashlib.sha256(data).hexdigest(), str(path))
+                written.append(path)
 
     if all_records:
         from rich.console import Console
@@ -187,9 +218,10 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str, num
 @click.argument("name")
 @_common
 def notice(scope: Scope, name: str, formats: tuple[Format, ...], out: str, inputs: tuple[str, ...],
-           run_id: int | None, reviewer: str, date: dt.datetime | None, templates: str | None, db: str | None,
-           rules_dirs: tuple[str, ...]) -> None:
+           run_id: int | None, office_name: str | None, reviewer_alias: str | None, date: dt.datetime | None,
+           templates: str | None, db: str | None, rules_dirs: tuple[str, ...]) -> None:
     """达标情况通报: progress toward every target of a town, county or the city (NAME as in the records)."""
+    office = _office(office_name, reviewer_alias)
     _check_pdf(formats)
     policy = policy_or_exit(rules_dirs)
     kinds = {"town", "county", "city"}
@@ -198,7 +230,7 @@ def notice(scope: Scope, name: str, formats: tuple[Format, ...], out: str, input
     else:
         from engine.cli.store import open_store
         from engine.render.stored import run_judgements
-        from engine.store import StoreError, list_runs
+        from engine.store import list_runs
 
         store = open_store(db)
         try:
@@ -218,7 +250,8 @@ def notice(scope: Scope, name: str, formats: tuple[Format, ...], out: str, input
     findings = [f for j in judgements for f in j.findings]
     day = date.date() if date else (max(j.run_date for j in judgements) if judgements else dt.date.today())
     try:
-        model = build_notice(findings, subjects, scope=scope, name=name, date=day, reviewer=reviewer,
+        model = build_notice(findings, subjects, scope=scope, name=name, date=day, reviewer=office.name,
+                             signature=office.signature_lines, contact=office.contact,
                              plan_titles=_titles(policy),
                              fingerprint=judgements[0].fingerprint if judgements else None)
     except LookupError as exc:
@@ -226,9 +259,10 @@ def notice(scope: Scope, name: str, formats: tuple[Format, ...], out: str, input
         fail(f"{exc}" + (f"; known: {', '.join(known)}" if known else ""))
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    for fmt in formats:
-        path = _write(folder, safe_stem("达标情况通报", scope, name, day.isoformat()), fmt,
-                      render_notice(model, fmt, templates))
+    files = [(output_path(folder, safe_stem("达标情况通报", scope, name, day.isoformat()), SUFFIX[fmt]),
+              render_notice(model, fmt, templates)) for fmt in dict.fromkeys(formats)]
+    _write_files(files)
+    for path, _ in files:
         click.echo(str(path))
     raise SystemExit(EXIT_OK)
 

@@ -6,8 +6,11 @@ Scope (documented in docs/letters.md):
 * county NAME — the county records named NAME (or whose 所在县区 is NAME) and the town records of that county;
 * city NAME — the city records named NAME (or id NAME).
 
-Every applicable finding of those records is listed (not_applicable ones are left out), grouped by
-the plan's sections in measure order. Percent of target reached: value ÷ target × 100 for "at least"
+A notice leads with what needs action: the non-compliant and behind-schedule targets with their gap
+and lead department (``actions``); then the met targets in a compact table (``met``); the progress
+chart (``chart_pages``, split so each part fits a page); and in an appendix a data request: which
+figures are missing, from which lead department (``requests``). not_applicable findings are left out.
+``sections`` still groups every applicable item by the plan's sections (used by the Markdown form). Percent of target reached: value ÷ target × 100 for "at least"
 targets, target ÷ value × 100 for "at most" ones; the final target is used when the check follows a
 trajectory (its interim milestone is shown beside it).
 """
@@ -25,7 +28,7 @@ from engine.evaluation.findings import Finding
 from engine.policy.schema import STATUS_ZH
 from engine.render import charts
 from engine.render import numbers_zh as zh
-from engine.render.common import gap_value, standard_text, value_text
+from engine.render.common import ADVERSE, gap_value, missing_text, standard_text, value_text
 
 Scope = Literal["town", "county", "city"]
 SCOPE_ZH = {"town": "镇(街道)", "county": "县区", "city": "全市"}
@@ -60,6 +63,21 @@ class TargetItem(BaseModel):
     percent_text: str
     bar: str  # text bar for Markdown
     interpretation: str | None
+    missing: str = ""  # insufficient data: the missing figures by their Chinese labels
+    measure: int = 0
+    dept_rowspan: int = 1  # in the action table: rows sharing this lead-department cell (0: covered above)
+
+
+class DataRequest(BaseModel):
+    """One lead department's share of the data request: the figures to supply and what they are for."""
+
+    index: int
+    departments: str
+    fields: list[str]
+    targets: list[str]  # 第9条 审查项
+    clauses: str  # 第3条、第9条
+    n_targets: int
+    subjects: str
 
 
 class NoticeSection(BaseModel):
@@ -83,6 +101,15 @@ class NoticeModel(BaseModel):
     chart: list[charts.ChartItem]
     reviewer: str
     fingerprint: str | None = None
+    actions: list[TargetItem] = []
+    met: list[TargetItem] = []
+    missing_items: list[TargetItem] = []
+    requests: list[DataRequest] = []
+    chart_pages: list[list[charts.ChartItem]] = []
+    signature: list[str] = []
+    contact: str | None = None
+    issued_on: dt.date | None = None
+    one_subject: bool = False  # every item is about the same town/county/city: tables show the year only
 
 
 def select_subjects(subjects: Iterable[Subject], scope: Scope, name: str) -> list[Subject]:
@@ -134,7 +161,8 @@ def _gap_to_target(f: Finding) -> str:
 
 def build_notice(findings: Iterable[Finding], subjects: Iterable[Subject], *, scope: Scope, name: str,
                  date: dt.date, reviewer: str, plan_titles: Mapping[str, str] | None = None,
-                 fingerprint: str | None = None) -> NoticeModel:
+                 fingerprint: str | None = None, signature: list[str] | None = None,
+                 contact: str | None = None) -> NoticeModel:
     chosen = select_subjects(subjects, scope, name)
     if not chosen:
         raise LookupError(f"no {scope} record named {name!r}")
@@ -163,7 +191,8 @@ def build_notice(findings: Iterable[Finding], subjects: Iterable[Subject], *, sc
                 if not isinstance(f.threshold, bool) else "须落实",
                 gap=_gap_to_target(f), due=zh.deadline_zh(f.due), lead_departments="、".join(f.lead_departments),
                 percent=p, percent_text=zh.percent(p) if p is not None else "—", bar=_text_bar(p),
-                interpretation=f.interpretation)
+                interpretation=f.interpretation,
+                missing=missing_text(f) if f.status == "insufficient_data" else "", measure=f.measure)
             items.append(item)
             items_all.append(item)
         out_sections.append(NoticeSection(title=title, items=items))
@@ -180,7 +209,25 @@ def build_notice(findings: Iterable[Finding], subjects: Iterable[Subject], *, sc
     chart_items = [charts.ChartItem(label=f"{i.index}. {i.subject} {i.check_title}", percent=i.percent,
                                     status=i.status) for i in items_all if i.percent is not None
                    or i.status == "insufficient_data"]
+    # What needs action first: adverse items (the worst shortfall first), then met, then missing data.
+    # In plan order, so items of one measure sit together and share their lead-department cell.
+    actions = [i.model_copy() for i in items_all if i.status in ADVERSE]
+    for n, i in enumerate(actions):
+        if n and actions[n - 1].measure == i.measure and actions[n - 1].lead_departments == i.lead_departments:
+            i.dept_rowspan = 0
+            k = n - 1
+            while actions[k].dept_rowspan == 0:
+                k -= 1
+            actions[k].dept_rowspan += 1
+    met = [i for i in items_all if i.status in ("compliant", "on_track")]
+    missing_items = [i for i in items_all if i.status == "insufficient_data"]
+    one = len({i.subject for i in items_all}) == 1
+    charted = [charts.ChartItem(label=f"{'' if one else i.subject}{i.year}年 {i.check_title}", percent=i.percent,
+                                status=i.status) for i in [*actions, *met] if i.percent is not None]
     return NoticeModel(
+        actions=actions, met=met, missing_items=missing_items, requests=_requests(fs),
+        chart_pages=charts.paginate(charted), signature=[x for x in (signature or []) if x.strip()] or [reviewer],
+        contact=contact, one_subject=one, issued_on=date,
         title=f"{name}新型城镇化建设目标达标情况通报", scope=scope, scope_zh=SCOPE_ZH[scope], name=name,
         document="、".join(documents),
         plan_title="、".join(f"《{titles[d]}》" for d in documents if d in titles) or None,
@@ -188,3 +235,25 @@ def build_notice(findings: Iterable[Finding], subjects: Iterable[Subject], *, sc
         subjects=sorted({f.record_name or f.record_id for f in fs}), counts=counts, summary=summary,
         sections=out_sections, chart=chart_items, reviewer=reviewer, fingerprint=fingerprint,
     )
+
+
+def _requests(fs: list[Finding]) -> list[DataRequest]:
+    """The insufficient-data findings as a data request, one row per lead department (or group)."""
+    one = len({f.record_name or f.record_id for f in fs}) == 1
+    groups: dict[str, dict[str, dict[str, None]]] = {}
+    for f in fs:
+        if f.status != "insufficient_data":
+            continue
+        dept = "、".join(f.lead_departments) or "有关部门"
+        g = groups.setdefault(dept, {"fields": {}, "targets": {}, "subjects": {}})
+        for m in missing_text(f).split("、"):
+            g["fields"][m] = None
+        g["targets"][f"{zh.measure_no(f.measure)} {f.check_title}"] = None
+        g.setdefault("clauses", {})[zh.measure_no(f.measure)] = None
+        g["subjects"][f"{'' if one else (f.record_name or f.record_id)}{f.as_of.year}年"] = None
+    out = []
+    for n, (dept, g) in enumerate(groups.items(), start=1):  # in measure order
+        out.append(DataRequest(index=n, departments=dept, fields=list(g["fields"]), targets=list(g["targets"]),
+                               clauses="、".join(g["clauses"]), n_targets=len(g["targets"]),
+                               subjects="、".join(sorted(g["subjects"]))))
+    return out

@@ -101,10 +101,18 @@ def latest_judgement(store: Store, policy: Policy, record_id: str, *, run_id: in
     """The record as the given run (default: the latest run that judged it) saw and judged it."""
     histories = [h for h in record_history(store, record_id) if kind is None or h.kind == kind]
     candidates = []
+    unfinished = False
     for h in histories:
         for j in h.runs:
             if run_id is None or j.run.id == run_id:
+                if j.run.finished_at is None:  # a run still being written (or interrupted) is never cited
+                    unfinished = True
+                    continue
                 candidates.append((j.run.id, h, j))
+    if not candidates and unfinished:
+        which = f"run {run_id}" if run_id is not None else "the only run that judged it"
+        raise StoreError(f"record {record_id}: {which} is not finished (评价批次尚未完成); letters cite finished "
+                         "runs only — wait for it or finish it with `compliance evaluate --resume`")
     if not candidates:
         where = f"run {run_id}" if run_id is not None else "any run"
         raise StoreError(f"record {record_id} was not judged by {where} in {store.display}")
@@ -124,8 +132,10 @@ def latest_judgement(store: Store, policy: Policy, record_id: str, *, run_id: in
 
 
 def run_judgements(store: Store, policy: Policy, run_id: int, kinds: set[str] | None = None) -> Iterator[Judgement]:
-    """Every record of a run with its findings, in record order (kind, id, period)."""
+    """Every record of a finished run with its findings, in record order (kind, id, period)."""
     run = _run(store, run_id)
+    if run.finished_at is None:
+        raise StoreError(f"run {run_id} is not finished (评价批次尚未完成); documents cite finished runs only")
     with store.session() as s:
         versions = {v.id: v for v in s.execute(
             select(RecordVersion).join(RunRecord, RunRecord.record_version_id == RecordVersion.id)

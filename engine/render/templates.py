@@ -14,7 +14,10 @@ from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 from pydantic import BaseModel
+
+from engine.render.punctuation import fullwidth
 
 TEMPLATES_ENV = "COMPLIANCE_TEMPLATES"
 _REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "reports" / "templates"
@@ -40,12 +43,20 @@ def md_escape(value: Any) -> str:
     return re.sub(r"^(\d+)\.(?=\s|$)", r"\1\\.", re.sub(r"^([-+])", r"\\\1", text))
 
 
+def display(value: Any) -> Any:
+    """Every printed value: Chinese text with full-width punctuation (markup built by us passes as is)."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return fullwidth(value)
+
+
 @lru_cache(maxsize=8)
 def environment(folder: str) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(folder),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2", "svg"), default_for_string=True),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        finalize=display,
     )
     env.filters["md"] = md_escape
     return env

@@ -1,14 +1,26 @@
 """Letter numbers and the record of issued letters (used by the letters renderer).
 
-A number looks like 菏城审〔2026〕第001号: a prefix, the year, and a sequence that runs per prefix and
-year. The sequence is advanced by one atomic upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING), so two
-processes asking at once get different numbers on SQLite and PostgreSQL alike.
+A number is a prefix, the year, and a sequence that runs per prefix and year. The sequence is advanced
+by one atomic upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING), so two processes asking at once get
+different numbers on SQLite and PostgreSQL alike.
+
+``issue_letter`` is what the renderer uses: numbers in the GB/T 9704 style (菏城审〔2026〕2号), keyed by
+record version and a fingerprint of the judgement, so the same judgement keeps its number however often
+and in whatever format it is printed, and taken inside the transaction that records the files, so a
+letter that could not be written (disk full) uses up no number. ``next_letter_number`` /
+``record_letter`` are the older low-level calls (numbers in the 菏城审〔2026〕第001号 style).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, select
@@ -17,16 +29,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from engine.store.database import StoreError
-from engine.store.models import Letter, LetterSequence, RecordVersion, RunRecord
+from engine.store.models import Letter, LetterJudgement, LetterSequence, RecordVersion, Run, RunRecord
 from engine.store.store import Store
 
 DEFAULT_PREFIX = "菏城审"
-_NUMBER = re.compile(r"^(?P<prefix>.+)〔(?P<year>\d{4})〕第(?P<seq>\d+)号$")
+_NUMBER = re.compile(r"^(?P<prefix>.+)〔(?P<year>\d{4})〕第?(?P<seq>\d+)号$")
 
 
 def format_letter_number(prefix: str, year: int, sequence: int) -> str:
     """'菏城审', 2026, 1 -> '菏城审〔2026〕第001号'."""
     return f"{prefix}〔{year}〕第{sequence:03d}号"
+
+
+def gb_letter_number(prefix: str, year: int, sequence: int) -> str:
+    """'菏城审', 2026, 2 -> '菏城审〔2026〕2号' (GB/T 9704-2012: no 第, no leading zeros)."""
+    return f"{prefix}〔{year}〕{sequence}号"
 
 
 def parse_letter_number(number: str) -> tuple[str, int, int]:
@@ -131,3 +148,82 @@ def letters_for_record(store: Store, record_id: str) -> list[LetterRecord]:
                              record_id=v.record_id, kind=v.kind, format=le.format, sha256=le.sha256,
                              pack_fingerprint=le.pack_fingerprint, path=le.path, created_at=le.created_at)
                 for le, v in rows]
+
+
+# --- numbers keyed by judgement ------------------------------------------------------------------
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, Decimal):
+        return format(v.normalize(), "f") if v == v.to_integral_value() else format(v, "f").rstrip("0")
+    return str(v)
+
+
+def judgement_fingerprint(findings: Iterable[Any]) -> str:
+    """sha256 of each finding's check, version, status, value, threshold and review flag (order-free).
+
+    Takes anything with those attributes (engine.evaluation.findings.Finding). The same judgement gives
+    the same fingerprint whatever else changed (wording of the rule text, the date printed).
+    """
+    items = sorted([f.check, f.check_version, f.status, _plain(f.value), _plain(f.threshold),
+                    bool(getattr(f, "review", False))] for f in findings)
+    return hashlib.sha256(json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+
+class LetterIssue:
+    """A number being issued: record each file written with it; nothing is kept unless the block ends."""
+
+    def __init__(self, session: Session, number: str, reused: bool, record_version_id: int, run_id: int,
+                 pack_fingerprint: str):
+        self.session = session
+        self.number = number
+        self.reused = reused
+        self.record_version_id = record_version_id
+        self.run_id = run_id
+        self.pack_fingerprint = pack_fingerprint
+
+    def record(self, format: str, sha256: str, path: str | None) -> None:
+        """Register the file; printing the same letter again in a format updates its row."""
+        s = self.session
+        row = s.execute(select(Letter).where(Letter.number == self.number, Letter.format == format)).scalar_one_or_none()
+        now = dt.datetime.now(dt.UTC)
+        if row is None:
+            s.add(Letter(number=self.number, run_id=self.run_id, record_version_id=self.record_version_id,
+                         format=format, sha256=sha256, pack_fingerprint=self.pack_fingerprint, path=path,
+                         created_at=now))
+        else:
+            row.run_id, row.record_version_id, row.sha256, row.path = self.run_id, self.record_version_id, sha256, path
+            row.pack_fingerprint, row.created_at = self.pack_fingerprint, now
+        s.flush()
+
+
+@contextmanager
+def issue_letter(store: Store, *, prefix: str, year: int, run_id: int, record_id: str, judgement: str,
+                 pack_fingerprint: str, kind: str | None = None, period: str | None = None) -> Iterator[LetterIssue]:
+    """The number of this judgement of the record (reused if it has one, else the next of prefix/year).
+
+    Everything happens in one write transaction, committed when the block ends: if writing the files
+    fails (disk full), the sequence is not advanced and no number is used up.
+    """
+    if not prefix or "〔" in prefix:
+        raise ValueError(f"bad letter prefix {prefix!r}")
+    with store.write_session() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            raise StoreError(f"no run {run_id} in {store.display}")
+        if run.finished_at is None:
+            raise StoreError(f"评价批次 {run_id} 尚未完成 (run {run_id} is not finished); letters cite finished runs only")
+        v = _record_version(s, run_id, record_id, kind, period)
+        existing = s.execute(select(LetterJudgement).where(
+            LetterJudgement.record_version_id == v.id, LetterJudgement.judgement == judgement,
+            LetterJudgement.prefix == prefix)).scalar_one_or_none()
+        if existing is not None:
+            issue = LetterIssue(s, existing.number, True, v.id or 0, run_id, pack_fingerprint)
+        else:
+            number = gb_letter_number(prefix, year, _next(s, prefix, year))
+            s.add(LetterJudgement(number=number, prefix=prefix, year=year, record_version_id=v.id or 0,
+                                  judgement=judgement, run_id=run_id, created_at=dt.datetime.now(dt.UTC)))
+            s.flush()
+            issue = LetterIssue(s, number, False, v.id or 0, run_id, pack_fingerprint)
+        yield issue

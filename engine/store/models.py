@@ -239,5 +239,32 @@ class LetterSequence(SQLModel, table=True):
     last: int
 
 
+class LetterJudgement(SQLModel, table=True):
+    """The number given to one judgement of one record version (migration 0004_letter_judgements).
+
+    ``judgement`` fingerprints each finding's check, version, status, value, threshold and review flag:
+    rendering the letter again for the same record version and the same judgement reuses the number,
+    a different judgement gets a new one. One number per prefix and judgement.
+    """
+
+    __tablename__ = "letter_judgements"
+    __table_args__ = (
+        UniqueConstraint("record_version_id", "judgement", "prefix", name="uq_letter_judgements_key"),
+        UniqueConstraint("number", name="uq_letter_judgements_number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=100)
+    prefix: str = Field(max_length=100)
+    year: int
+    record_version_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("record_versions.id", name="fk_letter_judgements_record"), nullable=False))
+    judgement: str = Field(max_length=64)
+    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_letter_judgements_run"),
+                                         nullable=False))
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 metadata = SQLModel.metadata
-TABLES = [Run, RunPack, RunChunk, RecordVersion, RunRecord, CheckKey, CheckVersion, StoredFinding, RunMessage, Letter, LetterSequence]
+TABLES = [Run, RunPack, RunChunk, RecordVersion, RunRecord, CheckKey, CheckVersion, StoredFinding, RunMessage, Letter,
+          LetterSequence, LetterJudgement]
