@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -38,6 +39,9 @@ class _Rules(BaseModel):
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rules: _Rules = Field(default_factory=_Rules)
+    # The reviewing office (name, letter prefix, signature, contact): read and checked by
+    # engine/render/office.py, which owns its meaning; here only accepted as a table.
+    office: dict[str, Any] = Field(default_factory=dict)
 
 
 def config_path(cwd: Path | None = None) -> Path | None:
