@@ -167,7 +167,18 @@ def build_notice(findings: Iterable[Finding], subjects: Iterable[Subject], *, sc
     if not chosen:
         raise LookupError(f"no {scope} record named {name!r}")
     by_id = {s.id: s for s in chosen}
-    fs = sorted((f for f in findings if f.record_id in by_id and f.status != "not_applicable"),
+    # One line per subject and check: the latest year's report, and among reports of one year (one per
+    # measure group, say) the one that judged it rather than one that lacked its figures.
+    latest: dict[tuple[str, str], Finding] = {}
+    for f in findings:
+        if f.record_id not in by_id or f.status == "not_applicable":
+            continue
+        key = (f.record_name or f.record_id, f.check)
+        rank = (f.as_of.year, f.status != "insufficient_data", f.as_of)
+        old = latest.get(key)
+        if old is None or rank > (old.as_of.year, old.status != "insufficient_data", old.as_of):
+            latest[key] = f
+    fs = sorted(latest.values(),
                 key=lambda f: (f.measure, f.check, by_id[f.record_id].kind != "city",
                                by_id[f.record_id].kind != "county", f.record_name or "", f.as_of))
     if not fs:
