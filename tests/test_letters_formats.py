@@ -99,13 +99,17 @@ def _notice_inputs(tmp_path: Path):
     from engine.evaluation.evaluate import Evaluator
     from engine.records.intake import load_records
 
+    # Baselines are the subjects' own 2023 reports (not judged themselves).
     (tmp_path / "towns.yaml").write_text("""records:
+  - {id: T-FG-2023, kind: town, name: 单县浮岗镇, county: 单县, report_year: 2023, 镇区人口目标档次: 3万人,
+     镇区常住人口(万人): 2.55}
   - {id: T-FG, kind: town, name: 单县浮岗镇, county: 单县, report_year: 2024, 镇区人口目标档次: 3万人,
-     镇区常住人口(万人): 2.71, 基期镇区常住人口(万人): 2.55, 基期年度: 2023}
+     镇区常住人口(万人): 2.71}
   - {id: T-DJ, kind: town, name: 曹县大集镇, county: 曹县, report_year: 2025, 镇区人口目标档次: 6万人,
      镇区常住人口: 61200}
+  - {id: C-HZ-2023, kind: city, name: 菏泽市, county: 全市, report_year: 2023, 新能源和可再生能源装机(万千瓦): 480}
   - {id: C-HZ, kind: city, name: 菏泽市, county: 全市, report_year: 2024, 投资500万元以上技改项目数: 286,
-     新能源和可再生能源装机(万千瓦): 572, 基期新能源和可再生能源装机(万千瓦): 480, 基期年度: 2023}
+     新能源和可再生能源装机(万千瓦): 572}
 """, encoding="utf-8")
     pol = frozen_policy()
     intake = load_records([tmp_path / "towns.yaml"], pol.catalog)

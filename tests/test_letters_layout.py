@@ -137,8 +137,10 @@ def test_city_notice_fits_fifteen_pages_inside_the_type_area(city_pdf: bytes) ->
     assert closing_problems(pages, [OFFICE], DATE, "特此通报") == []
 
 
-def test_notice_leads_with_targets_that_need_action_and_ends_with_the_data_request(city_pdf: bytes) -> None:
-    pages = pdf_lines(city_pdf)
+def test_notice_leads_with_targets_that_need_action_and_ends_with_the_data_request(county_pdf: bytes) -> None:
+    # The county notice of the samples lacks some figures (the city's notice, whose every target some
+    # 2025 report judged, has no data request to make).
+    pages = pdf_lines(county_pdf)
     text = "".join(ln.text for lines in pages for ln in lines)
     order = [text.index(h) for h in ("一、需要加快推进的目标", "二、已达标或进度正常的目标", "三、目标完成进度",
                                      "特此通报", "资料报送清单")]
