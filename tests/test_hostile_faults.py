@@ -62,6 +62,23 @@ def _consistent(db: Path) -> dict[int, list[int]]:
         con.close()
 
 
+def _interrupt_after_two_chunks(proc: subprocess.Popen, db: Path) -> None:
+    """Send Ctrl-C to a running evaluation once it has committed two chunks."""
+    deadline = time.monotonic() + 240
+    committed = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        if db.exists():
+            with contextlib.suppress(sqlite3.Error):
+                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+                committed = con.execute("SELECT count(*) FROM run_chunks").fetchone()[0]
+                con.close()
+        if committed >= 2:
+            break
+    assert proc.poll() is None, f"the run ended before it could be interrupted: {proc.stderr.read()[-2000:]}"
+    proc.send_signal(signal.SIGINT)
+
+
 def _runs(db: Path) -> list[tuple[int, str | None, int]]:
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
@@ -112,19 +129,7 @@ def test_ctrl_c_during_a_batch_leaves_only_whole_chunks_and_the_run_resumes(tmp_
     proc = subprocess.Popen([COMPLIANCE, "evaluate", "--format", "json", "--jobs", "1", "--chunk-size", "100",
                              str(data)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True)
-    deadline = time.monotonic() + 240
-    committed = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-        if db.exists():
-            with contextlib.suppress(sqlite3.Error):
-                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-                committed = con.execute("SELECT count(*) FROM run_chunks").fetchone()[0]
-                con.close()
-        if committed >= 2:
-            break
-    assert proc.poll() is None, f"the run ended before it could be interrupted: {proc.stderr.read()[-2000:]}"
-    proc.send_signal(signal.SIGINT)
+    _interrupt_after_two_chunks(proc, db)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0
     assert "Traceback" not in err, err[-3000:]
@@ -191,19 +196,7 @@ def test_a_run_stopped_in_a_batch_with_hostile_files_resumes_and_evaluates_the_r
     proc = subprocess.Popen([COMPLIANCE, "evaluate", "--format", "json", "--jobs", "1", "--chunk-size", "100",
                              *map(str, HOSTILE), str(data)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 240
-    committed = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-        if db.exists():
-            with contextlib.suppress(sqlite3.Error):
-                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-                committed = con.execute("SELECT count(*) FROM run_chunks").fetchone()[0]
-                con.close()
-        if committed >= 2:
-            break
-    assert proc.poll() is None, f"the run ended before it could be interrupted: {proc.stderr.read()[-2000:]}"
-    proc.send_signal(signal.SIGINT)
+    _interrupt_after_two_chunks(proc, db)
     _, err = proc.communicate(timeout=120)
     assert "Traceback" not in err, err[-3000:]
     (run_id, finished, _), = _runs(db)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from engine.evaluation.evaluate import EngineName, Evaluator, History
 from engine.policy.compiler import CompiledCheck
 from engine.policy.policy import Policy
-from engine.records.model import Normaliser, RawRecord, SourceRef, record_date
+from engine.records.model import Normaliser, RawRecord, Record, SourceRef, record_date
 
 
 @dataclass
@@ -73,33 +73,19 @@ def run_examples(policy: Policy, engine: EngineName = "durable", pack_ids: set[s
                     as_of = ex.as_of or record_date(rec, policy.catalog) or cc.segments[0].start
                     if not any(s.start <= as_of <= s.end for s in cc.segments):
                         as_of = _clamp(as_of, cc)
+                    src = SourceRef(file=cc.file, row=ms_doc_line)
+                    past, problem = _records(normaliser, src, "history record",
+                                             [{"id": data["id"], "kind": cc.check.subject, **p} for p in ex.history])
+                    others, problem2 = _records(normaliser, src, "batch record",
+                                                [{"id": f"batch-{i + 1}", **o} for i, o in enumerate(ex.batch)])
+                    if problem or problem2:
+                        base.message = problem or problem2
+                        report.results.append(base)
+                        continue
                     history = History()
-                    history.add(rec)
-                    for hi, past in enumerate(ex.history):
-                        prev, perrs, punknown = normaliser.normalise(RawRecord(
-                            source=SourceRef(file=cc.file, row=ms_doc_line),
-                            data={"id": data["id"], "kind": cc.check.subject, **past}))
-                        if prev is None or punknown:
-                            base.message = f"history record {hi + 1}: " + "; ".join(
-                                [str(e.message) for e in perrs] + [f"unknown field {u}" for u in punknown])
-                            break
-                        history.add(prev)
-                    if base.message:
-                        report.results.append(base)
-                        continue
-                    batch = [rec]
-                    for bi, other in enumerate(ex.batch):
-                        low, lerrs, lunknown = normaliser.normalise(RawRecord(
-                            source=SourceRef(file=cc.file, row=ms_doc_line),
-                            data={"id": f"batch-{bi + 1}", **other}))
-                        if low is None or lunknown:
-                            base.message = f"batch record {bi + 1}: " + "; ".join(
-                                [str(e.message) for e in lerrs] + [f"unknown field {u}" for u in lunknown])
-                            break
-                        batch.append(low)
-                    if base.message:
-                        report.results.append(base)
-                        continue
+                    for r in [rec, *past]:
+                        history.add(r)
+                    batch = [rec, *others]
                     # The example's date picks the rules; the day of review is after every year it
                     # names unless the example gives one (a year still open is judged on pace).
                     result = evaluator.evaluate(batch, as_of=ex.review_date or dt.date.max, history=history,
@@ -114,6 +100,19 @@ def run_examples(policy: Policy, engine: EngineName = "durable", pack_ids: set[s
                         base.actual, base.message = found[0].status, found[0].message
                     report.results.append(base)
     return report
+
+
+def _records(normaliser: Normaliser, src: SourceRef, what: str,
+             rows: list[dict]) -> tuple[list[Record], str]:
+    """An example's other records (its subject's earlier years, or lower records of its batch), validated."""
+    out = []
+    for i, data in enumerate(rows):
+        rec, errors, unknown = normaliser.normalise(RawRecord(source=src, data=data))
+        if rec is None or unknown:
+            return out, f"{what} {i + 1}: " + "; ".join([str(e.message) for e in errors]
+                                                         + [f"unknown field {u}" for u in unknown])
+        out.append(rec)
+    return out, ""
 
 
 def _clamp(d: dt.date, cc: CompiledCheck) -> dt.date:
