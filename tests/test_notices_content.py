@@ -37,7 +37,10 @@ def city():  # type: ignore[no-untyped-def]
 
 
 def test_notice_actions_are_the_adverse_targets_with_gap_and_lead_department(city) -> None:  # type: ignore[no-untyped-def]
-    assert city.actions and {i.status for i in city.actions} == {"non_compliant", "behind_schedule"}
+    # One line per check, the latest year's: on the samples the city's 2025 reports judge every
+    # target finally, so its actions are what is not met (a 2024 "behind schedule" is superseded).
+    assert city.actions and {i.status for i in city.actions} <= {"non_compliant", "behind_schedule"}
+    assert all(i.year == "2025" for i in city.actions)
     assert all(i.lead_departments and i.gap not in ("", "已达到") for i in city.actions)
     assert [i.measure for i in city.actions] == sorted(i.measure for i in city.actions)  # plan order
     assert {i.status for i in city.met} <= {"compliant", "on_track"}
