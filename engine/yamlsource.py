@@ -16,6 +16,8 @@ line, so that one field is reported. Every document of a record file is read.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -148,15 +150,11 @@ def _scalar(loader: yaml.SafeLoader, node: yaml.Node, file: str) -> Any:
                               f"YAML 值无法读取 cannot read {str(node.value)[:40]!r} as {tag}: {reason}") from None
 
 
-def load_yaml_text(text: str, file: str) -> LocatedYaml:
-    loader = yaml.SafeLoader(text)
+@contextmanager
+def _reading(file: str, loader: yaml.SafeLoader) -> Iterator[None]:
+    """YAML's errors as YamlSourceError naming the file (and line); the loader freed afterwards."""
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return LocatedYaml(file, None, {(): 1})
-        lines: dict[Path_, int] = {}
-        data = _construct(node, loader, (), lines, [MAX_NODES], file)
-        return LocatedYaml(file, data, lines)
+        yield
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -170,29 +168,30 @@ def load_yaml_text(text: str, file: str) -> LocatedYaml:
         loader.dispose()
 
 
+def load_yaml_text(text: str, file: str) -> LocatedYaml:
+    loader = yaml.SafeLoader(text)
+    with _reading(file, loader):
+        node = loader.get_single_node()
+        if node is None:
+            return LocatedYaml(file, None, {(): 1})
+        lines: dict[Path_, int] = {}
+        data = _construct(node, loader, (), lines, [MAX_NODES], file)
+        return LocatedYaml(file, data, lines)
+
+
 def load_record_documents(text: str, file: str) -> list[LocatedYaml]:
     """Every document of a record file, read with the strict record schema (module docstring)."""
     loader = _RecordLoader(text)
     docs: list[LocatedYaml] = []
     budget = [MAX_NODES]
-    try:
+    with _reading(file, loader):
         while loader.check_node():
             node = loader.get_node()
             lines: dict[Path_, int] = {}
             data = None if node is None else _construct(node, loader, (), lines, budget, file, strict=True)
             lines.setdefault((), node.start_mark.line + 1 if node is not None else 1)
             docs.append(LocatedYaml(file, data, lines))
-        return docs or [LocatedYaml(file, None, {(): 1})]
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise YamlSourceError(file, line, f"YAML 语法错误 syntax error: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:
-        raise YamlSourceError(file, None, f"YAML 语法错误 syntax error: {exc}") from None
-    except RecursionError:
-        raise YamlSourceError(file, None, "YAML nested too deeply; refused") from None
-    finally:
-        loader.dispose()
+    return docs or [LocatedYaml(file, None, {(): 1})]
 
 
 def load_yaml_file(path: str | Path) -> LocatedYaml:
