@@ -239,7 +239,7 @@ def stages(args: argparse.Namespace, csv_path: Path, other_path: Path, table: li
         row(table, "evaluate zen-engine, 1 process", len(records), t_z,
             f"{n_z:,} findings, {'identical to durable' if dig_z == dig_d else '!! differ from durable'}")
 
-    from engine.evaluation.parallel import WorkerPool
+    from engine.pipeline.workers import WorkerPool
 
     history = History()
     history.add_all(records)
@@ -281,7 +281,7 @@ def stages(args: argparse.Namespace, csv_path: Path, other_path: Path, table: li
     # Store: the findings of the durable run, chunk by chunk, into a fresh SQLite file.
     try:
         from engine.cli.store import RunRecorder
-        from engine.evaluation.stream import ChunkResult
+        from engine.pipeline.stream import ChunkResult
     except ImportError:
         RunRecorder = None  # noqa: N806
         print("  store not available: store stage skipped")

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine.authoring.lint import lint
+from engine.authoring.scaffold import FIELD_HELP, rule_yaml
 from engine.cli import main
 from engine.policy.config import configured_packs, pack_dirs
-from engine.policy.lint import lint
 from engine.policy.loader import BASE_CATALOG
-from engine.policy.scaffold import FIELD_HELP, rule_yaml
 from engine.policy.schema import Check, DatedValue, MeasureFile, PackMeta, Threshold
 from engine.records.catalog import catalog_files, load_catalog
 

@@ -1,7 +1,7 @@
 """Rule files cannot run code: known escapes are refused at load, nothing executes.
 
 Expressions are parsed with ``ast`` and checked against a whitelist (engine/policy/expressions.py);
-YAML is loaded safely (engine/yamlsource.py); rule messages are filled from fixed {names}, never by
+YAML is loaded safely (engine/records/yamlsource.py); rule messages are filled from fixed {names}, never by
 str.format or Jinja (engine/evaluation/findings.py). Each escape below would create the sentinel
 file if it ran; the tests assert that the load error is clear and the sentinel never appears.
 """
@@ -178,7 +178,7 @@ def test_rule_text_is_never_passed_to_eval_or_exec() -> None:
     """The modules that read rule text call no eval/exec/compile, no unsafe YAML loader, no template engine."""
     root = Path(__file__).resolve().parents[1] / "engine"
     for rel in ("policy/expressions.py", "policy/loader.py", "policy/compiler.py", "evaluation/findings.py",
-                "evaluation/formulas.py", "yamlsource.py"):
+                "policy/formulas.py", "yamlsource.py"):
         tree = ast.parse((root / rel).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):

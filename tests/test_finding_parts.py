@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 from engine.evaluation.evaluate import Evaluator
-from engine.evaluation.findings import VERSION_FIELDS
-from engine.evaluation.stream import collect_history, read_chunks
+from engine.pipeline.stream import collect_history, read_chunks
 from engine.policy.policy import Policy
+from engine.policy.schema import VERSION_FIELDS
 from engine.store.codec import STATIC_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]

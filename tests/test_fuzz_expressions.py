@@ -17,9 +17,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.evaluation.formulas import evaluate_condition
 from engine.policy.compiler import _resolver
 from engine.policy.expressions import ExpressionError, fields_of, parse, render
+from engine.policy.formulas import evaluate_condition
 from engine.policy.policy import load_policy
 
 settings.register_profile("hostile-expressions-ci", max_examples=2000, deadline=None,

@@ -32,7 +32,7 @@ from engine.records.catalog import FieldSpec
 from engine.records.coerce import BadCell
 from engine.records.intake import FileProblem, FileTally, iter_intake, rows_rejected
 from engine.records.model import Normaliser, RawRecord, Record, RecordError, SourceRef
-from engine.yamlsource import YamlSourceError, load_record_documents, load_yaml_text
+from engine.records.yamlsource import YamlSourceError, load_record_documents, load_yaml_text
 
 settings.register_profile("hostile-ci", max_examples=2000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,

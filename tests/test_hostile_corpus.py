@@ -177,7 +177,7 @@ def test_cross_file_duplicate_names_the_first_occurrence(intakes: dict[str, Inta
 
 def test_valid_records_of_every_corpus_file_are_stored_with_their_findings(policy: Policy, tmp_path: Path) -> None:
     """One run over the whole corpus: broken files and rows are reported, the valid records' findings are kept."""
-    from engine.evaluation.stream import evaluate_files
+    from engine.pipeline.stream import evaluate_files
     from engine.store import Store, begin_run, run_findings
 
     paths = [str(FILES / f) for c in MANIFEST for f in c["files"]

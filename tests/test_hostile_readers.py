@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from engine.policy.policy import load_policy
 from engine.records import coerce, readers
 from engine.records.intake import load_records, rows_rejected
-from engine.yamlsource import YamlSourceError, load_record_documents, load_yaml_text
+from engine.records.yamlsource import YamlSourceError, load_record_documents, load_yaml_text
 
 CATALOG = load_policy().catalog
 CORPUS = Path(__file__).resolve().parent / "corpus" / "files"

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.authoring.lint import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE, _can_be_true, lint
 from engine.cli import main
 from engine.policy.compiler import _Compiler
 from engine.policy.expressions import And, Compare, Const, FieldRef
-from engine.policy.lint import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE, _can_be_true, lint
 from engine.policy.loader import BUILTIN_PACK
 from engine.records.catalog import Catalog
 

@@ -12,8 +12,8 @@ import pytest
 
 from engine.evaluation.evaluate import Evaluator, History
 from engine.evaluation.findings import Finding
-from engine.evaluation.parallel import WorkerPool, decode_findings, encode_findings
-from engine.evaluation.stream import ChunkResult, evaluate_files
+from engine.pipeline.stream import ChunkResult, evaluate_files
+from engine.pipeline.workers import WorkerPool, decode_findings, encode_findings
 from engine.policy.policy import Policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,8 +90,8 @@ def test_finding_codec_round_trips_every_field() -> None:
 def test_a_chunk_sent_to_a_worker_arrives_with_the_same_records_errors_and_warnings(policy: Policy) -> None:
     import pickle
 
-    from engine.evaluation.parallel import receive_chunk, send_chunk
-    from engine.evaluation.stream import read_chunks
+    from engine.pipeline.stream import read_chunks
+    from engine.pipeline.workers import receive_chunk, send_chunk
 
     # samples/ hold every kind, unit conversions, rejected rows and warnings
     for chunk in read_chunks([str(ROOT / "samples")], policy, chunk_size=7):

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from engine.cli import main
 from engine.evaluation.examples import run_examples
-from engine.evaluation.stream import evaluate_files
+from engine.pipeline.stream import evaluate_files
 
 ROOT = Path(__file__).resolve().parents[1]
 

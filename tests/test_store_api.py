@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from engine.evaluation.stream import evaluate_files
+from engine.pipeline.stream import evaluate_files
 from engine.policy.policy import load_policy
 from engine.store import (
     Store,

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from engine.evaluation.evaluate import Evaluator, History
-from engine.evaluation.stream import collect_history, evaluate_files
+from engine.pipeline.stream import collect_history, evaluate_files
 from engine.policy.policy import Policy
 from engine.records.intake import load_records
 

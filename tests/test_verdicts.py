@@ -17,7 +17,7 @@ import pytest
 
 from engine.evaluation.context import AggregateTable, History
 from engine.evaluation.evaluate import Evaluator
-from engine.evaluation.numbers import judged
+from engine.policy.numbers import judged
 from engine.policy.policy import Policy, load_policy
 from engine.records.model import Record, SourceRef
 

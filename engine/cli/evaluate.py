@@ -11,7 +11,7 @@ import click
 from engine.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, fail, policy_or_exit, rules_option
 from engine.cli.output import FORMATS, CsvWriter, write_json, write_table
 from engine.cli.progress import Progress
-from engine.evaluation.stream import DEFAULT_CHUNK, evaluate_files
+from engine.pipeline.stream import DEFAULT_CHUNK, evaluate_files
 from engine.policy.schema import STATUS_ZH
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, rules_
     # Earlier reports and lower records already in the store: baselines and counts read them.
     stored = []
     if recorder is not None:
-        from engine.cli.context import stored_context
+        from engine.pipeline.context import stored_context
 
         stored = stored_context(recorder.store, policy)
     store_to = recorder.hand_over() if recorder is not None and n_jobs > 1 else None
@@ -177,7 +177,7 @@ def _jobs(asked: int | None, paths: list[str], chunk_size: int) -> int:
         return asked
     from pathlib import Path
 
-    from engine.evaluation.parallel import default_jobs
+    from engine.pipeline.workers import default_jobs
 
     # Starting workers costs more than evaluating a small file (a row is at least ~40 bytes).
     size = sum(Path(p).stat().st_size for p in paths if Path(p).is_file())

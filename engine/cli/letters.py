@@ -65,7 +65,7 @@ def _titles(policy: Policy) -> dict[str, str]:
 
 def _evaluate(inputs: Sequence[str], policy: Policy) -> list[Judgement]:
     """Evaluate files now; one Judgement per valid record (input order). Rejections go to stderr."""
-    from engine.evaluation.stream import evaluate_files
+    from engine.pipeline.stream import evaluate_files
 
     today = dt.date.today()
     out: list[Judgement] = []

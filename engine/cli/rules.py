@@ -153,8 +153,8 @@ def _history(cc: CompiledCheck) -> None:
 @rules_option
 def test(paths: tuple[str, ...], coverage: bool, engine_name: str, rules_dirs: tuple[str, ...]) -> None:
     """Run the examples in the rule files and the packs' tests/*.yaml (all packs, or those at PATHS)."""
+    from engine.authoring.testfiles import run_pack_tests
     from engine.evaluation.examples import run_examples
-    from engine.policy.testfiles import run_pack_tests
 
     policy = policy_or_exit(tuple(rules_dirs) + paths)
     roots = [Path(p).resolve() for p in paths] or [cp.pack.root.resolve() for cp in policy.packs]
@@ -193,8 +193,8 @@ def lint_(paths: tuple[str, ...], rules_dirs: tuple[str, ...]) -> None:
 
     Exit status 0: clean; 1: problems found; 2: nothing could be checked.
     """
+    from engine.authoring.lint import format_problem, lint
     from engine.policy.config import ConfigError, pack_dirs
-    from engine.policy.lint import format_problem, lint
 
     try:
         context = pack_dirs(rules_dirs)
@@ -234,7 +234,7 @@ def new_pack(directory: str, pack_id: str | None, title: str | None, number: str
     """Write DIRECTORY/pack.yaml; what is not given is left as 待填写 for lint to flag."""
     import re
 
-    from engine.policy.scaffold import pack_yaml, write_new
+    from engine.authoring.scaffold import pack_yaml, write_new
 
     root = Path(directory)
     if pack_id is None and re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,80}", root.resolve().name):
@@ -261,10 +261,10 @@ def new_pack(directory: str, pack_id: str | None, title: str | None, number: str
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def new(pack_dir: str, measure: int, title: str, subject: str, slug: str | None, force: bool) -> None:
     """Write a commented rule file for one measure, with an example check to adapt."""
+    from engine.authoring.scaffold import rule_file_name, rule_yaml, write_new
     from engine.policy.loader import BASE_CATALOG, FIELDS_FILE, rule_files
-    from engine.policy.scaffold import rule_file_name, rule_yaml, write_new
     from engine.records.catalog import catalog_files, load_catalog
-    from engine.yamlsource import YamlSourceError, load_yaml_file
+    from engine.records.yamlsource import YamlSourceError, load_yaml_file
 
     root = Path(pack_dir)
     number, start = None, None

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from engine.cli.common import fail
 from engine.cli.output import measure_label, neutralise
 from engine.evaluation.findings import value_text
-from engine.evaluation.stream import ChunkResult
+from engine.pipeline.stream import ChunkResult
 from engine.policy.policy import Policy
 from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH
 from engine.records.catalog import Catalog
@@ -501,7 +501,7 @@ class RunRecorder:
         return self.writer.committed
 
     def hand_over(self) -> StoreTarget:
-        """Let worker processes store the chunks they evaluate (see engine/evaluation/parallel.py)."""
+        """Let worker processes store the chunks they evaluate (see engine/pipeline/workers.py)."""
         return self.writer.hand_over()
 
     def save(self, chunk: ChunkResult) -> None:

@@ -22,8 +22,6 @@ from typing import Any, Literal
 from engine.evaluation.context import AggregateTable, Contribution, History, subject_of, year_of
 from engine.evaluation.driver import EngineError, ShardedRuleset
 from engine.evaluation.findings import VERSION_FIELDS, Finding, Message, Notice, value_text
-from engine.evaluation.formulas import compile_number, evaluate_condition, evaluate_number
-from engine.evaluation.numbers import CONTEXT, NotJudgeable, judged, to_engine
 from engine.evaluation.situations import SituationTable, situations_of
 from engine.policy.compiler import (
     CODE_STATUS,
@@ -39,6 +37,8 @@ from engine.policy.compiler import (
     Trajectory,
 )
 from engine.policy.expressions import PRIOR_SEP, Const, Expr, FieldRef, fields_of, prior_parts, render
+from engine.policy.formulas import compile_number, evaluate_condition, evaluate_number
+from engine.policy.numbers import CONTEXT, NotJudgeable, judged, to_engine
 from engine.policy.policy import CompiledPack, Policy
 from engine.records.catalog import Catalog
 from engine.records.model import Record, record_date

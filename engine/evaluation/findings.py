@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from engine.evaluation.numbers import display
-from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH, Status
+from engine.policy.numbers import display
+from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH, VERSION_FIELDS, Status  # noqa: F401 (re-exported)
 from engine.records.model import SourceRef
 
 
@@ -99,10 +99,6 @@ class Finding(BaseModel):
 
 _FIELD_NAMES = tuple(Finding.model_fields)
 
-# What a finding shares with every finding of its check version, in this order (the store keeps it
-# once, as a check_versions row).
-VERSION_FIELDS = ("check", "check_version", "pack", "measure", "measure_title", "check_title", "nature", "unit",
-                  "op", "due")
 # FindingParts, a finding without the models (Evaluator.evaluate(parts=True)): a plain tuple
 #   (record, version key, status, value, threshold, target, as_of, message, missing_fields)
 # where `record` is the Record judged, `version key` the VERSION_FIELDS values of the check version,

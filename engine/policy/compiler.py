@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.evaluation.numbers import to_engine
 from engine.policy.expressions import (
     PRIOR_SEP,
     And,
@@ -44,6 +43,7 @@ from engine.policy.expressions import (
     parse,
 )
 from engine.policy.loader import MeasureSource, Pack, RuleError
+from engine.policy.numbers import to_engine
 from engine.policy.schema import Aggregate, Check, DatedValue, MeasureFile
 from engine.records import units
 from engine.records.catalog import MAX_MAGNITUDE, Catalog
@@ -380,7 +380,7 @@ def _substitute(e: Expr, name: str, value: Expr) -> Expr:
 
 def _fold(e: Expr) -> Expr:
     """Fold constant arithmetic (200 * 1.5 -> 300) so constants stay constants."""
-    from engine.evaluation.formulas import evaluate_number
+    from engine.policy.formulas import evaluate_number
 
     if isinstance(e, Arith):
         left, right = _fold(e.left), _fold(e.right)

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from engine.policy.schema import MeasureFile, PackMeta
-from engine.yamlsource import LocatedYaml, YamlSourceError, load_yaml_file
+from engine.records.yamlsource import LocatedYaml, YamlSourceError, load_yaml_file
 
 PACK_FILE = "pack.yaml"
 FIELDS_FILE = "fields.yaml"

@@ -16,7 +16,7 @@ from engine.policy.compiler import (
 )
 from engine.policy.loader import BASE_CATALOG, BUILTIN_PACK, Pack, PolicyError, RuleError, load_pack
 from engine.records.catalog import Catalog, catalog_files, load_catalog
-from engine.yamlsource import YamlSourceError
+from engine.records.yamlsource import YamlSourceError
 
 
 @dataclass

@@ -387,3 +387,9 @@ class PackMeta(Strict):
         if not _ID.match(v):
             raise ValueError("pack id: lowercase letters, digits, '.', '_' and '-'")
         return v
+
+
+# What a finding shares with every finding of its check version, in this order (the store keeps it
+# once, as a check_versions row; evaluation keys its findings' parts by it).
+VERSION_FIELDS = ("check", "check_version", "pack", "measure", "measure_title", "check_title", "nature", "unit",
+                  "op", "due")

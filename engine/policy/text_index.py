@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.policy.loader import INDEX_FILE, Pack, RuleError
-from engine.yamlsource import YamlSourceError, load_yaml_file
+from engine.records.yamlsource import YamlSourceError, load_yaml_file
 
 _UNITS = ("万千瓦", "万平方米", "平方米", "个百分点", "万元", "亿元", "万人", "人次", "万户", "万个", "公里", "千瓦", "亿级",
           "家", "个", "条", "所", "名", "户", "人", "市", "县", "园区", "社区", "镇", "%", "元", "亩", "万吨/年",

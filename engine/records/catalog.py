@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.records import units
-from engine.yamlsource import LocatedYaml, YamlSourceError, load_yaml_file
+from engine.records.yamlsource import LocatedYaml, YamlSourceError, load_yaml_file
 
 FieldType = Literal["number", "integer", "boolean", "text", "enum", "date"]
 # The built-in subject kinds; a pack's fields.yaml may declare more (a province 省, a development zone).
@@ -23,7 +23,7 @@ KINDS: tuple[str, ...] = ("project", "town", "county", "city", "enterprise", "de
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 # Largest magnitude a quantity may have: values are judged in millionths of their unit as exact
-# integers in a double (2**53 / 10**6 ~ 9.007e9), see engine/evaluation/numbers.py.
+# integers in a double (2**53 / 10**6 ~ 9.007e9), see engine/policy/numbers.py.
 MAX_MAGNITUDE = Decimal("9000000000")
 
 

@@ -857,7 +857,7 @@ def _has_surrogate(text: str) -> bool:
 
 
 def _read_yaml(p: Path, default_kind: str | None) -> Iterator[ReadItem]:
-    from engine.yamlsource import YamlSourceError, load_record_documents
+    from engine.records.yamlsource import YamlSourceError, load_record_documents
 
     try:
         docs = load_record_documents(_text_of(p), str(p))

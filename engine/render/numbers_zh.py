@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from engine.evaluation.numbers import display
+from engine.policy.numbers import display
 
 _TWO = Decimal("0.01")
 _WAN = Decimal(10000)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -19,8 +18,8 @@ from sqlalchemy import select
 from engine.evaluation.findings import Finding
 from engine.policy.compiler import CompiledCheck
 from engine.policy.policy import Policy
-from engine.records.catalog import Catalog
 from engine.store import Store, StoreError
+from engine.store.codec import decode_values  # noqa: F401 (re-exported for render callers)
 from engine.store.models import RecordVersion, Run, RunRecord
 from engine.store.queries import FindingRow, record_history, run_findings
 
@@ -39,20 +38,6 @@ class Judgement(BaseModel):
     findings: list[Finding]
 
 
-def decode_values(raw: dict[str, Any], kind: str, catalog: Catalog) -> dict[str, Any]:
-    """Stored JSON values back to typed ones (decimals exact, dates as dates)."""
-    out: dict[str, Any] = {}
-    for k, v in raw.items():
-        spec = catalog.field(kind, k) if kind in catalog.kinds else None
-        if v is None or spec is None:
-            out[k] = v
-        elif spec.type == "number" and isinstance(v, str | int | float):
-            out[k] = Decimal(str(v))
-        elif spec.type == "date" and isinstance(v, str):
-            out[k] = dt.date.fromisoformat(v)
-        else:
-            out[k] = v
-    return out
 
 
 class _Checks:

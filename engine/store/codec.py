@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from engine.records.catalog import Catalog
 from engine.records.model import _jsonable as _record_jsonable  # the hash's form of a value
 
 
@@ -120,4 +121,19 @@ def decode_details(text: str | None) -> dict[str, Any]:
     for k in ("basis", "baseline_year", "baseline_source"):
         if raw.get(k) is not None:
             out[k] = raw[k]
+    return out
+
+def decode_values(raw: dict[str, Any], kind: str, catalog: Catalog) -> dict[str, Any]:
+    """Stored JSON values back to typed ones (decimals exact, dates as dates)."""
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        spec = catalog.field(kind, k) if kind in catalog.kinds else None
+        if v is None or spec is None:
+            out[k] = v
+        elif spec.type == "number" and isinstance(v, str | int | float):
+            out[k] = Decimal(str(v))
+        elif spec.type == "date" and isinstance(v, str):
+            out[k] = dt.date.fromisoformat(v)
+        else:
+            out[k] = v
     return out

@@ -18,16 +18,15 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 import engine
-from engine.evaluation.findings import VERSION_FIELDS
-from engine.evaluation.stream import ChunkResult
 from engine.policy.policy import Policy
+from engine.policy.schema import VERSION_FIELDS
 from engine.records.model import Record, SourceRef
 from engine.store.codec import (
     STATIC_COLUMNS,
@@ -50,6 +49,21 @@ from engine.store.models import (
     StoredFinding,
 )
 from engine.store.store import Store
+
+
+class ChunkLike(Protocol):
+    """What the store reads of a chunk (engine.pipeline.stream.ChunkResult): the store knows no evaluation."""
+
+    index: int
+    records: list[Record]
+    errors: list[Any]
+    file_problems: list[Any]
+    warnings: list[str]
+    findings: list[Any]
+    notices: list[Any]
+    skipped: bool
+    parts: list[tuple[Any, ...]] | None
+
 
 _CHUNK_LOCK = 7_316_042_025  # PostgreSQL advisory lock: record versions are numbered one writer at a time
 _IN_BATCH = 500  # ids per IN (...) look-up
@@ -150,7 +164,7 @@ class RunWriter:
             return "" if y is None else str(y)
         return ""
 
-    def save_chunk(self, chunk: ChunkResult, lock: AbstractContextManager[Any] | None = None) -> None:
+    def save_chunk(self, chunk: ChunkLike, lock: AbstractContextManager[Any] | None = None) -> None:
         """Store one chunk in one transaction (a skipped chunk was stored by the interrupted run).
 
         Everything that needs no database (hashes, JSON, finding rows) is prepared before the write
@@ -182,7 +196,7 @@ class RunWriter:
         self.committed = self.committed | {chunk.index}
         self._refs.update(self._pending_refs)
 
-    def _prepare(self, chunk: ChunkResult) -> _Prepared:
+    def _prepare(self, chunk: ChunkLike) -> _Prepared:
         """The chunk's rows, minus the ids only the database can give (record versions, check versions)."""
         iso = self.store.dialect == "sqlite"
         records = []
@@ -363,7 +377,7 @@ class RunWriter:
                                        {"check_ref": check_ref, "fingerprint": fp, **static}).scalar_one()
         return check_ref, version_ref
 
-    def _message_rows(self, chunk: ChunkResult) -> list[dict]:
+    def _message_rows(self, chunk: ChunkLike) -> list[dict]:
         # Every row carries every column: one executemany needs uniform keys (a chunk can hold
         # rejected rows and file problems together).
         base = {"run_id": self.run_id, "chunk": chunk.index, "file": None, "sheet": None, "row": None,

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.policy.loader import RuleError
 from engine.policy.schema import Status
-from engine.yamlsource import YamlSourceError, load_yaml_file
+from engine.records.yamlsource import YamlSourceError, load_yaml_file
 
 TESTS_DIR = "tests"
 

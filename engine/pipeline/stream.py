@@ -186,7 +186,7 @@ def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | N
         for chunk in _held_chunks(held, last + 1, chunk_size):
             yield _finish(chunk, evaluator, as_of, history, skip_chunks, aggregates)
         return
-    from engine.evaluation.parallel import WorkerPool
+    from engine.pipeline.workers import WorkerPool
 
     with WorkerPool(policy, history, engine, jobs, store_to=store_to, rules_date=rules_date) as pool:
         last = -1

@@ -36,7 +36,7 @@ from pydantic import BaseModel
 from engine.evaluation.context import AggregateTable, Contribution, History
 from engine.evaluation.evaluate import EngineName, Evaluator
 from engine.evaluation.findings import Finding, Notice
-from engine.evaluation.stream import ChunkResult
+from engine.pipeline.stream import ChunkResult
 from engine.policy.policy import Policy
 from engine.records.model import Record, SourceRef
 

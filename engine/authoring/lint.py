@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from engine.authoring.scaffold import FIELD_HELP, PLACEHOLDER
 from engine.policy.compiler import (
     CompiledCheck,
     CompiledKind,
@@ -51,11 +52,10 @@ from engine.policy.loader import (
     load_pack,
     rule_files,
 )
-from engine.policy.scaffold import FIELD_HELP, PLACEHOLDER
 from engine.policy.schema import MeasureFile, PackMeta, soft_words_in
 from engine.records import units
 from engine.records.catalog import Catalog, catalog_files, load_catalog
-from engine.yamlsource import YamlSourceError, load_yaml_file
+from engine.records.yamlsource import YamlSourceError, load_yaml_file
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 

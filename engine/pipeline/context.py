@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.evaluation.stream import cumulative_fields
+from engine.pipeline.stream import cumulative_fields
 from engine.policy.policy import Policy
 from engine.records.model import Record, SourceRef
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def stored_context(store: Store, policy: Policy) -> list[Record]:
     """The latest stored version of every record a run may read: yearly reports that prior-year
     figures, baselines and cumulative targets read, and the lower records that aggregates count."""
-    from engine.render.stored import decode_values
+    from engine.store.codec import decode_values
     from engine.store.queries import latest_versions
 
     kinds = set(cumulative_fields(policy)) | {a.over for a in policy.aggregates().values()}
