@@ -138,3 +138,11 @@ def test_the_digest_writes_each_chunk_as_it_comes():
         digest.write(chunk.records, chunk.findings)
         sizes.append(len(out.getvalue()))
     assert len(sizes) > 3 and sizes[0] > 0 and sizes == sorted(sizes)
+
+
+def test_notices_do_not_break_up_the_progress_bar():
+    _, _, err = run("evaluate", "--no-store", "--progress", str(SAMPLES))
+    assert "审查 evaluating" in err  # the bar was shown
+    notices = [ln for ln in err.splitlines() if "提示 notice:" in ln]
+    assert len(notices) == 1 and "基期数据" in notices[0]  # one summary after the bar, not one line per record
+    assert err.index("审查 evaluating") < err.index("提示 notice:")
