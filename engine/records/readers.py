@@ -25,15 +25,8 @@ from typing import Any
 
 from engine.records.catalog import Catalog
 from engine.records.coerce import BadCell, any_bad_text, bad_text
-from engine.records.model import (
-    ID_KEYS,
-    KIND_KEYS,
-    NAME_KEYS,
-    RawRecord,
-    RecordError,
-    SourceRef,
-    split_header,
-)
+from engine.records.headers import ID_KEYS, KIND_KEYS, NAME_KEYS, split_header
+from engine.records.record import RawRecord, RecordError, SourceRef
 
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".yaml", ".yml", ".csv", ".xlsx", ".xlsm")
 
