@@ -92,7 +92,8 @@ def collect_history(paths: Sequence[str | Path], policy: Policy, kind: str | Non
         return history
     from engine.records.headers import KIND_KEYS, split_header
     from engine.records.model import Normaliser, RawRecord
-    from engine.records.readers import ReadError, read_records
+    from engine.records.readers import read_records
+    from engine.records.readitems import ReadError
 
     normaliser = Normaliser(policy.catalog)
     seen: set[tuple[str, str, object]] = set()

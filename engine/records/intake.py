@@ -21,7 +21,8 @@ from typing import Any
 
 from engine.records.catalog import Catalog
 from engine.records.normalise import Normaliser
-from engine.records.readers import BlankRow, ReadError, ReadWarning, read_records
+from engine.records.readers import read_records
+from engine.records.readitems import BlankRow, ReadError, ReadWarning
 from engine.records.record import Record, RecordError, SourceRef
 
 
