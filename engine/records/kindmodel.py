@@ -72,7 +72,6 @@ def kind_model(catalog: Catalog, kind: str) -> type[BaseModel]:
     return _MODELS[key][1]
 
 
-
 def _explain(e: dict, f: FieldSpec | None) -> str:
     ctx = e.get("ctx") or {}
     unit = f.unit if f and f.unit else ""

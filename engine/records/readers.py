@@ -40,7 +40,6 @@ def record_files(paths: Sequence[str | Path]) -> list[str]:
     return out
 
 
-
 def read_records(path: str | Path, catalog: Catalog, kind: str | None = None) -> Iterator[ReadItem]:
     p = Path(path)
     if not p.exists():

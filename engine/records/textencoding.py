@@ -72,7 +72,6 @@ def _mostly_utf8(p: Path, mode: str) -> str:
                             "save the file as CSV UTF-8")
 
 
-
 def _text_of(p: Path) -> str:
     """A text file as str: UTF-8 (BOM or not), or UTF-16/UTF-32 with a byte-order mark."""
     raw = p.read_bytes()
