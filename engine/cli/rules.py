@@ -193,7 +193,8 @@ def lint_(paths: tuple[str, ...], rules_dirs: tuple[str, ...]) -> None:
 
     Exit status 0: clean; 1: problems found; 2: nothing could be checked.
     """
-    from engine.authoring.lint import format_problem, lint
+    from engine.authoring.lint import lint
+    from engine.authoring.lintreport import format_problem
     from engine.policy.config import ConfigError, pack_dirs
 
     try:

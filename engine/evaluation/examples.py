@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from engine.evaluation.evaluate import EngineName, Evaluator, History
 from engine.policy.compiler import CompiledCheck
 from engine.policy.policy import Policy
-from engine.records.model import Normaliser, RawRecord, Record, SourceRef, record_date
+from engine.records.model import Normaliser, RawRecord, Record, SourceRef
+from engine.records.record import record_date
 
 
 @dataclass

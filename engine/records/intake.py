@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.records.catalog import Catalog
-from engine.records.model import Normaliser, Record, RecordError, SourceRef
-from engine.records.readers import BlankRow, ReadError, ReadWarning, read_records
+from engine.records.normalise import Normaliser
+from engine.records.readers import read_records
+from engine.records.readitems import BlankRow, ReadError, ReadWarning
+from engine.records.record import Record, RecordError, SourceRef
 
 
 @dataclass
