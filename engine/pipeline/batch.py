@@ -20,7 +20,7 @@ from engine.evaluation.evaluate import EngineName
 from engine.pipeline.stream import DEFAULT_CHUNK, ChunkResult, evaluate_files
 from engine.policy.policy import Policy
 from engine.records.intake import FileProblem
-from engine.records.model import RecordError
+from engine.records.record import RecordError
 
 if TYPE_CHECKING:
     from engine.store.runs import ResumePlan, RunSummary, RunWriter
