@@ -27,10 +27,12 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from engine import resources
+
 ENV_VAR = "COMPLIANCE_DB"
 DEFAULT_DB_FILE = "compliance.db"
 BUSY_TIMEOUT_MS = 60_000
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = resources.migrations_dir()
 _MIGRATION_LOCK = 7_316_042_024  # PostgreSQL advisory lock key: one migrator at a time
 
 
