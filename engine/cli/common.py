@@ -37,3 +37,37 @@ def policy_or_exit(rules_dirs: tuple[str, ...] = ()) -> Policy:
         for e in exc.errors:
             click.echo(f"规则错误 rule error: {e}", err=True)
         fail(f"{len(exc.errors)} problem(s) in the rule packs; nothing was evaluated")
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON data: models as dicts, decimals as their exact text ("13.714286", never a float that
+    could change the value), dates and times in ISO 8601."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from pydantic import BaseModel
+
+    if isinstance(obj, BaseModel):
+        obj = obj.model_dump(mode="python")
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, Decimal):
+        return format(obj, "f")
+    if isinstance(obj, dt.date | dt.datetime | dt.time):
+        return obj.isoformat()
+    return obj
+
+
+def echo_json(obj: Any) -> None:
+    """One JSON document on stdout (UTF-8, Chinese as written)."""
+    import json
+
+    click.echo(json.dumps(jsonable(obj), ensure_ascii=False, indent=2))
+
+
+def json_format_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+                        help="table for people; json: one JSON document for programs (decimals as exact "
+                             "strings, dates ISO 8601).")(f)
