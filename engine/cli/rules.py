@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
+from typing import Any
 
 import click
 
-from engine.cli.common import EXIT_OK, EXIT_PARTIAL, fail, policy_or_exit, rules_option
+from engine.cli.common import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    echo_json,
+    fail,
+    json_format_option,
+    policy_or_exit,
+    rules_option,
+)
 from engine.policy.compiler import CompiledCheck
 from engine.policy.expressions import render
 from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH
@@ -20,7 +28,7 @@ def rules() -> None:
 
 
 @rules.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@json_format_option
 @rules_option
 def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
     """List every measure of every pack with its checks."""
@@ -41,7 +49,7 @@ def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
                 "provenance": cp.pack.meta.provenance.model_dump(mode="json") if cp.pack.meta.provenance else None,
             })
     if fmt == "json":
-        click.echo(json.dumps(measures, ensure_ascii=False, indent=2))
+        echo_json(measures)
         return
     from rich.console import Console
     from rich.table import Table
@@ -64,15 +72,19 @@ def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
 @rules.command("show")
 @click.argument("ident")
 @click.option("--history", is_flag=True, help="List every version of the check (dated thresholds, amendments).")
+@json_format_option
 @rules_option
-def show(ident: str, history: bool, rules_dirs: tuple[str, ...]) -> None:
+def show(ident: str, history: bool, fmt: str, rules_dirs: tuple[str, ...]) -> None:
     """Show one measure (by number) or one check (by id) with its source text."""
     policy = policy_or_exit(rules_dirs)
     if history:
         cc = policy.find_check(ident)
         if cc is None:
             fail(f"no check {ident!r} (use the id shown by `compliance rules list`)")
-        _history(cc)
+        if fmt == "json":
+            echo_json(_history_json(cc))
+        else:
+            _history(cc)
         return
     measures = [(cp, ms) for cp in policy.packs for ms in cp.pack.measures
                 if ident.isdigit() and ms.measure.measure == int(ident)]
@@ -82,6 +94,9 @@ def show(ident: str, history: bool, rules_dirs: tuple[str, ...]) -> None:
             fail(f"no measure or check {ident!r}")
         measures = [(cp, ms) for cp in policy.packs for ms in cp.pack.measures
                     if cp.id == cc.pack_id and ms.measure is cc.measure]
+    if fmt == "json":
+        echo_json([_measure_json(cp, ms, ident) for cp, ms in measures])
+        return
     for cp, ms in measures:
         m = ms.measure
         click.echo(f"{cp.pack.meta.number} 第{m.measure}条 {m.title}  [{m.section}]")
@@ -118,6 +133,27 @@ def show(ident: str, history: bool, rules_dirs: tuple[str, ...]) -> None:
             if c.interpretation:
                 click.echo(f"    解释: {' '.join(c.interpretation.split())}")
             click.echo(f"    示例: {len(c.examples)}")
+
+
+def _measure_json(cp: Any, ms: Any, ident: str) -> dict[str, Any]:
+    """A measure as `rules show --format json` prints it: the rule file's content (examples counted)."""
+    m = ms.measure
+    checks = [{"full_id": f"{cp.id}:{c.id}", **c.model_dump(exclude={"examples"}), "examples": len(c.examples)}
+              for c in m.checks if ident.isdigit() or ident in (c.id, f"{cp.id}:{c.id}")]
+    return {"pack": cp.id, "document": cp.pack.meta.number, "file": str(ms.path),
+            **m.model_dump(exclude={"checks"}), "checks": checks}
+
+
+def _history_json(cc: CompiledCheck) -> dict[str, Any]:
+    c = cc.check
+    versions = [{"version": seg.version, "start": seg.start, "end": seg.end, "threshold": render(seg.threshold),
+                 "threshold_version": seg.threshold_version, "threshold_start": seg.threshold_value.start,
+                 "reference": seg.threshold_value.reference,
+                 "applies": render(seg.applies) if seg.applies is not None else None,
+                 "amendment": seg.amendment, "supersedes": list(seg.supersedes or [])}
+                for seg in cc.segments]
+    return {"check": cc.full_id, "title": c.title, "file": str(cc.file), "line": cc.line, "quantity": c.quantity,
+            "op": c.op, "unit": c.threshold.unit or c.unit, "versions": versions, "superseded_by": c.superseded_by}
 
 
 def _history(cc: CompiledCheck) -> None:
