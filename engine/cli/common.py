@@ -71,3 +71,18 @@ def json_format_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
                         help="table for people; json: one JSON document for programs (decimals as exact "
                              "strings, dates ISO 8601).")(f)
+
+
+def retired_option(name: str, instead: str, hint_zh: str) -> Callable[..., Any]:
+    """An option name this command no longer takes (it meant something else here than elsewhere):
+    hidden, and an error naming the option to use instead. tests/test_cli_options.py skips these."""
+
+    def reject(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            raise click.UsageError(f"{name} 在此命令中已停用,请改用 {instead}({hint_zh})。"
+                                   f" {name} is no longer accepted here; use {instead}.", ctx)
+        return value
+
+    dest = "retired_" + name.lstrip("-").replace("-", "_")
+    return click.option(name, dest, hidden=True, expose_value=False, callback=reject, default=None,
+                        help=f"Retired: use {instead}.")

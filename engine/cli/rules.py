@@ -15,6 +15,7 @@ from engine.cli.common import (
     fail,
     json_format_option,
     policy_or_exit,
+    retired_option,
     rules_option,
 )
 from engine.policy.compiler import CompiledCheck
@@ -260,8 +261,11 @@ def lint_(paths: tuple[str, ...], rules_dirs: tuple[str, ...]) -> None:
 @click.option("--number", help="文号, e.g. 鲁政发〔2024〕1号.")
 @click.option("--issuer", help="发文机关, e.g. 山东省人民政府.")
 @click.option("--issued-on", "issued_on", type=click.DateTime(formats=["%Y-%m-%d"]), help="印发日期 YYYY-MM-DD.")
-@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="有效期起 YYYY-MM-DD.")
-@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="有效期止 YYYY-MM-DD.")
+@click.option("--valid-from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="有效期起 YYYY-MM-DD.")
+@click.option("--valid-to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="有效期止 YYYY-MM-DD.")
+# --from names record files elsewhere (letter, notice): one meaning per option name.
+@retired_option("--from", "--valid-from", "有效期起")
+@retired_option("--to", "--valid-to", "有效期止")
 @click.option("--implements", help="上级文件 the document this one implements.")
 @click.option("--force", is_flag=True, help="Overwrite an existing pack.yaml.")
 def new_pack(directory: str, pack_id: str | None, title: str | None, number: str | None, issuer: str | None,
@@ -287,21 +291,22 @@ def new_pack(directory: str, pack_id: str | None, title: str | None, number: str
 
 
 @rules.command("new")
-@click.option("--pack", "pack_dir", required=True, type=click.Path(exists=True, file_okay=False),
-              help="The pack folder (made with `rules new-pack`).")
+@click.option("--pack", "pack", required=True, type=click.Path(exists=True, file_okay=False),
+              help="The pack: its folder (made with `rules new-pack`).")
 @click.option("--measure", type=click.IntRange(0, 999), required=True, help="条款序号 measure number.")
 @click.option("--title", required=True, help="条款标题 title of the measure.")
 @click.option("--subject", type=click.Choice(["project", "town", "county", "city", "enterprise", "department"]),
               default="project", show_default=True, help="Kind of record the example check reviews.")
 @click.option("--name", "slug", default=None, help="Short English name for the file, e.g. invest-per-mu.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def new(pack_dir: str, measure: int, title: str, subject: str, slug: str | None, force: bool) -> None:
+def new(pack: str, measure: int, title: str, subject: str, slug: str | None, force: bool) -> None:
     """Write a commented rule file for one measure, with an example check to adapt."""
     from engine.authoring.scaffold import rule_file_name, rule_yaml, write_new
     from engine.policy.loader import BASE_CATALOG, FIELDS_FILE, rule_files
     from engine.records.catalog import catalog_files, load_catalog
     from engine.records.yamlsource import YamlSourceError, load_yaml_file
 
+    pack_dir = pack
     root = Path(pack_dir)
     number, start = None, None
     try:  # best effort: a pack.yaml with placeholders still gives what it has

@@ -182,14 +182,15 @@ def _record_key(k: RecordKey) -> dict[str, str]:
 @click.command()
 @click.argument("run_a", metavar="RUN_A", type=int)
 @click.argument("run_b", metavar="RUN_B", type=int)
-@click.option("--all-records", is_flag=True,
+@click.option("--all-records", "one_sided", is_flag=True,
               help="Also list the findings of records only one run judged (all 新增 or 删除); by default "
                    "those records are only counted.")
 @db_option
 @json_format_option
-def diff(run_a: int, run_b: int, all_records: bool, db: str | None, fmt: str) -> None:
+def diff(run_a: int, run_b: int, one_sided: bool, db: str | None, fmt: str) -> None:
     """Findings that changed from RUN_A to RUN_B (status, value, threshold or check version; added, removed),
     for the records both runs judged; records only one run judged are counted apart."""
+    all_records = one_sided  # (letter's --all is another thing: every project of a run)
     store = open_store(db)
     with store:
         try:
