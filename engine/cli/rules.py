@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -256,7 +257,7 @@ def lint_(paths: tuple[str, ...], rules_dirs: tuple[str, ...]) -> None:
 
 @rules.command("new-pack")
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--id", "pack_id", help="Pack id, e.g. lu-2024 (default: the folder name).")
+@click.option("--id", "pack_id", help="Pack id, e.g. lu-2024 (default: derived from the folder name).")
 @click.option("--title", help="文件标题 Title of the document.")
 @click.option("--number", help="文号, e.g. 鲁政发〔2024〕1号.")
 @click.option("--issuer", help="发文机关, e.g. 山东省人民政府.")
@@ -271,14 +272,28 @@ def lint_(paths: tuple[str, ...], rules_dirs: tuple[str, ...]) -> None:
 def new_pack(directory: str, pack_id: str | None, title: str | None, number: str | None, issuer: str | None,
              issued_on: dt.datetime | None, start: dt.datetime | None, end: dt.datetime | None,
              implements: str | None, force: bool) -> None:
-    """Write DIRECTORY/pack.yaml; what is not given is left as 待填写 for lint to flag."""
-    import re
+    """Write DIRECTORY/pack.yaml; what is not given is left as 待填写 for lint to flag.
 
-    from engine.authoring.scaffold import pack_yaml, write_new
+    The pack id is --id, else derived from the folder's name (lu-2024 from "Lu 2024"); a name it
+    cannot come from (Chinese characters only) asks for --id.
+    """
+    from engine.authoring.scaffold import pack_id_from_folder, pack_yaml, write_new
+    from engine.policy.schema import is_valid_id
 
     root = Path(directory)
-    if pack_id is None and re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,80}", root.resolve().name):
-        pack_id = root.resolve().name
+    rule = "小写英文字母、数字、点、下划线或连字符,以字母或数字开头,最长81个字符"
+    if pack_id is not None and not is_valid_id(pack_id):
+        fail(f"政策包编号“{pack_id}”不合格式(须为{rule}),例如 --id lu-2024。"
+             f" Invalid pack id {pack_id!r}: lowercase letters, digits, '.', '_' and '-'.")
+    if pack_id is None:
+        name = root.resolve().name
+        pack_id = pack_id_from_folder(name)
+        if pack_id is None:
+            fail(f"无法从文件夹名“{name}”得出政策包编号(须为{rule},且含英文字母):"
+                 f"请用 --id 指定,例如 --id lu-2024。"
+                 f" Cannot derive a pack id from the folder name {name!r}; give one with --id.")
+        if pack_id != name:
+            click.echo(f"政策包编号 pack id: {pack_id}(由文件夹名“{name}”得出,可用 --id 另行指定)")
     text = pack_yaml(pack_id=pack_id, title=title, number=number, issuer=issuer,
                      issued_on=issued_on.date() if issued_on else None, start=start.date() if start else None,
                      end=end.date() if end else None, implements=implements)
@@ -287,7 +302,7 @@ def new_pack(directory: str, pack_id: str | None, title: str | None, number: str
     except FileExistsError as exc:
         fail(str(exc))
     click.echo(f"已创建 created {root / 'pack.yaml'}")
-    click.echo(f"下一步 next: compliance rules new --pack {directory} --measure N --title \"条款标题\"")
+    click.echo(f"下一步 next: compliance rules new --pack {shlex.quote(directory)} --measure N --title \"条款标题\"")
 
 
 @rules.command("new")
