@@ -99,5 +99,20 @@ def test_the_installed_wheel_evaluates_the_samples_and_writes_a_letter(installed
     (html,) = (work / "letters").glob("*HZ-2024-004.html")
     text = html.read_text(encoding="utf-8")
     assert "审查意见书" in text and "菏政发〔2024〕11号" in text
-    res = _run([compliance, "rules", "list"], cwd=work, env=env)
+    res = _run([compliance, "notice", "town", "单县浮岗镇", "-f", "md", "-o", "notices", "--db", str(db)], cwd=work, env=env)
+    assert res.returncode == 0 and list((work / "notices").glob("*.md")), res.stderr
+    res = _run([compliance, "evaluate", "samples/projects-2024.csv", "--no-store", "--format", "json"], cwd=work, env=env)
+    assert res.returncode == 0 and '"record_id": "HZ-2024-004"' in res.stdout
+
+
+def test_the_installed_wheel_lists_lints_and_tests_its_rule_packs(installed, tmp_path: Path) -> None:
+    bin_dir, env = installed
+    compliance = str(bin_dir / "compliance")
+    res = _run([compliance, "rules", "list"], cwd=tmp_path, env=env)
     assert res.returncode == 0 and "27" in res.stdout
+    res = _run([compliance, "rules", "lint"], cwd=tmp_path, env=env)
+    assert res.returncode == 0 and "通过 clean" in res.stdout, res.stdout
+    res = _run([compliance, "rules", "test"], cwd=tmp_path, env=env)
+    assert res.returncode == 0 and " 0 failed" in res.stdout
+    res = _run([compliance, "runs"], cwd=tmp_path, env=env)  # the default store, in the new HOME: none yet
+    assert res.returncode == 0 and "还没有存储" in res.stdout and env["XDG_DATA_HOME"] in res.stdout
