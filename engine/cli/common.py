@@ -69,8 +69,8 @@ def echo_json(obj: Any) -> None:
 
 def json_format_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-                        help="table for people; json: one JSON document for programs (decimals as exact "
-                             "strings, dates ISO 8601).")(f)
+                        help="table 表格;json 一个 JSON 文档(数值为精确的字符串,日期为 ISO 8601)。 "
+                             "table for people; json: one JSON document for programs.")(f)
 
 
 def retired_option(name: str, instead: str, hint_zh: str) -> Callable[..., Any]:

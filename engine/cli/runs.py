@@ -33,7 +33,7 @@ from engine.store.queries import FindingChange, list_runs, record_history, run_d
 @json_format_option
 @click.pass_context
 def runs(ctx: click.Context, db: str | None, fmt: str) -> None:
-    """List stored evaluation runs (评价批次) and where the store is; `runs show RUN` for one."""
+    """评价批次及存储位置 List stored evaluation runs and where the store is; `runs show RUN` for one."""
     ctx.obj = {"db": db}
     if ctx.invoked_subcommand is not None:
         return
@@ -183,13 +183,15 @@ def _record_key(k: RecordKey) -> dict[str, str]:
 @click.argument("run_a", metavar="RUN_A", type=int)
 @click.argument("run_b", metavar="RUN_B", type=int)
 @click.option("--all-records", "one_sided", is_flag=True,
-              help="Also list the findings of records only one run judged (all 新增 or 删除); by default "
-                   "those records are only counted.")
+              help="也列出只在一个批次中的记录的结论(均为新增或删除);默认只计数。 Also list the findings of "
+                   "records only one run judged; by default they are only counted.")
 @db_option
 @json_format_option
 def diff(run_a: int, run_b: int, one_sided: bool, db: str | None, fmt: str) -> None:
-    """Findings that changed from RUN_A to RUN_B (status, value, threshold or check version; added, removed),
-    for the records both runs judged; records only one run judged are counted apart."""
+    """结论变化:两批次共有记录的结论变化,只在一个批次中的记录另行计数。
+
+    Findings that changed from RUN_A to RUN_B (status, value, threshold or check version; added,
+    removed), for the records both runs judged; records only one run judged are counted apart."""
     all_records = one_sided  # (letter's --all is another thing: every project of a run)
     store = open_store(db)
     with store:
