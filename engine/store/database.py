@@ -1,7 +1,8 @@
 """Where the store lives and how it is opened.
 
 The URL comes from ``--db``, else the environment variable ``COMPLIANCE_DB``, else the SQLite file
-``compliance.db`` in the working directory. A plain path means an SQLite file.
+``compliance.db`` in the user's data folder (engine/store/location.py, which names it without
+importing SQLAlchemy). A plain path means an SQLite file.
 
 SQLite runs in WAL mode with a busy timeout, and write transactions start with ``BEGIN IMMEDIATE``:
 a deferred transaction that reads first and writes later can fail at once with "database is locked"
@@ -14,7 +15,6 @@ store made by one version opens in the next after ``compliance db upgrade``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,10 +27,13 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-ENV_VAR = "COMPLIANCE_DB"
-DEFAULT_DB_FILE = "compliance.db"
+from engine import resources
+from engine.store.location import DEFAULT_DB_FILE, ENV_VAR, chosen_db, db_help, default_db_path
+
+__all__ = ["DEFAULT_DB_FILE", "ENV_VAR", "StoreError", "db_help", "default_db_path", "resolve_url"]
+
 BUSY_TIMEOUT_MS = 60_000
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = resources.migrations_dir()
 _MIGRATION_LOCK = 7_316_042_024  # PostgreSQL advisory lock key: one migrator at a time
 
 
@@ -39,11 +42,17 @@ class StoreError(Exception):
 
 
 def resolve_url(value: str | None = None) -> str:
-    """The store URL: ``--db``, else $COMPLIANCE_DB, else ./compliance.db; a plain path is an SQLite file."""
-    value = value or os.environ.get(ENV_VAR) or DEFAULT_DB_FILE
+    """The store URL: ``--db``, else $COMPLIANCE_DB, else compliance.db in the user's data folder;
+    a plain path is an SQLite file."""
+    value = chosen_db(value)
     if "://" in value:
         return value
     return "sqlite:///" + str(Path(value).expanduser().resolve())
+
+
+def is_default(url: str) -> bool:
+    """Whether the URL is the default SQLite file (whose folder is created on first use)."""
+    return url == "sqlite:///" + str(default_db_path().expanduser().resolve())
 
 
 def display_url(url: str) -> str:
@@ -62,6 +71,8 @@ def make_engine(url: str) -> Engine:
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             parent = Path(u.database).parent
+            if not parent.is_dir() and is_default(url):
+                parent.mkdir(parents=True, exist_ok=True)  # the user's data folder, on first use
             if not parent.is_dir():
                 raise StoreError(f"folder of the store does not exist: {parent}")
         engine = create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})

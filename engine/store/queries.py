@@ -216,56 +216,6 @@ def changed_fields(a: FindingRow, b: FindingRow) -> list[str]:
     return [k for k in COMPARED if getattr(a, k) != getattr(b, k)]
 
 
-def _judgements(s: Any, run_id: int) -> dict[tuple[str, str, str, str], tuple]:
-    """(kind, record, period, check) -> (compared fields..., finding id): just what a diff compares."""
-    f, r, ck, cv = StoredFinding.__table__, RecordVersion.__table__, CheckKey.__table__, CheckVersion.__table__
-    q = (select(r.c.kind, r.c.record_id, r.c.period, ck.c.check_id, f.c.status, f.c.value, f.c.threshold,
-                cv.c.check_version, f.c.id).join(r, r.c.id == f.c.record_version_id)
-         .join(ck, ck.c.id == f.c.check_ref).join(cv, cv.c.id == f.c.version_ref).where(f.c.run_id == run_id))
-    return {(k, rid, per, cid): (st, decode_value(v), decode_value(t), cv, fid)
-            for k, rid, per, cid, st, v, t, cv, fid in s.execute(q.execution_options(yield_per=20_000))}
-
-
-def _rows_by_id(s: Any, ids: list[int]) -> dict[int, FindingRow]:
-    f = StoredFinding.__table__
-    out: dict[int, FindingRow] = {}
-    for i in range(0, len(ids), 500):
-        for m in s.execute(_finding_query().where(f.c.id.in_(ids[i:i + 500]))).mappings():
-            out[m["id"]] = _row(m)
-    return out
-
-
-def diff_runs(store: Store, run_a: int, run_b: int) -> list[FindingChange]:
-    """Findings of run B that differ from run A (by record and check, whatever the record version).
-
-    Only the compared fields of both runs are held in memory; whole rows are read for the changes.
-    """
-    with store.session() as s:
-        _get_run(s, run_a, store)
-        _get_run(s, run_b, store)
-        before, after = _judgements(s, run_a), _judgements(s, run_b)
-        pairs: list[tuple[str, tuple, int | None, int | None, list[str]]] = []
-        for key, b in after.items():
-            a = before.get(key)
-            if a is None:
-                pairs.append(("added", key, None, b[-1], []))
-            else:
-                fields = [name for name, x, y in zip(COMPARED, a, b, strict=False) if x != y]
-                if fields:
-                    pairs.append(("changed", key, a[-1], b[-1], fields))
-        pairs += [("removed", key, a[-1], None, []) for key, a in before.items() if key not in after]
-        rows = _rows_by_id(s, [i for p in pairs for i in p[2:4] if i is not None])
-    out = []
-    for change, (kind, rid, period, cid), ia, ib, fields in sorted(pairs, key=lambda p: p[1]):
-        old, new = rows.get(ia) if ia else None, rows.get(ib) if ib else None
-        ref = new or old
-        assert ref is not None
-        out.append(FindingChange(change=change, kind=kind, record_id=rid, period=period,  # type: ignore[arg-type]
-                                 record_name=ref.record_name, check_id=cid, check_title=ref.check_title,
-                                 before=old, after=new, fields=fields))
-    return out
-
-
 # --- history --------------------------------------------------------------------------------------
 
 class VersionInfo(BaseModel):
