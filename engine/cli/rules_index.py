@@ -25,8 +25,8 @@ def index(markdown: bool, fmt: str, pack_id: str, rules_dirs: tuple[str, ...]) -
     if cp is None:
         fail(f"no pack {pack_id!r}")
     entries, errors = build_index(cp.pack)
-    for e in errors:
-        click.echo(f"索引错误 index error: {e}", err=True)
+    for err in errors:
+        click.echo(f"索引错误 index error: {err}", err=True)
     if markdown:
         click.echo(to_markdown(entries, f"{cp.pack.meta.number} {cp.pack.meta.title}"), nl=False)
     elif fmt == "json":
