@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -30,7 +31,8 @@ def policy_or_exit(rules_dirs: tuple[str, ...] = ()) -> Policy:
 
     try:
         # + compliance.toml / COMPLIANCE_RULES packs; compiled once per fingerprint (engine/policy/cache.py)
-        return load_policy_cached(pack_dirs(rules_dirs))
+        dirs: list[str | Path] = [*pack_dirs(rules_dirs)]  # load_policy_cached takes list[str | Path]
+        return load_policy_cached(dirs)
     except ConfigError as exc:
         fail(f"配置文件有误 config: {exc}")
     except PolicyError as exc:

@@ -33,7 +33,7 @@ SUFFIX = {"html": "html", "md": "md", "docx": "docx", "pdf": "pdf"}
 def _common(f: Callable[..., Any]) -> Callable[..., Any]:
     from engine.cli.store import db_option
 
-    options = [
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.option("--format", "-f", "fmt", multiple=True, type=click.Choice(FORMATS), default=("html",),
                      show_default=True, help="Output format (repeatable: -f html -f pdf)."),
         click.option("-o", "--output", "output", type=click.Path(file_okay=False), default=".", show_default=True,
@@ -237,7 +237,8 @@ def notice(scope: Scope, name: str, fmt: tuple[Format, ...], output: str, inputs
         store = open_store(db)
         try:
             runs = [run_id] if run_id is not None else [r.id for r in reversed(list_runs(store)) if r.finished_at]
-            judgements, fallback = [], []
+            judgements = []
+            fallback: list[Judgement] = []
             for rid in runs:  # the latest run that judged a record of this scope
                 js = list(run_judgements(store, policy, rid, kinds=kinds))
                 fallback = fallback or js  # to name the known subjects if NAME is in no run

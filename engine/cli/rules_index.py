@@ -34,8 +34,8 @@ def index(markdown: bool, fmt: str, pack: str, rules_dirs: tuple[str, ...]) -> N
     if cp is None:
         fail(f"没有政策包 no pack {pack!r}")
     entries, errors = build_index(cp.pack)
-    for e in errors:
-        click.echo(f"索引错误 index error: {e}", err=True)
+    for err in errors:
+        click.echo(f"索引错误 index error: {err}", err=True)
     if markdown:
         click.echo(to_markdown(entries, f"{cp.pack.meta.number} {cp.pack.meta.title}"), nl=False)
     elif fmt == "json":

@@ -106,7 +106,7 @@ def run_examples(policy: Policy, engine: EngineName = "durable", pack_ids: set[s
 def _records(normaliser: Normaliser, src: SourceRef, what: str,
              rows: list[dict]) -> tuple[list[Record], str]:
     """An example's other records (its subject's earlier years, or lower records of its batch), validated."""
-    out = []
+    out: list[Record] = []
     for i, data in enumerate(rows):
         rec, errors, unknown = normaliser.normalise(RawRecord(source=src, data=data))
         if rec is None or unknown:
