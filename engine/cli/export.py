@@ -207,5 +207,5 @@ def export(run_id: int, fmt: str, output: str | None, db: str | None) -> None:
         except OSError as exc:
             from engine.render.files import OutputError, describe_os_error
 
-            fail(exc.strerror if isinstance(exc, OutputError) else describe_os_error(exc, path))
+            fail(str(exc.strerror) if isinstance(exc, OutputError) else describe_os_error(exc, path))
     click.echo(f"已导出 {n} 项结论到 {path}", err=True)

@@ -35,7 +35,7 @@ def rules() -> None:
 def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
     """List every measure of every pack with its checks."""
     policy = policy_or_exit(rules_dirs)
-    measures = []
+    measures: list[dict[str, Any]] = []
     for cp in policy.packs:
         for ms in cp.pack.measures:
             m = ms.measure
@@ -59,9 +59,9 @@ def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
     t = Table(title="政策条款 Measures")
     for col in ("政策包", "条", "标题", "章节", "牵头单位", "检查项"):
         t.add_column(col, overflow="fold")
-    for m in measures:
-        t.add_row(m["pack"], str(m["measure"]), m["title"], m["section"], "、".join(m["lead_departments"]),
-                  str(len(m["checks"])))
+    for row in measures:
+        t.add_row(str(row["pack"]), str(row["measure"]), str(row["title"]), str(row["section"]),
+                  "、".join(row["lead_departments"]), str(len(row["checks"])))
     console = Console()
     console.print(t)
     for cp in policy.packs:

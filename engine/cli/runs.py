@@ -151,8 +151,8 @@ def history(record_id: str, db: str | None, fmt: str) -> None:
             con.print("与上次评价相比:")
             for c in j.field_changes:
                 con.print(f"  数据 {field_label(h.kind, c.field)}:{value_text(c.before)} → {value_text(c.after)}")
-            for c in j.finding_changes:
-                con.print("  " + _change_line(c))
+            for fc in j.finding_changes:
+                con.print("  " + _change_line(fc))
         con.print()
 
 

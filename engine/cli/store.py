@@ -10,22 +10,22 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from engine.cli.common import fail
-from engine.pipeline.stream import ChunkResult
-from engine.policy.policy import Policy
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 from engine.records.catalog import Catalog
 from engine.store import Store, StoreError
 from engine.store.database import display_url, resolve_url
 from engine.store.location import ENV_VAR, db_help
-from engine.store.runs import ResumePlan, RunWriter, StoreTarget, begin_run, resume_plan, resume_run
 
 CHANGE_ZH = {"added": "新增", "removed": "删除", "changed": "变化"}
 FIELD_ZH = {"status": "结论", "value": "实际值", "threshold": "标准", "check_version": "检查项版本"}
@@ -63,7 +63,7 @@ def when(v: dt.datetime | None) -> str:
     return v.astimezone().strftime("%Y-%m-%d %H:%M:%S") if v else "—"
 
 
-def console():  # type: ignore[no-untyped-def]
+def console() -> Console:
     from rich.console import Console
 
     # Piped output (a file, a test) gets room for CJK columns instead of rich's 80-column default.
@@ -71,7 +71,7 @@ def console():  # type: ignore[no-untyped-def]
     return Console(markup=False) if sys.stdout.isatty() else Console(width=200, markup=False)
 
 
-def table(title: str | None, columns: Iterable[str]):  # type: ignore[no-untyped-def]
+def table(title: str | None, columns: Iterable[str]) -> Table:
     from rich.table import Table
 
     t = Table(title=title)
@@ -79,87 +79,6 @@ def table(title: str | None, columns: Iterable[str]):  # type: ignore[no-untyped
         t.add_column(c, overflow="fold")
     return t
 
-
-
-# --- evaluate's link to the store -----------------------------------------------------------------
-
-class RunRecorder:
-    """Begins (or resumes) a run, saves each chunk, finishes; a store failure ends the command clearly."""
-
-    def __init__(self, store: Store, writer: RunWriter, resumed: bool = False):
-        self.store, self.writer = store, writer
-        if resumed:
-            click.echo(f"续评 resuming run {writer.run_id}: {len(writer.committed)} chunk(s) already stored",
-                       err=True)
-
-    @classmethod
-    def begin(cls, db: str | None, policy: Policy, *, paths: list[str], reviewer: str | None,
-              as_of: dt.date | None, kind: str | None, chunk_size: int, engine_name: str,
-              rules_dirs: tuple[str, ...]) -> RunRecorder:
-        store = open_store(db, create=True)
-        try:
-            writer = begin_run(store, policy, inputs=paths, reviewer=reviewer, as_of=as_of, kind=kind,
-                               chunk_size=chunk_size, engine_name=engine_name, rules_dirs=rules_dirs)
-        except (StoreError, SQLAlchemyError) as exc:
-            fail(f"存储 store {store.display}: {_reason(exc)}")
-        return cls(store, writer)
-
-    @staticmethod
-    def plan(db: str | None, run_id: int) -> tuple[Store, ResumePlan]:
-        store = open_store(db)
-        try:
-            return store, resume_plan(store, run_id)
-        except (StoreError, SQLAlchemyError) as exc:
-            fail(f"存储 store {store.display}: {_reason(exc)}")
-
-    @classmethod
-    def resume(cls, store: Store, plan: ResumePlan, policy: Policy) -> RunRecorder:
-        try:
-            return cls(store, resume_run(store, plan, policy), resumed=True)
-        except (StoreError, SQLAlchemyError) as exc:
-            fail(f"存储 store {store.display}: {_reason(exc)}")
-
-    @property
-    def skip(self) -> frozenset[int]:
-        return self.writer.committed
-
-    def hand_over(self) -> StoreTarget:
-        """Let worker processes store the chunks they evaluate (see engine/pipeline/workers.py)."""
-        return self.writer.hand_over()
-
-    def save(self, chunk: ChunkResult) -> None:
-        if chunk.stored:  # by the worker that evaluated it
-            self.writer.committed = self.writer.committed | {chunk.index}
-            return
-        try:
-            self.writer.save_chunk(chunk)
-        except (StoreError, SQLAlchemyError) as exc:
-            self._failed(exc)
-
-    def guard(self, chunks: Iterator[ChunkResult]) -> Iterator[ChunkResult]:
-        """The chunks, with a store failure in a worker reported as one in this process would be."""
-        try:
-            yield from chunks
-        except StoreError as exc:
-            self._failed(exc)
-
-    def _failed(self, exc: Exception) -> NoReturn:
-        fail(f"存储 store {self.store.display}: {_reason(exc)}; chunks committed before this one are kept: "
-             f"finish with `compliance evaluate --resume {self.writer.run_id}`")
-
-    def finish(self) -> None:
-        try:
-            s = self.writer.finish()
-        except (StoreError, SQLAlchemyError) as exc:
-            fail(f"存储 store {self.store.display}: {_reason(exc)}")
-        finally:
-            self.store.close()
-        click.echo(f"已保存 stored: 评价批次 run {s.id} in {self.store.display} "
-                   f"({s.n_records} records, {s.n_findings} findings)", err=True)
-
-
-def _reason(exc: Exception) -> str:
-    return str(getattr(exc, "orig", None) or exc)
 
 
 def field_label(kind: str, field: str) -> str:

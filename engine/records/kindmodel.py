@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -72,7 +73,7 @@ def kind_model(catalog: Catalog, kind: str) -> type[BaseModel]:
     return _MODELS[key][1]
 
 
-def _explain(e: dict, f: FieldSpec | None) -> str:
+def _explain(e: Mapping[str, Any], f: FieldSpec | None) -> str:
     ctx = e.get("ctx") or {}
     unit = f.unit if f and f.unit else ""
     if e["type"] == "greater_than":

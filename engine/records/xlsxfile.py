@@ -43,7 +43,8 @@ def _read_xlsx(p: Path, catalog: Catalog, kind: str | None) -> Iterator[ReadItem
             default_kind = kind or kind_hint(catalog, ws.title, p.name)
             try:
                 part = getattr(ws, "_worksheet_path", None)
-                facts = _scan_sheet(wb._archive, part) if part else _SheetFacts([], {})
+                # openpyxl keeps the open ZIP as a private attribute; the sheet XML scan reads it (no second open).
+                facts = _scan_sheet(wb._archive, part) if part else _SheetFacts([], {})  # type: ignore[attr-defined]
             except Exception as exc:
                 yield RecordError(source=SourceRef(file=str(p), sheet=ws.title),
                                   message=f"工作表无法读取 sheet unreadable ({type(exc).__name__}: {exc})")
