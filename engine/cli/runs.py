@@ -206,7 +206,9 @@ def diff(run_a: int, run_b: int, one_sided: bool, db: str | None, fmt: str) -> N
         return
     changes = d.changes
     scope = "" if all_records else f"(两批次共有的 {d.n_common} 条记录)"
-    if not changes:
+    if not changes and not all_records and not d.n_common:
+        click.echo(f"评价批次 {run_a} 与 {run_b} 没有共同的记录,无可比较的结论。")
+    elif not changes:
         click.echo(f"评价批次 {run_a} 与 {run_b} 的结论一致{scope},无变化。")
     else:
         t = table(f"评价批次 {run_a} → {run_b} 的结论变化{scope}", ("变化", "记录", "名称", "检查项", "原结论", "新结论",
