@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from engine.authoring.lint import EXIT_CLEAN, lint
+from engine.authoring.lint import lint
+from engine.authoring.lintreport import EXIT_CLEAN
 from engine.authoring.scaffold import pack_id_from_folder
 from engine.cli import main
 from engine.policy.schema import PackMeta
