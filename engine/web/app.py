@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections import defaultdict
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -63,12 +64,20 @@ def _num(v: Any, against: Any = None) -> str:
     return _fmt(v)
 
 
+def _basename(v: Any) -> str:
+    """An uploaded file's own name, without the server's folders (a source may add 第N行 or [sheet])."""
+    if not v:
+        return "—"
+    return str(v).replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = _fmt
     env.filters["num"] = _num
+    env.filters["basename"] = _basename
     env.globals.update(STATUS_ZH=STATUS_ZH, NATURE_ZH=NATURE_ZH, OP_ZH=OP_ZH, ROLE_ZH=ROLE_ZH, ROLES=ROLES,
                        KIND_ZH=KIND_ZH, ACTION_ZH=ACTION_ZH, can=auth.can)
     return env
@@ -83,6 +92,7 @@ class Web:
         self._policies: dict[tuple[str, ...], Policy] = {}
         self._lock = threading.Lock()
         self.runner: Any = None
+        self.failures_by_ip: dict[str, list[float]] = defaultdict(list)  # failed logins, to slow them down
 
     def policy(self, extra: list[str] | tuple[str, ...] = ()) -> Policy:
         from engine.policy.cache import load_policy_cached

@@ -8,7 +8,6 @@ import io
 import json
 import shutil
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,6 @@ from engine.web.uploads import (
     new_folder,
 )
 
-_failures_by_ip: dict[str, list[float]] = defaultdict(list)
 IP_WINDOW, IP_FREE = 600.0, 3  # failed logins from one address within 10 minutes before each is slowed
 
 
@@ -91,20 +89,21 @@ async def login_submit(request: Request) -> Response:
     nxt = _safe_next(str(form.get("next", "")))
     ip = request.client.host if request.client else "?"
     now = time.time()
-    recent = [t for t in _failures_by_ip[ip] if now - t < IP_WINDOW]
-    _failures_by_ip[ip] = recent
+    failures = web.failures_by_ip
+    recent = [t for t in failures[ip] if now - t < IP_WINDOW]
+    failures[ip] = recent
     if len(recent) > IP_FREE:  # slowed down: one more second per failure beyond the free ones, up to 5
         await asyncio.sleep(min(5.0, len(recent) - IP_FREE))
     result = await threaded(acc.authenticate, web.store, name, password)
     if result.account is None:
-        _failures_by_ip[ip].append(now)
+        failures[ip].append(now)
         await threaded(_audit, web, name[:100] or None, "login_failed", ip,
                        detail={"failures": result.failures, "locked_for": result.locked_for})
         error = (f"登录失败次数过多,请 {result.locked_for} 秒后再试" if result.locked_for
                  else "用户名或密码不正确")
         return web.page(request, "login.html", status_code=401 if not result.locked_for else 429,
                         next=nxt, error=error, username=name)
-    _failures_by_ip.pop(ip, None)
+    failures.pop(ip, None)
     auth.login(request, result.account)
     await threaded(_audit, web, result.account.name, "login", ip)
     return redirect(nxt)
