@@ -54,10 +54,7 @@ def chrome(download_dir: str) -> Any:
                                               "download.prompt_for_download": False,
                                               "plugins.always_open_pdf_externally": True,
                                               "intl.accept_languages": "zh-CN,zh"})
-    import os
-
-    env = {**os.environ, "LANGUAGE": "zh_CN:zh", "LANG": "zh_CN.UTF-8"}  # the browser's own words in Chinese
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver", env=env))
+    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": download_dir})
     driver.set_page_load_timeout(60)
     return driver
