@@ -119,5 +119,5 @@ def test_summary_format_prints_only_the_counts(tmp_path):
     result = CliRunner().invoke(main, _args(str(f), "--format", "summary"))
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert "记录 records: 5 valid, 0 rejected, 3 field error(s)" in result.stderr
+    assert "记录 records: 有效 5 条,退回 0 条,字段错误 3 处" in result.stderr
     assert "读取 5 行 = 评价 5 + 拒收 0 + 空行 0" in result.stderr

@@ -87,7 +87,7 @@ def test_export_csv_neutralises_text_cells_but_writes_negative_numbers_as_number
 
 
 def test_names_with_rich_markup_print_as_written_in_the_table() -> None:
-    code, out, err = _cli("evaluate", "--no-store", "--format", "table", str(MARKUP))
+    code, out, err = _cli("evaluate", "--no-store", "--all", str(MARKUP))
     assert code == 0, err
     flat = out.replace("\n", "").replace("│", "").replace(" ", "")
     assert "[/bold]x" in flat and "[link=http://evil.example]点我[/link]" in flat and "[red]红[/red]" in flat

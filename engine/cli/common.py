@@ -32,8 +32,8 @@ def policy_or_exit(rules_dirs: tuple[str, ...] = ()) -> Policy:
         # + compliance.toml / COMPLIANCE_RULES packs; compiled once per fingerprint (engine/policy/cache.py)
         return load_policy_cached(pack_dirs(rules_dirs))
     except ConfigError as exc:
-        fail(f"config: {exc}")
+        fail(f"配置文件有误 config: {exc}")
     except PolicyError as exc:
         for e in exc.errors:
             click.echo(f"规则错误 rule error: {e}", err=True)
-        fail(f"{len(exc.errors)} problem(s) in the rule packs; nothing was evaluated")
+        fail(f"政策包中有 {len(exc.errors)} 处问题,未作任何评价 ({len(exc.errors)} problem(s) in the rule packs)")

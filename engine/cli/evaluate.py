@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from engine.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, fail, policy_or_exit, rules_option
-from engine.cli.output import FORMATS, CsvWriter, write_json, write_table
+from engine.cli.digest import Digest
+from engine.cli.notices import NoticeLog
+from engine.cli.output import FORMATS, CsvWriter, write_json
 from engine.cli.progress import Progress
-from engine.pipeline.stream import DEFAULT_CHUNK, evaluate_files
+from engine.pipeline.stream import DEFAULT_CHUNK
 from engine.policy.schema import STATUS_ZH
-
-if TYPE_CHECKING:
-    from engine.cli.store import RunRecorder
 
 # The store (SQLAlchemy, Alembic) is imported only when a run is stored, so `--no-store` starts fast;
 # hence --db is declared here with the store's names (engine/store/database.py ENV_VAR, DEFAULT_DB_FILE;
@@ -54,121 +53,141 @@ def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
               help="Records evaluated (and stored) together; memory grows with it, not with the file.")
 @click.option("--jobs", "-j", type=click.IntRange(1), default=None,
               help="Worker processes evaluating chunks in parallel [default: number of cores].")
-@click.option("--progress/--quiet", "progress", default=None,
-              help="Progress bar on stderr (default: only when stderr is a terminal).")
+@click.option("--all", "show_all", is_flag=True,
+              help="全部列出 List every record and every finding (default: only the findings that need action).")
+@click.option("--status", "statuses", multiple=True, metavar="STATUS",
+              help="另列出该结论的结论项 Also list findings with this status (repeatable): "
+                   "符合 compliant, 资料不足 insufficient_data, 不适用 not_applicable, 进度正常 on_track, …")
+@click.option("--progress", "progress", is_flag=True, default=None,
+              help="显示进度条 Show the progress bar on stderr (default: only when stderr is a terminal).")
+@click.option("--quiet", "-q", "quiet", is_flag=True,
+              help="安静 No progress bar and no per-record notices (errors and the totals are still printed).")
+@click.option("--verbose", "-v", "verbose", is_flag=True,
+              help="详细 List every per-record notice (default: counted and summarised at the end).")
 def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, rules_date: dt.datetime | None,
              kind: str | None,
              engine_name: str, rules_dirs: tuple[str, ...], db: str | None, no_store: bool,
              reviewer: str | None, resume: int | None, chunk_size: int, jobs: int | None,
-             progress: bool | None) -> None:
+             show_all: bool, statuses: tuple[str, ...], progress: bool | None, quiet: bool, verbose: bool) -> None:
     """Evaluate record files (JSON, JSON Lines, YAML, CSV, XLSX) against the policy; store the run."""
-    recorder: RunRecorder | None = None
-    if resume is not None or not no_store:
-        from engine.cli.store import RunRecorder
+    from engine.pipeline.batch import Batch, BatchError, BatchOptions
+
+    wanted = _statuses(statuses)
+    store = plan = None
     if resume is not None:
         if files or as_of or rules_date or kind or rules_dirs or no_store:
-            fail("--resume continues a stored run with its own files, --as-of, --kind and --rules; give none")
-        store, plan = RunRecorder.plan(db, resume)
+            fail("--resume 续评已存储的批次,沿用其文件、--as-of、--kind 和 --rules,请勿再给出 "
+                 "(--resume continues a stored run with its own settings; give none)")
+        store, plan = _resume_plan(db, resume)
         files, kind, rules_dirs = tuple(plan.paths), plan.kind, tuple(plan.rules_dirs)
         as_of = dt.datetime.combine(plan.as_of, dt.time()) if plan.as_of else None
         engine_name, chunk_size = plan.engine, plan.chunk_size
     if not files:
-        fail("no record files given")
+        fail("未给出记录文件 no record files given")
     policy = policy_or_exit(rules_dirs)
-    if resume is not None:
-        recorder = RunRecorder.resume(store, plan, policy)
     if kind is not None and policy.catalog.resolve_kind(kind) is None:
-        fail(f"unknown kind {kind!r}; known: {', '.join(policy.catalog.kinds)}")
+        fail(f"未知的记录类型 unknown kind {kind!r};可用:{', '.join(policy.catalog.kinds)}")
     kind = policy.catalog.resolve_kind(kind) if kind else None
     from engine.records.readers import record_files
 
     paths = record_files(files)
     if not paths:
-        fail("no record files found")
-    if recorder is None and not no_store:
-        recorder = RunRecorder.begin(db, policy, paths=paths, reviewer=reviewer,
-                                     as_of=as_of.date() if as_of else None, kind=kind, chunk_size=chunk_size,
-                                     engine_name=engine_name, rules_dirs=rules_dirs)
-    findings_for_table: list = []
-    csv_writer = CsvWriter() if fmt == "csv" else None
-    counts: dict[str, int] = {}
-    n_valid = n_rejected = n_file_problems = n_baseline = 0
-    rejected_rows: set[tuple[str, str | None, int | None]] = set()
-    n_read = n_blank = n_left_out = n_sheets = 0  # n_sheets: errors of a whole sheet, not of a row
-    tallied = False
-    bar = Progress.start(paths, progress)
-    n_jobs = _jobs(jobs, paths, chunk_size)
-    # With workers, each stores the chunks it evaluates (the parent would be the bottleneck); the
-    # findings come back only when they are printed.
-    # Earlier reports and lower records already in the store: baselines and counts read them.
-    stored = []
-    if recorder is not None:
-        from engine.pipeline.context import stored_context
+        fail("未找到记录文件 no record files found")
+    if store is None and not no_store:
+        from engine.cli.store import open_store
 
-        stored = stored_context(recorder.store, policy)
-    store_to = recorder.hand_over() if recorder is not None and n_jobs > 1 else None
-    chunks = evaluate_files(paths, policy, kind=kind, as_of=as_of.date() if as_of else None,
-                            engine=engine_name, chunk_size=chunk_size,  # type: ignore[arg-type]
-                            skip_chunks=recorder.skip if recorder else frozenset(),
-                            jobs=n_jobs, store_to=store_to, keep_findings=fmt != "summary",
-                            rules_date=rules_date.date() if rules_date else None, stored=stored)
-    for chunk in recorder.guard(chunks) if recorder is not None else chunks:
-        bar.advance(chunk)
-        if recorder is not None:
-            recorder.save(chunk)
-        for w in chunk.warnings:
-            click.echo(f"提示 warning: {w}", err=True)
-        for p in chunk.file_problems:
-            click.echo(f"文件错误 file error: {p}", err=True)
-        for e in chunk.errors:
-            click.echo(f"记录错误 rejected: {e}", err=True)
-        for n in chunk.notices:
-            click.echo(f"提示 notice: {n.source}: record {n.record_id}: {n.message}", err=True)
-            n_baseline += n.category == "baseline"
-        n_valid += len(chunk.records)
-        n_rejected += len(chunk.errors)
-        n_left_out += sum(1 for e in chunk.errors if not e.row_rejected)
-        n_sheets += sum(1 for e in chunk.errors if e.row_rejected and e.source.row is None)
-        rejected_rows.update((e.source.file, e.source.sheet, e.source.row) for e in chunk.errors
-                             if e.row_rejected and e.source.row is not None)
-        for t in getattr(chunk, "tallies", None) or ():
-            tallied = True
-            n_read += t.rows_read
-            n_blank += t.blank_rows
-        n_file_problems += len(chunk.file_problems)
-        for status, n in chunk.status_counts().items():
-            counts[status] = counts.get(status, 0) + n
-        if fmt == "json":
-            write_json(chunk.findings)
-        elif csv_writer is not None:
-            csv_writer.write(chunk.findings)
-        elif fmt == "table":
-            findings_for_table.extend(chunk.findings)
-    bar.stop()
-    if recorder is not None:
-        recorder.finish()
-    if fmt == "table":
-        write_table(findings_for_table)
-    click.echo(f"记录 records: {n_valid} valid, {len(rejected_rows)} rejected, {n_left_out} field error(s) (field left "
-               f"out, record evaluated), {n_file_problems} unusable file(s)"
-               + (f", {n_sheets} unusable sheet(s)" if n_sheets else "") + "; "
-               "findings: " + ", ".join(f"{k} {counts[k]}" for k in STATUS_ZH if counts.get(k)), err=True)
-    if tallied:
+        store = open_store(db, create=True)
+    options = BatchOptions(reviewer=plan.reviewer if plan else reviewer, as_of=as_of.date() if as_of else None,
+                           rules_date=rules_date.date() if rules_date else None, kind=kind,
+                           engine=engine_name, chunk_size=chunk_size,  # type: ignore[arg-type]
+                           jobs=_jobs(jobs, paths, chunk_size), keep_findings=fmt != "summary",
+                           rules_dirs=rules_dirs)
+    batch = Batch(policy, paths, store=store, options=options, resume=plan)
+    if plan is not None:
+        click.echo(f"续评 resuming run {plan.run_id}:已保存 {len(plan.committed)} 个数据块", err=True)
+    csv_writer = CsvWriter() if fmt == "csv" else None
+    digest = Digest(show_all=show_all, statuses=wanted) if fmt == "table" else None
+    notices = NoticeLog(verbose=verbose, quiet=quiet)
+    bar = Progress.start(paths, False if quiet else progress)
+    say = bar.echo
+    try:
+        for chunk in batch.chunks():
+            bar.advance(chunk)
+            for w in chunk.warnings:
+                notices.warning(w, say)
+            for p in chunk.file_problems:
+                say(f"文件错误 file error: {p}")
+            for e in chunk.errors:
+                say(f"记录错误 rejected: {e}")
+            for n in chunk.notices:
+                notices.notice(n, say)
+            if fmt == "json":
+                write_json(chunk.findings)
+            elif csv_writer is not None:
+                csv_writer.write(chunk.findings)
+            elif digest is not None:
+                digest.write(chunk.records, chunk.findings)
+        bar.stop()
+        summary = batch.finish()
+    except BatchError as exc:
+        bar.stop()
+        fail(str(exc))
+    if digest is not None:
+        digest.close()
+    notices.summarise()
+    t = batch.tally
+    if summary is not None:
+        click.echo(f"已保存 stored: 第 {summary.id} 次评价,存于 {store.display}"  # type: ignore[union-attr]
+                   f"({summary.n_records} 条记录,{summary.n_findings} 项结论)", err=True)
+    elif store is not None and not t.n_valid:
+        click.echo("提示 notice: 没有可评价的记录,未保存评价批次 (nothing usable: no run stored)", err=True)
+    click.echo(f"记录 records: 有效 {t.n_valid} 条,退回 {t.rejected_rows} 条,字段错误 {t.n_field_errors} 处"
+               f"(该字段不用,记录照常评价),无法使用的文件 {t.n_file_problems} 个"
+               + (f",无法使用的工作表 {t.n_sheets} 个" if t.n_sheets else "") + ";"
+               "结论 findings: " + (",".join(f"{STATUS_ZH[k]} {t.counts[k]}" for k in STATUS_ZH if t.counts.get(k))
+                                    or "无"), err=True)
+    if t.tallied:
         # Every row is accounted for: evaluated, rejected (named above with file, row and field) or blank.
-        click.echo(f"读取 {n_read} 行 = 评价 {n_valid} + 拒收 {len(rejected_rows)} + 空行 {n_blank} "
+        click.echo(f"读取 {t.n_read} 行 = 评价 {t.n_valid} + 拒收 {t.rejected_rows} + 空行 {t.n_blank} "
                    f"(rows read = evaluated + rejected + blank)", err=True)
-    if not n_valid:
+    partial = EXIT_PARTIAL if (t.n_errors or t.n_file_problems) else EXIT_OK
+    if not t.n_valid:
         raise SystemExit(EXIT_UNUSABLE)
-    if not sum(counts.values()) and n_baseline == n_valid and recorder is not None:
+    if t.only_baselines and store is not None:
         # Reports on years before the plan, kept in the store: the trajectories of later runs start there.
-        click.echo(f"提示 notice: 全部 {n_valid} 条记录为基期数据,不单独评判;已存入审查记录库,供以后评价测算进度和与往年比较 "
+        click.echo(f"提示 notice: 全部 {t.n_valid} 条记录为基期数据,不单独评判;已存入审查记录库,供以后评价测算进度和与往年比较 "
                    "(all records are baselines, stored for later runs; nothing to judge)", err=True)
-        raise SystemExit(EXIT_PARTIAL if (n_rejected or n_file_problems) else EXIT_OK)
-    if not sum(counts.values()):
-        click.echo(f"错误 error: 无法作出任何审查结论:{n_valid} 条记录均未得到结论(原因见上方各记录的提示,如缺少日期或日期不在"
+        raise SystemExit(partial)
+    if not t.n_findings:
+        click.echo(f"错误 error: 无法作出任何审查结论:{t.n_valid} 条记录均未得到结论(原因见上方各记录的提示,如缺少日期或日期不在"
                    "任何政策的有效期内) nothing could be judged: no record got any finding", err=True)
         raise SystemExit(EXIT_UNUSABLE)
-    raise SystemExit(EXIT_PARTIAL if (n_rejected or n_file_problems) else EXIT_OK)
+    raise SystemExit(partial)
+
+
+def _statuses(given: tuple[str, ...]) -> frozenset[str]:
+    by_zh = {zh: en for en, zh in STATUS_ZH.items()}
+    out = set()
+    for s in given:
+        en = s if s in STATUS_ZH else by_zh.get(s)
+        if en is None:
+            fail(f"未知的结论 unknown status {s!r};可用:" + "、".join(f"{zh} {en}" for en, zh in STATUS_ZH.items()))
+        out.add(en)
+    return frozenset(out)
+
+
+def _resume_plan(db: str | None, run_id: int) -> tuple[Any, Any]:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine.cli.store import open_store
+    from engine.store.database import StoreError
+    from engine.store.runs import resume_plan
+
+    store = open_store(db)
+    try:
+        return store, resume_plan(store, run_id)
+    except (StoreError, SQLAlchemyError) as exc:
+        fail(f"存储 store {store.display}: {getattr(exc, 'orig', None) or exc}")
 
 
 def _jobs(asked: int | None, paths: list[str], chunk_size: int) -> int:

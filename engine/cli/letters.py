@@ -130,7 +130,7 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | No
     used up once every file of the letter is written.
     """
     if bool(record_id) == all_records:
-        fail("give a RECORD_ID or --all (not both)")
+        fail("请给出一个记录编号或 --all(二者不能同时给出) give a RECORD_ID or --all")
     office = _office(office_name, reviewer_alias, prefix)
     _check_pdf(formats)
     policy = policy_or_exit(rules_dirs)
@@ -140,7 +140,7 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | No
         if record_id:
             judgements = [j for j in judgements if j.record_id == record_id]
             if not judgements:
-                fail(f"record {record_id} ({kind}) is not among the valid records of the --from files")
+                fail(f"记录 {record_id}({kind})不在 --from 文件的有效记录中 (not among the valid records of the --from files)")
         book: LetterBook = LocalBook(number_start)
     else:
         from engine.cli.store import open_store
@@ -160,7 +160,7 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | No
                        err=True)
         book = StoreBook(store)
     if not judgements:
-        fail("no project records to write letters for")
+        fail("没有可出具意见书的项目记录 no project records to write letters for")
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     problems = 0
@@ -256,7 +256,7 @@ def notice(scope: Scope, name: str, formats: tuple[Format, ...], out: str, input
                              fingerprint=judgements[0].fingerprint if judgements else None)
     except LookupError as exc:
         known = sorted({s.name or s.id for s in subjects if s.kind == scope})
-        fail(f"{exc}" + (f"; known: {', '.join(known)}" if known else ""))
+        fail(f"{exc}" + (f";可选:{'、'.join(known)}" if known else ""))
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     files = [(output_path(folder, safe_stem("达标情况通报", scope, name, day.isoformat()), SUFFIX[fmt]),

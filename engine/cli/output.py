@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from engine.evaluation.findings import Finding
-from engine.policy.schema import STATUS_ZH
 
 FORMATS = ("table", "json", "csv", "summary")  # summary: counts only (large batches into the store)
 CSV_COLUMNS = ["record_id", "kind", "record_name", "file", "row", "pack", "measure", "measure_title", "check",
@@ -17,8 +16,6 @@ CSV_COLUMNS = ["record_id", "kind", "record_name", "file", "row", "pack", "measu
                "op", "message", "interpretation", "lead_departments", "missing_fields", "as_of", "review",
                "review_reasons", "basis", "reported", "counted", "baseline", "baseline_year", "baseline_source"]
 BASIS_ZH = {"reported": "按填报现成数", "counted": "按下级记录统计", "stated": "报告所列"}
-_STYLE = {"compliant": "green", "non_compliant": "red", "not_applicable": "dim", "insufficient_data": "yellow",
-          "on_track": "cyan", "behind_schedule": "magenta"}
 
 
 def write_json(findings: Iterable[Finding], out: TextIO | None = None) -> None:
@@ -48,42 +45,14 @@ class CsvWriter:
 
     def write(self, findings: Iterable[Finding]) -> None:
         for f in findings:
-            self.w.writerow({k: neutralise(v) for k, v in f.flat().items()})
+            self.w.writerow({k: neutralise(_cell(v)) for k, v in f.flat().items()})
 
 
-def write_table(findings: list[Finding]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(show_lines=False, title="审查结论 Findings")
-    for col in ("记录", "名称", "条款", "检查项", "状态", "实际值", "标准", "单位"):
-        table.add_column(col, overflow="fold")
-    for f in findings:
-        flat = f.flat()
-        value = "" if flat["value"] is None else str(flat["value"])
-        if f.basis in BASIS_ZH:
-            value += f"({BASIS_ZH[f.basis]})"
-        # Data is printed as Text, never parsed as rich markup: '[/bold]x' or '[link=…]' shows as written.
-        table.add_row(Text(f.record_id), Text(f.record_name or ""), Text(measure_label(f.measure)),
-                      Text(f.check_title),
-                      # a finding a person must look at says so beside its status (the reasons are in its message)
-                      Text(f"{STATUS_ZH[f.status]} {f.status}" + (" 需复核" if f.review else ""),
-                           style=_STYLE[f.status] + (" bold" if f.review else "")),
-                      Text(value), Text("" if flat["threshold"] is None else f"{f.op} {flat['threshold']}"),
-                      Text(f.unit or ""))
-    # Wide enough for Chinese text when piped; a terminal keeps its own width.
-    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160, markup=False)
-    console.print(table)
+def _cell(v: Any) -> Any:
+    """是/否 for a yes/no value: the CSV is opened by people in a spreadsheet, not only by programs."""
+    return ("是" if v else "否") if isinstance(v, bool) else v
 
 
 def measure_label(n: int) -> str:
     """第9条; measure 0 is the plan's general requirement."""
     return f"第{n}条" if n else "总体要求"
-
-
-def status_counts(findings: Iterable[Finding]) -> dict[str, int]:
-    counts = {s: 0 for s in STATUS_ZH}
-    for f in findings:
-        counts[f.status] += 1
-    return counts

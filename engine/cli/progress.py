@@ -68,6 +68,16 @@ class Progress:
         self._bar.update(self._task, rate=f"{task.completed / elapsed:,.0f}" if elapsed > 0 else "—")
         self._bar.refresh()
 
+    def echo(self, line: str) -> None:
+        """A line on stderr that does not break up the bar (printed above it while it is shown)."""
+        if self._bar is None:
+            import click
+
+            click.echo(line, err=True)
+        else:
+            self._bar.console.print(line, markup=False, highlight=False)
+            self._bar.refresh()
+
     def stop(self) -> None:
         if self._bar is not None:
             self._bar.stop()

@@ -23,7 +23,7 @@ def index(markdown: bool, fmt: str, pack_id: str, rules_dirs: tuple[str, ...]) -
     policy = policy_or_exit(rules_dirs)
     cp = next((p for p in policy.packs if p.id == pack_id), None)
     if cp is None:
-        fail(f"no pack {pack_id!r}")
+        fail(f"没有政策包 {pack_id!r} (no such pack; see `compliance rules list`)")
     entries, errors = build_index(cp.pack)
     for e in errors:
         click.echo(f"索引错误 index error: {e}", err=True)

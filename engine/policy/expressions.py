@@ -363,6 +363,10 @@ def children(expr: Expr) -> tuple[Expr, ...]:
     return ()
 
 
+_COMPARE_ZH = {"==": "为", "!=": "不为", ">=": " ≥ ", "<=": " ≤ ", ">": " > ", "<": " < "}
+_ARITH_ZH = {"*": "×", "/": "÷"}
+
+
 def render(expr: Expr, labels: dict[str, str] | None = None) -> str:
     """Readable text of an expression; with `labels`, fields by their Chinese labels and 是/否."""
     lb = labels or {}
@@ -382,15 +386,22 @@ def render(expr: Expr, labels: dict[str, str] | None = None) -> str:
             if labels is not None:
                 return "是" if expr.value else "否"
             return "true" if expr.value else "false"
-        return f'"{expr.value}"' if isinstance(expr.value, str) else str(expr.value)
+        if isinstance(expr.value, str):
+            return f"“{expr.value}”" if zh else f'"{expr.value}"'
+        return str(expr.value)
     if isinstance(expr, Arith):
-        return f"({r(expr.left)} {expr.op} {r(expr.right)})"
+        return f"({r(expr.left)} {_ARITH_ZH.get(expr.op, expr.op) if zh else expr.op} {r(expr.right)})"
     if isinstance(expr, Neg):
         return f"-{r(expr.operand)}"
     if isinstance(expr, Compare):
+        if zh:  # words a reviewer reads, not operators of a programming language
+            return f"{r(expr.left)}{_COMPARE_ZH[expr.op]}{r(expr.right)}"
         return f"{r(expr.left)} {expr.op} {r(expr.right)}"
     if isinstance(expr, In):
-        vals = ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in expr.values)
+        quote = "“{}”" if zh else '"{}"'
+        vals = ", ".join(quote.format(v) if isinstance(v, str) else str(v) for v in expr.values)
+        if zh:
+            return f"{r(expr.operand)}{NOT_IN if expr.negated else IN}{vals.replace(', ', '、')}之一"
         return f"{r(expr.operand)} {NOT_IN if expr.negated else IN} [{vals}]"
     if isinstance(expr, And):
         return "(" + f" {AND} ".join(r(i) for i in expr.items) + ")"
