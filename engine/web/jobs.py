@@ -4,8 +4,8 @@
 policy, reads, evaluates and stores the files chunk by chunk, writing the progress to the job after
 each chunk (the page's progress bar reads it back), and records who evaluated which file.
 
-The evaluation itself goes through ``_evaluate`` below, a thin adapter over the pipeline's batch API
-(engine.pipeline.batch.Batch) so the web and the command line count rows the same way.
+The evaluation itself is the pipeline's batch (engine.pipeline.batch.Batch), as for `compliance
+evaluate`: the web and the command line begin, count, store and finish runs the same way.
 """
 
 from __future__ import annotations
@@ -45,20 +45,18 @@ def _evaluate(policy: Policy, paths: list[str], store: Store, *, reviewer: str, 
     """Evaluate and store; return the run id, or None when nothing was readable (no run stored)."""
     import datetime as dt
 
-    try:
-        from engine.pipeline.batch import Batch, BatchOptions
-    except ImportError:  # until the batch API lands on main
-        return _evaluate_pipeline(policy, paths, store, reviewer=reviewer, options=options, on_chunk=on_chunk)
+    from engine.pipeline.batch import Batch, BatchOptions
 
     as_of = dt.date.fromisoformat(options["as_of"]) if options.get("as_of") else None
     batch = Batch(policy, paths, store=store, options=BatchOptions(
-        reviewer=reviewer, as_of=as_of, kind=options.get("kind"), jobs=1, keep_findings=False))
+        reviewer=reviewer, as_of=as_of, kind=options.get("kind"), jobs=1, keep_findings=False,
+        rules_dirs=tuple(options.get("rules_dirs") or ())))
     p = Progress()
     for _chunk in batch.chunks():
         t = batch.tally
         p.run_id = batch.run_id
         p.n_valid = t.n_valid
-        p.n_rejected = len(t.rejected_rows)
+        p.n_rejected = t.rejected_rows
         p.errors = [_error_row(e) for e in list(t.errors)[:MAX_LISTED_ERRORS]] + \
                    [{"file": None, "sheet": None, "row": None, "field": None, "message": str(fp)}
                     for fp in list(t.file_problems)[:20]]
@@ -67,44 +65,6 @@ def _evaluate(policy: Policy, paths: list[str], store: Store, *, reviewer: str, 
     if summary is None:
         return None
     return summary.id
-
-
-def _evaluate_pipeline(policy: Policy, paths: list[str], store: Store, *, reviewer: str, options: dict[str, Any],
-                       on_chunk: Callable[[Progress], None]) -> int | None:
-    """The same through the pipeline's own pieces (stream + store), for as long as Batch is not there."""
-    import datetime as dt
-
-    from engine.pipeline.context import stored_context
-    from engine.pipeline.stream import DEFAULT_CHUNK, evaluate_files
-    from engine.store import begin_run
-
-    as_of = dt.date.fromisoformat(options["as_of"]) if options.get("as_of") else None
-    kind = options.get("kind")
-    stored = stored_context(store, policy)
-    writer = None
-    p = Progress()
-    rejected: set[tuple[Any, ...]] = set()
-    for chunk in evaluate_files(paths, policy, kind=kind, as_of=as_of, chunk_size=DEFAULT_CHUNK, jobs=1,
-                                keep_findings=True, stored=stored):
-        if writer is None and (chunk.records or chunk.errors):
-            writer = begin_run(store, policy, inputs=paths, reviewer=reviewer, as_of=as_of, kind=kind,
-                               chunk_size=DEFAULT_CHUNK)
-        if writer is not None:
-            writer.save_chunk(chunk)
-            p.run_id = writer.run_id
-        p.n_valid += len(chunk.records)
-        rejected.update((e.source.file, e.source.sheet, e.source.row) for e in chunk.errors if e.row_rejected)
-        p.n_rejected = len(rejected)
-        if len(p.errors) < MAX_LISTED_ERRORS:
-            p.errors += [_error_row(e) for e in chunk.errors][:MAX_LISTED_ERRORS - len(p.errors)]
-            p.errors += [{"file": None, "sheet": None, "row": None, "field": None, "message": str(fp)}
-                         for fp in chunk.file_problems]
-        on_chunk(p)
-    if writer is None or not p.n_valid:
-        if writer is not None:
-            writer.finish()
-        return None if writer is None else writer.run_id
-    return writer.finish().id
 
 
 PolicyLoader = Callable[[list[str]], Policy]

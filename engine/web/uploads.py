@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 ACCEPTED = (".csv", ".xlsx", ".xlsm", ".json", ".jsonl", ".yaml", ".yml")
-_UNSAFE = re.compile(r"[^\w.\-()（）\u4e00-\u9fff]+")
+_UNSAFE = re.compile(r"[^\w.\-()（）〔〕【】\u4e00-\u9fff]+")
 MAX_ZIP_RATIO = 100  # an XLSX's parts compress some 5-20 times; a bomb hundreds or thousands of times
 MAX_ZIP_MEMBERS = 10_000
 
