@@ -24,7 +24,6 @@ TASK = "compliance.evaluate_upload"
 _SCHEMA_LOCK = 7_316_042_025  # advisory lock: one process creates procrastinate's tables
 log = logging.getLogger("engine.web.queue")
 
-app = App(connector=SyncPsycopgConnector())  # the real connector is given by whoever uses the app
 _worker_store: dict[str, Store] = {}
 _policies: dict[tuple[str, ...], Any] = {}
 _lock = threading.Lock()
@@ -46,7 +45,8 @@ def ensure_schema(store: Store) -> None:
             return
         from procrastinate.schema import SchemaManager
 
-        conn.exec_driver_sql(SchemaManager.get_schema())
+        # straight to psycopg, without parameters: the schema's own % signs are not placeholders
+        conn.connection.dbapi_connection.cursor().execute(SchemaManager.get_schema())  # type: ignore[union-attr]
 
 
 def _policy(dirs: list[str]) -> Any:
@@ -60,7 +60,6 @@ def _policy(dirs: list[str]) -> Any:
         return _policies[key]
 
 
-@app.task(name=TASK, queue=QUEUE)
 def evaluate_upload(job_id: int, store_url: str) -> None:
     from engine.web.jobs import run_job
 
@@ -72,6 +71,13 @@ def evaluate_upload(job_id: int, store_url: str) -> None:
     log.info("job %s: %s (run %s)", job_id, job.status if job else "missing", job.run_id if job else None)
 
 
+def make_app(connector: Any) -> App:
+    """A procrastinate app on `connector` with the workbench's one task."""
+    app = App(connector=connector)
+    app.task(name=TASK, queue=QUEUE, pass_context=False)(evaluate_upload)
+    return app
+
+
 class ProcrastinateRunner:
     """Queues jobs for `compliance worker` processes (the server itself evaluates nothing)."""
 
@@ -79,7 +85,7 @@ class ProcrastinateRunner:
 
     def __init__(self, store_url: str):
         self.store_url = store_url
-        self.app = app.with_connector(SyncPsycopgConnector(conninfo=conninfo(store_url)))
+        self.app = make_app(SyncPsycopgConnector(conninfo=conninfo(store_url)))
         self._opened = False
         self._lock = threading.Lock()
         store = Store(store_url, create=True)
@@ -105,6 +111,6 @@ def run_worker(store: Store, *, concurrency: int = 1, once: bool = False, name: 
     """Take jobs from the queue until stopped (or, with ``once``, until the queue is empty)."""
     ensure_schema(store)
     _worker_store[store.url] = store
-    worker_app = app.with_connector(PsycopgConnector(conninfo=conninfo(store.url)))
+    worker_app = make_app(PsycopgConnector(conninfo=conninfo(store.url)))
     worker_app.run_worker(queues=[QUEUE], concurrency=concurrency, wait=not once, name=name,
                           install_signal_handlers=not once)
