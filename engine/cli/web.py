@@ -51,9 +51,32 @@ def serve(host: str, port: int, db: str | None, rules_dirs: tuple[str, ...], dat
     if not count_users(store):
         click.echo("提示 notice: 还没有任何账号;先创建管理员:compliance users add 姓名 --role admin", err=True)
     app = create_app(settings, store)
+    try:
+        app.state.web.policy()  # compiled now, not by the first visitor
+    except Exception as exc:  # noqa: BLE001 - shown, and pages that need the rules say so
+        fail(f"规则包 rule packs: {exc}")
+    _warm(store)
     mode = app.state.web.runner.name
     click.echo(f"审查工作台 http://{host}:{port}/ · 存储 {store.display} · 后台评价 {mode}", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+def _warm(store) -> None:  # type: ignore[no-untyped-def]
+    """Count the latest finished run's findings by filter in the background, before anyone asks."""
+    import threading
+
+    def work() -> None:
+        from engine.store import list_runs
+        from engine.web.queries import cached_detail, filter_choices
+
+        try:
+            for r in [r for r in list_runs(store) if r.finished_at][-3:]:
+                cached_detail(store, r.id)
+                filter_choices(store, r.id, finished=True)
+        except Exception:  # noqa: BLE001 - only a warm-up; the pages compute what they need
+            pass
+
+    threading.Thread(target=work, name="warm-up", daemon=True).start()
 
 
 @click.command("worker")

@@ -92,6 +92,7 @@ class Web:
         self._policies: dict[tuple[str, ...], Policy] = {}
         self._lock = threading.Lock()
         self.runner: Any = None
+        self.pack_choices: tuple[Any, list[dict[str, Any]]] | None = None
         self.failures_by_ip: dict[str, list[float]] = defaultdict(list)  # failed logins, to slow them down
 
     def policy(self, extra: list[str] | tuple[str, ...] = ()) -> Policy:

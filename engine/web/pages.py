@@ -128,13 +128,22 @@ async def home(request: Request) -> Response:
 def _packs(web: Web) -> list[dict[str, Any]]:
     """Every pack one may choose: the built-in one (always) and the extra ones known to the workbench."""
     from engine.policy.config import pack_dirs
-    from engine.policy.loader import BUILTIN_PACK, load_pack
+    from engine.policy.loader import BUILTIN_PACK
 
-    out = []
     dirs = [BUILTIN_PACK, *pack_dirs(web.settings.rules_dirs)]
     loaded = web.settings.data_dir / "packs"
     if loaded.is_dir():
         dirs += sorted(p for p in loaded.iterdir() if p.is_dir())
+    key = tuple((str(d), Path(d).stat().st_mtime_ns if Path(d).exists() else 0) for d in dirs)
+    if web.pack_choices is None or web.pack_choices[0] != key:
+        web.pack_choices = (key, _read_packs(dirs))
+    return web.pack_choices[1]
+
+
+def _read_packs(dirs: list[Any]) -> list[dict[str, Any]]:
+    from engine.policy.loader import BUILTIN_PACK, load_pack
+
+    out = []
     seen = set()
     for d in dirs:
         d = Path(d).resolve()
@@ -275,10 +284,10 @@ def _filters(request: Request) -> Filters:
 
 
 def _run_detail(web: Web, run_id: int) -> Any:
-    from engine.store import run_detail
+    from engine.web.queries import cached_detail
 
     try:
-        return run_detail(web.store, run_id)
+        return cached_detail(web.store, run_id)
     except StoreError as exc:
         raise HTTPException(404, f"没有第 {run_id} 次评价批次") from exc
 
