@@ -144,6 +144,7 @@ def main() -> None:
     ap.add_argument("--run", type=int, default=None)
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--duration", type=float, default=120)
+    ap.add_argument("--workers", type=int, default=1, help="server processes (compliance serve --workers)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args()
     db = args.db if "://" in args.db else f"sqlite:///{Path(args.db).resolve()}"
@@ -152,7 +153,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [str(Path(sys.executable).parent / "compliance"), "serve", "--db", db, "--port", str(port),
-               "--data-dir", str(Path(tmp) / "data")]
+               "--data-dir", str(Path(tmp) / "data"), "--workers", str(args.workers)]
         env = {**os.environ, "COMPLIANCE_SECRET_KEY": "load-test-" + "k" * 40}
         server = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
@@ -168,7 +169,7 @@ def main() -> None:
                                                                      if server.poll() is not None else ""))
                 time.sleep(0.2)
             # warm-up: the run's filter choices and counts are computed once, then cached
-            warm = httpx.Client(base_url=base)
+            warm = httpx.Client(base_url=base, timeout=300)
             r = warm.get("/login")
             token = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
             warm.post("/login", data={"username": USER, "password": PASSWORD, "csrf": token})
@@ -185,10 +186,11 @@ def main() -> None:
             server.wait(20)
     rows = stats.table()
     total = sum(r["requests"] for r in rows if r["page"] != "all")
-    result = {"run": run, "records": n_records, "sessions": args.sessions, "duration_s": round(elapsed, 1),
+    result = {"run": run, "records": n_records, "sessions": args.sessions, "server_processes": args.workers, "duration_s": round(elapsed, 1),
               "requests": total, "throughput_per_s": round(total / elapsed, 1), "errors": len(stats.errors),
               "first_results_page_s": round(first, 2), "pages": rows, "error_samples": stats.errors[:10]}
-    print(f"run {run} ({n_records} records), {args.sessions} sessions, {elapsed:.0f} s: {total} requests "
+    print(f"run {run} ({n_records} records), {args.sessions} sessions, {args.workers} server process(es), "
+          f"{elapsed:.0f} s: {total} requests "
           f"({total / elapsed:.1f}/s), errors {len(stats.errors)}; first results page (cold) {first:.2f} s")
     print("| page | requests | p50 ms | p95 ms | max ms |\n| --- | ---: | ---: | ---: | ---: |")
     for r in rows:

@@ -33,7 +33,8 @@ def _open(db: str | None):  # type: ignore[no-untyped-def]
 @click.option("--queue", type=click.Choice(["auto", "thread", "procrastinate"]), default="auto", show_default=True,
               help="Background evaluations: auto = procrastinate workers with PostgreSQL, threads with SQLite.")
 @click.option("--https-only", is_flag=True, help="Secure cookies (when served behind a TLS proxy).")
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True, hidden=True)
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Server processes (uvicorn workers) sharing the port: pages of a large run use every core.")
 def serve(host: str, port: int, db: str | None, rules_dirs: tuple[str, ...], data_dir: str, max_upload_mb: int,
           session_minutes: int, queue: str, https_only: bool, workers: int) -> None:
     """审查工作台: serve the web workbench (default http://127.0.0.1:8000)."""
@@ -55,28 +56,28 @@ def serve(host: str, port: int, db: str | None, rules_dirs: tuple[str, ...], dat
         app.state.web.policy()  # compiled now, not by the first visitor
     except Exception as exc:  # noqa: BLE001 - shown, and pages that need the rules say so
         fail(f"规则包 rule packs: {exc}")
-    _warm(store)
     mode = app.state.web.runner.name
     click.echo(f"审查工作台 http://{host}:{port}/ · 存储 {store.display} · 后台评价 {mode}", err=True)
+    if workers > 1:
+        import dataclasses
+        import json
+        import os
+
+        from engine.web.app import SETTINGS_ENV
+
+        settings.secret_key = settings.secret()  # one key for every process
+        raw = dataclasses.asdict(settings)
+        raw.update(db=store.url, data_dir=str(settings.data_dir), rules_dirs=list(settings.rules_dirs))
+        os.environ[SETTINGS_ENV] = json.dumps(raw)
+        store.close()
+        click.echo(f"{workers} 个服务进程 server processes", err=True)
+        uvicorn.run("engine.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", proxy_headers=False)
+        return
+    from engine.web.queries import warm_up
+
+    warm_up(store)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
-
-
-def _warm(store) -> None:  # type: ignore[no-untyped-def]
-    """Count the latest finished run's findings by filter in the background, before anyone asks."""
-    import threading
-
-    def work() -> None:
-        from engine.store import list_runs
-        from engine.web.queries import cached_detail, filter_choices
-
-        try:
-            for r in [r for r in list_runs(store) if r.finished_at][-3:]:
-                cached_detail(store, r.id)
-                filter_choices(store, r.id, finished=True)
-        except Exception:  # noqa: BLE001 - only a warm-up; the pages compute what they need
-            pass
-
-    threading.Thread(target=work, name="warm-up", daemon=True).start()
 
 
 @click.command("worker")

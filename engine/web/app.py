@@ -206,6 +206,25 @@ def create_app(settings: WebSettings | None = None, store: Store | None = None) 
     return app
 
 
+SETTINGS_ENV = "COMPLIANCE_WEB_SETTINGS"
+
+
+def app_from_env() -> Starlette:
+    """The app of one of several server processes (`compliance serve --workers N`): settings from the env."""
+    import json
+    import os
+
+    raw = json.loads(os.environ[SETTINGS_ENV])
+    raw["data_dir"] = Path(raw["data_dir"])
+    raw["rules_dirs"] = tuple(raw["rules_dirs"])
+    from engine.web.queries import warm_up
+
+    app = create_app(WebSettings(**raw))
+    app.state.web.policy()
+    warm_up(app.state.store)
+    return app
+
+
 def _audit(web: Web, user: str | None, action: str, target: str = "", **kw: Any) -> None:
     from engine.store.accounts import record_event
 

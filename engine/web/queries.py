@@ -253,3 +253,21 @@ def run_problems(store: Store, run_id: int, limit: int = 200) -> tuple[list[Mess
                         field=x.field, message=x.message)
                 for x in s.execute(select(m).where(cond).order_by(m.c.id).limit(limit)).all()]
     return rows, total
+
+
+def warm_up(store: Store, latest: int = 3) -> threading.Thread:
+    """Count the latest finished runs' findings by filter in the background, before anyone asks."""
+
+    def work() -> None:
+        from engine.store import list_runs
+
+        try:
+            for r in [r for r in list_runs(store) if r.finished_at][-latest:]:
+                cached_detail(store, r.id)
+                filter_choices(store, r.id, finished=True)
+        except Exception:  # noqa: BLE001 - only a warm-up; the pages compute what they need
+            pass
+
+    t = threading.Thread(target=work, name="warm-up", daemon=True)
+    t.start()
+    return t
