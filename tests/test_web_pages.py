@@ -218,3 +218,76 @@ def test_compliance_users_add_creates_an_account_that_can_log_in(tmp_path):
     assert bad.exit_code != 0
     with Store(url) as store:
         assert authenticate(store, "张三", PASSWORD).account.role == "admin"
+
+
+def test_the_progress_of_a_large_upload_updates_while_it_evaluates(site):
+    """A file of several chunks: the job's figures grow chunk by chunk before it is done."""
+    import sys
+    import time
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from gen import write_projects_csv
+
+    app, client, token, _ = site
+    path = write_projects_csv(Path(app.state.settings.data_dir) / "big.csv", 9000)
+    r = client.post("/upload", data={"csrf": token}, files={"file": ("big.csv", path.read_bytes())},
+                    follow_redirects=False)
+    job = r.headers["location"]
+    seen = []
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        j = client.get(job + ".json").json()
+        seen.append((j["status"], j["n_read"], j["percent"]))
+        if j["status"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    assert seen[-1][0] == "done" and seen[-1][2] == 100, seen[-3:]
+    partial = {n for status, n, _ in seen if status == "running" and 0 < n < 9000}
+    assert partial, seen  # at least one figure between the start and the end
+    assert any(p is not None and 0 < p < 100 for _, _, p in seen)
+    assert "<progress" in client.get(job).text
+
+
+def _zip_folder(folder: Path) -> bytes:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                z.write(p, f"pack/{p.relative_to(folder)}")
+    return buf.getvalue()
+
+
+def test_an_author_loads_a_rule_pack_and_reviewers_can_choose_it(tmp_path):
+    from starlette.testclient import TestClient
+
+    from engine.store import Store
+    from engine.store.accounts import create_user
+    from engine.web.app import create_app
+    from engine.web.settings import WebSettings
+    from engine.web.testing import log_in
+
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    create_user(store, "author", "author", PASSWORD)
+    create_user(store, "officer", "officer", PASSWORD)
+    app = create_app(WebSettings(secret_key="a" * 48, data_dir=tmp_path / "data"), store)
+    with TestClient(app) as officer:
+        token = log_in(officer, "officer", PASSWORD)
+        r = officer.post("/policy/packs", data={"csrf": token},
+                         files={"pack": ("p.zip", _zip_folder(ROOT / "tests" / "packs" / "logic"))})
+        assert r.status_code == 403  # officers do not load rule packs
+    with TestClient(app) as author:
+        token = log_in(author, "author", PASSWORD)
+        broken = tmp_path / "broken"
+        broken.mkdir()
+        (broken / "pack.yaml").write_text("id: x\ntitle: 坏的\n", encoding="utf-8")
+        r = author.post("/policy/packs", data={"csrf": token}, files={"pack": ("b.zip", _zip_folder(broken))})
+        assert "alert" in r.text and "/data/packs" not in r.text
+        assert not (tmp_path / "data" / "packs").exists()
+        r = author.post("/policy/packs", data={"csrf": token},
+                        files={"pack": ("p.zip", _zip_folder(ROOT / "tests" / "packs" / "logic"))})
+        assert "已加载规则包 test-logic" in r.text, r.text.split("<main>")[1][:600]
+        assert "测试政策包" in author.get("/policy").text
+        assert "测试政策包" in author.get("/upload").text
+    store.close()
