@@ -16,6 +16,19 @@ ROOT = Path(__file__).resolve().parents[1]
 LOGIC_PACK = ROOT / "tests" / "packs" / "logic"
 
 
+@pytest.fixture(autouse=True)
+def user_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own user data folder, so a run without --db never touches the real one
+    (the default store is compliance.db there: engine/store/location.py). Subprocesses inherit it."""
+    folder = tmp_path_factory.mktemp("user-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    monkeypatch.delenv("COMPLIANCE_DB", raising=False)
+    from engine.store.location import default_db_path
+
+    assert default_db_path().is_relative_to(folder), "platformdirs ignored XDG_DATA_HOME on this system"
+    return folder / "heze-compliance"
+
+
 @pytest.fixture(scope="session")
 def policy() -> Policy:
     return load_policy()

@@ -31,7 +31,8 @@ from engine.policy.policy import Policy, load_policy
 from engine.records.catalog import FieldSpec
 from engine.records.coerce import BadCell
 from engine.records.intake import FileProblem, FileTally, iter_intake, rows_rejected
-from engine.records.model import Normaliser, RawRecord, Record, RecordError, SourceRef
+from engine.records.model import Normaliser, RawRecord, Record, SourceRef
+from engine.records.record import RecordError
 from engine.records.yamlsource import YamlSourceError, load_record_documents, load_yaml_text
 
 settings.register_profile("hostile-ci", max_examples=2000, deadline=None,

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.cli import main
+from engine.cli.export import EXPORT_COLUMNS, _csv_cell, write_csv
 from engine.cli.output import FORMULA_STARTS, neutralise
-from engine.cli.store import EXPORT_COLUMNS, _csv_cell, write_csv
 from engine.store.queries import FindingRow
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "files" / "csv"

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.policy.policy import load_policy
-from engine.records import coerce, readers
+from engine.records import coerce, textencoding, xlsxparts
 from engine.records.intake import load_records, rows_rejected
 from engine.records.yamlsource import YamlSourceError, load_record_documents, load_yaml_text
 
@@ -30,13 +30,13 @@ def _row(i: int, name: str) -> str:
 def test_gbk_rows_after_the_first_megabytes_of_ascii_are_read(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     # The sample that once decided the encoding is made small, so the GBK rows fall past it.
-    monkeypatch.setattr(readers, "ENCODING_SAMPLE", 256)
+    monkeypatch.setattr(textencoding, "ENCODING_SAMPLE", 256)
     ascii_part = "id,name,kind,total_investment,submitted_on\r\n" + "".join(
         f"A-{i},Project {i},project,600,2024-06-18\r\n" for i in range(40))
     gbk_part = "".join(f"G-{i},郓城县项目{i},项目,700,2024-06-18\r\n" for i in range(5)).encode("gbk")
     path = tmp_path / "late-gbk.csv"
     path.write_bytes(ascii_part.encode("ascii") + gbk_part)
-    assert path.stat().st_size > 4 * readers.ENCODING_SAMPLE
+    assert path.stat().st_size > 4 * textencoding.ENCODING_SAMPLE
     got = load_records([path], CATALOG)
     assert not got.errors and not got.file_problems
     assert [r.id for r in got.records][-5:] == [f"G-{i}" for i in range(5)]
@@ -84,9 +84,9 @@ def test_a_zip_bomb_is_refused_from_the_directory_before_openpyxl_parses_anythin
 
 def test_the_limits_are_named_in_the_error() -> None:
     got = load_records([CORPUS / "xlsx" / "zip-bomb-sheet-projects.xlsx"], CATALOG)
-    assert f"{readers.MAX_RATIO}-fold" in got.file_problems[0].message
+    assert f"{xlsxparts.MAX_RATIO}-fold" in got.file_problems[0].message
     got = load_records([CORPUS / "xlsx" / "zip-bomb-strings-projects.xlsx"], CATALOG)
-    assert f"{readers.MAX_PART_BYTES:,} bytes" in got.file_problems[0].message
+    assert f"{xlsxparts.MAX_PART_BYTES:,} bytes" in got.file_problems[0].message
 
 
 def test_rule_files_keep_dates_and_record_files_keep_text() -> None:

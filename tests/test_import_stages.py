@@ -29,6 +29,10 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {"records", "policy", "evaluation", "store", "authoring", "pipeline", "render", "web"},
 }
 
+# Not stages: engine/resources.py locates package data for every stage, and the data packages it opens
+# (rules/ and reports/ mapped into the package by pyproject.toml).
+BELOW_EVERY_STAGE = {"resources", "_rules", "_reports"}
+
 
 def _stage_imports(stage: str) -> set[tuple[str, str, int]]:
     out = set()
@@ -78,5 +82,5 @@ def test_a_stage_imports_alone_in_a_fresh_interpreter(stage):
             "print(sorted({n.split('.')[1] for n in sys.modules if n.startswith('engine.') and n.count('.') >= 1}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT.parent)
     assert out.returncode == 0, out.stderr
-    loaded = set(ast.literal_eval(out.stdout.strip().splitlines()[-1])) - {stage}
+    loaded = set(ast.literal_eval(out.stdout.strip().splitlines()[-1])) - {stage} - BELOW_EVERY_STAGE
     assert loaded <= ALLOWED[stage], f"engine.{stage} loaded {sorted(loaded - ALLOWED[stage])}"

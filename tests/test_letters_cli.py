@@ -76,7 +76,7 @@ def test_letter_from_store_is_numbered_recorded_and_hashed(stored, tmp_path: Pat
 def test_letter_all_writes_one_file_per_project_inside_the_folder(stored, tmp_path: Path) -> None:
     url, _ = stored
     out = tmp_path / "deep" / "out"
-    code, stdout, err = cli("letter", "--all", "-f", "md", "-o", str(out), "--db", url)
+    code, stdout, err = cli("letter", "--every-project", "-f", "md", "-o", str(out), "--db", url)
     assert code == 0, err
     files = sorted(p.name for p in out.iterdir())
     assert len(files) == 5 and all(f.startswith("菏城审〔") for f in files)

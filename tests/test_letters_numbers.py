@@ -137,5 +137,5 @@ def test_a_letter_never_cites_a_run_that_is_not_finished(stored, tmp_path: Path)
     assert row.run_id == latest - 1  # the finished run, not the one being written
     code, _, err = cli("letter", "P-FAIL", "--run", str(latest), "-o", str(tmp_path / "o"), "--db", url)
     assert code == 2 and "not finished" in err
-    code, _, err = cli("letter", "--all", "--run", str(latest), "-o", str(tmp_path / "o"), "--db", url)
+    code, _, err = cli("letter", "--every-project", "--run", str(latest), "-o", str(tmp_path / "o"), "--db", url)
     assert code == 2 and "not finished" in err

@@ -1,5 +1,5 @@
 """The reviewing office: masthead, number prefix, signature and contact from compliance.toml, the
-environment and the command line (--office; --reviewer kept as a hidden deprecated alias)."""
+environment and the command line (--office; --reviewer, the person in evaluate, is refused here)."""
 
 from __future__ import annotations
 
@@ -72,11 +72,11 @@ def test_letter_takes_office_and_prefix_from_the_environment_and_options(tmp_pat
     assert r.exit_code == 0 and "**单县住房和城乡建设局**" in Path(r.stdout.strip()).read_text(encoding="utf-8")
 
 
-def test_reviewer_still_works_as_a_deprecated_alias_of_office(tmp_path: Path) -> None:
+def test_reviewer_is_no_longer_an_alias_of_office_and_says_so(tmp_path: Path) -> None:
     url = _stored(tmp_path)
     r = CliRunner().invoke(main, ["letter", "P-OK", "-f", "md", "--reviewer", "旧审查单位", "-o", str(tmp_path / "o"),
                                   "--db", url])
-    assert r.exit_code == 0 and "deprecated" in r.stderr
-    assert "**旧审查单位**" in Path(r.stdout.strip()).read_text(encoding="utf-8")
+    assert r.exit_code == 2 and "--office" in r.output and "已停用" in r.output
+    assert not (tmp_path / "o").exists()
     help_text = CliRunner().invoke(main, ["letter", "--help"]).stdout
     assert "--office" in help_text and "--reviewer" not in help_text

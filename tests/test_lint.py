@@ -11,7 +11,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.authoring.lint import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE, _can_be_true, lint
+from engine.authoring.conditions import _can_be_true
+from engine.authoring.lint import lint
+from engine.authoring.lintreport import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE
 from engine.cli import main
 from engine.policy.compiler import _Compiler
 from engine.policy.expressions import And, Compare, Const, FieldRef

@@ -141,21 +141,46 @@ def test_export_writes_the_findings_with_chinese_headers_as_csv_and_xlsx(three_r
     assert sheet[0][:3] == ("评价批次", "记录编号", "类型") and len(sheet) == len(third) + 1
 
 
-def test_no_store_leaves_no_database_behind(tmp_path, monkeypatch):
+def test_no_store_leaves_no_database_behind(tmp_path, monkeypatch, user_data_dir):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("COMPLIANCE_DB", raising=False)
     code, _, err = cli("evaluate", "--no-store", str(SAMPLES / "projects-2024.csv"), "--format", "json")
     assert code == 0 and "已保存" not in err
-    assert not (tmp_path / "compliance.db").exists()
+    assert not (tmp_path / "compliance.db").exists() and not user_data_dir.exists()
 
 
-def test_by_default_the_store_is_compliance_db_in_the_working_directory(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("COMPLIANCE_DB", raising=False)
+def test_by_default_the_store_is_in_the_user_data_folder_whatever_the_working_directory(
+        tmp_path, monkeypatch, user_data_dir):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
     code, _, err = cli("evaluate", str(SAMPLES / "projects-2024.csv"), "--format", "json")
-    assert code == 0 and str(tmp_path / "compliance.db") in err
+    assert code == 0 and str(user_data_dir / "compliance.db") in err
+    assert not (tmp_path / "a" / "compliance.db").exists()
+    monkeypatch.chdir(tmp_path / "b")
     code, out, _ = cli("runs")
-    assert code == 0 and "已完成" in out
+    assert code == 0 and "已完成" in out and str(user_data_dir / "compliance.db") in out
+
+
+def test_runs_without_a_store_says_where_it_would_be(tmp_path, monkeypatch, user_data_dir):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("runs")
+    assert code == 0, err
+    assert "还没有存储" in out and str(user_data_dir / "compliance.db") in out
+    assert not user_data_dir.exists()  # a read creates nothing
+    code, out, _ = cli("runs", "--db", str(tmp_path / "elsewhere.db"))
+    assert code == 0 and str(tmp_path / "elsewhere.db") in out
+
+
+def test_the_db_option_overrides_the_environment_which_overrides_the_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COMPLIANCE_DB", str(tmp_path / "env.db"))
+    assert cli("evaluate", str(SAMPLES / "projects-2024.csv"), "--format", "json")[0] == 0
+    assert (tmp_path / "env.db").exists()
+    assert cli("evaluate", str(SAMPLES / "projects-2024.csv"), "--format", "json",
+               "--db", str(tmp_path / "opt.db"))[0] == 0
+    assert (tmp_path / "opt.db").exists()
+    code, out, _ = cli("runs")
+    assert code == 0 and str(tmp_path / "env.db") in out
 
 
 def test_resume_refuses_a_finished_run_and_a_run_whose_input_changed(tmp_path):

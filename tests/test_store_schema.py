@@ -59,6 +59,9 @@ def test_a_fresh_store_is_created_by_the_migrations_not_by_create_all(db_url):
 def test_reading_commands_do_not_create_a_store(tmp_path):
     db = tmp_path / "missing.db"
     result = CliRunner().invoke(main, ["runs", "--db", str(db)])
+    assert result.exit_code == 0  # says where the store would be
+    assert "还没有存储" in result.output and str(db) in result.output
+    result = CliRunner().invoke(main, ["history", "X", "--db", str(db)])
     assert result.exit_code == 2
     assert "no store" in result.output
     assert not db.exists()
@@ -80,11 +83,11 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
 
 
-def test_the_store_url_comes_from_the_option_then_the_environment_then_the_working_directory(
-        tmp_path, monkeypatch):
+def test_the_store_url_comes_from_the_option_then_the_environment_then_the_user_data_folder(
+        tmp_path, monkeypatch, user_data_dir):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("COMPLIANCE_DB", raising=False)
-    assert resolve_url(None) == f"sqlite:///{tmp_path / 'compliance.db'}"
+    assert resolve_url(None) == f"sqlite:///{user_data_dir / 'compliance.db'}"
     monkeypatch.setenv("COMPLIANCE_DB", "postgresql+psycopg://u@h/db")
     assert resolve_url(None) == "postgresql+psycopg://u@h/db"
     assert resolve_url("other.db") == f"sqlite:///{tmp_path / 'other.db'}"

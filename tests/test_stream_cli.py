@@ -54,5 +54,27 @@ def test_evaluate_with_no_store_does_not_import_the_store() -> None:
 
 def test_db_option_uses_the_store_names() -> None:
     from engine.store.database import DEFAULT_DB_FILE, ENV_VAR
+    from engine.store.location import DEFAULT_DB_FILE as FILE
+    from engine.store.location import ENV_VAR as ENV
 
-    assert (_DB_ENV, _DB_FILE) == (ENV_VAR, DEFAULT_DB_FILE)
+    assert (_DB_ENV, _DB_FILE) == (ENV_VAR, DEFAULT_DB_FILE) == (ENV, FILE)
+
+
+def test_the_default_store_location_is_named_without_importing_the_store() -> None:
+    """engine/store/location.py is what evaluate's --db help can import and stay fast."""
+    code = ("import sys; from engine.store.location import db_help, default_db_path; "
+            "assert default_db_path().name == 'compliance.db' and str(default_db_path()) in db_help(); "
+            "print(sorted(m for m in ('sqlalchemy', 'alembic', 'sqlmodel') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+
+
+def test_evaluate_without_db_stores_where_runs_looks(tmp_path: Path, monkeypatch, user_data_dir) -> None:
+    """evaluate's own --db (default None) and the store commands agree on the default location."""
+    monkeypatch.chdir(tmp_path)
+    csv_file = write_projects_csv(tmp_path / "p.csv", 5)
+    result = CliRunner().invoke(main, ["evaluate", str(csv_file), "--kind", "project", "--format", "summary"])
+    assert result.exit_code == 0, result.stderr
+    assert (user_data_dir / "compliance.db").exists()
+    runs = CliRunner().invoke(main, ["runs"])
+    assert runs.exit_code == 0 and str(user_data_dir / "compliance.db") in runs.stdout and "已完成" in runs.stdout

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from pathlib import Path
 
 import yaml
 
+from engine.policy.schema import ID_MAX, is_valid_id
 from engine.records.catalog import Catalog
 
 PLACEHOLDER = "待填写"
@@ -86,6 +88,24 @@ FIELD_HELP: dict[str, str] = {
 def _q(text: str) -> str:
     """A YAML scalar for `text` (quoted when YAML would misread it)."""
     return yaml.safe_dump(text, allow_unicode=True, default_flow_style=True).strip().removesuffix("...").strip()
+
+
+def pack_id_from_folder(name: str) -> str | None:
+    """A valid pack id made from a folder's name, or None when nothing usable is left.
+
+    Full-width and accented letters become plain ones (ＬＵ２０２４ -> lu2024, é -> e), capitals small;
+    anything else an id may not hold (spaces, Chinese characters, brackets) separates words with "-";
+    leading and trailing separators go and the result is cut to the id's length. An id needs a
+    letter: a name of Chinese characters (and digits) only gives None, and the caller asks for --id
+    (no transliteration is guessed; "2024" alone would not say which document the pack encodes).
+    """
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", name))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = re.sub(r"[^a-z0-9_.-]+", "-", text.encode("ascii", "replace").decode("ascii").replace("?", "-"))
+    text = re.sub(r"([_.-])[_.-]+", r"\1", text)  # one separator between words
+    text = re.sub(r"^[^a-z0-9]+", "", text)[:ID_MAX]
+    text = re.sub(r"[^a-z0-9]+$", "", text)
+    return text if re.search(r"[a-z]", text) and is_valid_id(text) else None
 
 
 def pack_yaml(*, pack_id: str | None, title: str | None, number: str | None, issuer: str | None,

@@ -71,7 +71,8 @@ def run_pack_tests(policy: Any, roots: list[Path]) -> tuple[list[Any], list[Rule
     """Run the test files of the packs at `roots` -> (ExampleResult list, file errors)."""
     from engine.evaluation.evaluate import Evaluator
     from engine.evaluation.examples import ExampleResult
-    from engine.records.model import Normaliser, RawRecord, SourceRef, record_date
+    from engine.records.model import Normaliser, RawRecord, SourceRef
+    from engine.records.record import record_date
 
     evaluator = Evaluator(policy)
     normaliser = Normaliser(policy.catalog)

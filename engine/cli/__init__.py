@@ -47,8 +47,10 @@ def _register() -> None:
     assert isinstance(main, LazyGroup)
     main.add_lazy("evaluate", "engine.cli.evaluate")
     main.add_lazy("rules", "engine.cli.rules_index")  # rules_index adds `rules index` to `rules`
-    for name in ("runs", "history", "diff", "export", "db"):
-        main.add_lazy(name, "engine.cli.store")
+    for name in ("runs", "history", "diff"):
+        main.add_lazy(name, "engine.cli.runs")
+    main.add_lazy("export", "engine.cli.export")
+    main.add_lazy("db", "engine.cli.maintenance")
     for name in ("letter", "notice"):  # letters and progress notices
         main.add_lazy(name, "engine.cli.letters")
     for name in ("serve", "worker", "users"):  # the web workbench

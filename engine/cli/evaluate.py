@@ -17,15 +17,14 @@ from engine.pipeline.stream import DEFAULT_CHUNK
 from engine.policy.schema import STATUS_ZH
 
 # The store (SQLAlchemy, Alembic) is imported only when a run is stored, so `--no-store` starts fast;
-# hence --db is declared here with the store's names (engine/store/database.py ENV_VAR, DEFAULT_DB_FILE;
-# tests/test_stream_cli.py checks they agree).
-_DB_ENV, _DB_FILE = "COMPLIANCE_DB", "compliance.db"
+# engine/store/location.py names the store's place without importing it (tests/test_stream_cli.py).
+from engine.store.location import DEFAULT_DB_FILE as _DB_FILE  # noqa: E402,F401
+from engine.store.location import ENV_VAR as _DB_ENV  # noqa: E402
+from engine.store.location import db_help  # noqa: E402
 
 
 def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--db", "db", envvar=_DB_ENV, default=None, metavar="URL",
-                        help=f"Store: a database URL (sqlite:///path, postgresql+psycopg://…) or an SQLite file; "
-                             f"default ${_DB_ENV}, else ./{_DB_FILE}.")(f)
+    return click.option("--db", "db", envvar=_DB_ENV, default=None, metavar="URL", help=db_help())(f)
 
 
 @click.command()

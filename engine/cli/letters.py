@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from engine.cli.common import EXIT_OK, EXIT_PARTIAL, fail, policy_or_exit, rules_option
+from engine.cli.common import EXIT_OK, EXIT_PARTIAL, fail, policy_or_exit, retired_option, rules_option
 from engine.policy.config import ConfigError
 from engine.policy.policy import Policy
 from engine.render.documents import FORMATS, Format, render_letter, render_notice
@@ -33,10 +33,10 @@ SUFFIX = {"html": "html", "md": "md", "docx": "docx", "pdf": "pdf"}
 def _common(f: Callable[..., Any]) -> Callable[..., Any]:
     from engine.cli.store import db_option
 
-    options = [
-        click.option("--format", "-f", "formats", multiple=True, type=click.Choice(FORMATS), default=("html",),
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+        click.option("--format", "-f", "fmt", multiple=True, type=click.Choice(FORMATS), default=("html",),
                      show_default=True, help="Output format (repeatable: -f html -f pdf)."),
-        click.option("-o", "--output", "out", type=click.Path(file_okay=False), default=".", show_default=True,
+        click.option("-o", "--output", "output", type=click.Path(file_okay=False), default=".", show_default=True,
                      help="Folder to write into (created if missing)."),
         click.option("--from", "inputs", multiple=True, type=click.Path(exists=True),
                      help="Evaluate these record files (repeatable) instead of reading the store; "
@@ -46,8 +46,8 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--office", "office_name", default=None,
                      help="审查单位 reviewing office: masthead and signature (default: [office] name in "
                           "compliance.toml, $COMPLIANCE_OFFICE_NAME, else 菏泽市推进新型城镇化工作领导小组办公室)."),
-        click.option("--reviewer", "reviewer_alias", default=None, hidden=True,
-                     help="Deprecated alias of --office."),
+        # --reviewer is the person in `evaluate` (审查人); here the office was meant: one meaning per name.
+        retired_option("--reviewer", "--office", "审查单位用 --office;--reviewer 只用于 evaluate,表示审查人"),
         click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                      help="Date printed on the document (default: the date of the evaluation)."),
         click.option("--templates", type=click.Path(file_okay=False, exists=True), default=None,
@@ -94,11 +94,9 @@ def _check_pdf(formats: Sequence[str]) -> None:
             fail(str(exc))
 
 
-def _office(office_name: str | None, reviewer_alias: str | None, prefix: str | None = None) -> OfficeSettings:
-    if reviewer_alias:
-        click.echo("提示 warning: --reviewer is deprecated for letters and notices; use --office", err=True)
+def _office(office_name: str | None, prefix: str | None = None) -> OfficeSettings:
     try:
-        return load_office().with_overrides(name=office_name or reviewer_alias, prefix=prefix)
+        return load_office().with_overrides(name=office_name, prefix=prefix)
     except (ConfigError, ValueError) as exc:
         fail(f"审查单位设置 office settings: {exc}")
 
@@ -112,7 +110,9 @@ def _write_files(files: list[tuple[Path, bytes]]) -> None:
 
 @click.command("letter")
 @click.argument("record_id", required=False)
-@click.option("--all", "all_records", is_flag=True, help="A letter for every project of the run (or of --from files).")
+@click.option("--every-project", "all_records", is_flag=True,
+              help="每个项目一份 A letter for every project of the run (or of --from files).")
+@retired_option("--all", "--every-project", "为每个项目出具意见书")
 @click.option("--kind", default="project", show_default=True, hidden=True)
 @click.option("--prefix", default=None,
               help="Letter number prefix (文号前缀; default: [office] prefix in compliance.toml, "
@@ -121,17 +121,18 @@ def _write_files(files: list[tuple[Path, bytes]]) -> None:
               help="With --from: first sequence number (numbers are otherwise taken from the store).")
 @_common
 def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | None, number_start: int,
-           formats: tuple[Format, ...], out: str, inputs: tuple[str, ...], run_id: int | None,
-           office_name: str | None, reviewer_alias: str | None, date: dt.datetime | None, templates: str | None,
+           fmt: tuple[Format, ...], output: str, inputs: tuple[str, ...], run_id: int | None,
+           office_name: str | None, date: dt.datetime | None, templates: str | None,
            db: str | None, rules_dirs: tuple[str, ...]) -> None:
-    """审查意见书: write the compliance letter of RECORD_ID (or --all) as html, md, docx and/or pdf.
+    """审查意见书: write the compliance letter of RECORD_ID (or --every-project) as html, md, docx and/or pdf.
 
     Re-rendering the letter of the same judgement (any format) reuses its number; a number is only
     used up once every file of the letter is written.
     """
     if bool(record_id) == all_records:
-        fail("请给出一个记录编号或 --all(二者不能同时给出) give a RECORD_ID or --all")
-    office = _office(office_name, reviewer_alias, prefix)
+        fail("请给出一个记录编号或 --every-project(二者不能同时给出) give a RECORD_ID or --every-project")
+    office = _office(office_name, prefix)
+    formats = fmt  # -f/--format, repeatable
     _check_pdf(formats)
     policy = policy_or_exit(rules_dirs)
     store = None
@@ -161,7 +162,7 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | No
         book = StoreBook(store)
     if not judgements:
         fail("没有可出具意见书的项目记录 no project records to write letters for")
-    folder = Path(out)
+    folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
     problems = 0
     written: list[Path] = []
@@ -217,11 +218,12 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | No
 @click.argument("scope", type=click.Choice(["town", "county", "city"]))
 @click.argument("name")
 @_common
-def notice(scope: Scope, name: str, formats: tuple[Format, ...], out: str, inputs: tuple[str, ...],
-           run_id: int | None, office_name: str | None, reviewer_alias: str | None, date: dt.datetime | None,
+def notice(scope: Scope, name: str, fmt: tuple[Format, ...], output: str, inputs: tuple[str, ...],
+           run_id: int | None, office_name: str | None, date: dt.datetime | None,
            templates: str | None, db: str | None, rules_dirs: tuple[str, ...]) -> None:
     """达标情况通报: progress toward every target of a town, county or the city (NAME as in the records)."""
-    office = _office(office_name, reviewer_alias)
+    office = _office(office_name)
+    formats = fmt  # -f/--format, repeatable
     _check_pdf(formats)
     policy = policy_or_exit(rules_dirs)
     kinds = {"town", "county", "city"}
@@ -235,7 +237,8 @@ def notice(scope: Scope, name: str, formats: tuple[Format, ...], out: str, input
         store = open_store(db)
         try:
             runs = [run_id] if run_id is not None else [r.id for r in reversed(list_runs(store)) if r.finished_at]
-            judgements, fallback = [], []
+            judgements = []
+            fallback: list[Judgement] = []
             for rid in runs:  # the latest run that judged a record of this scope
                 js = list(run_judgements(store, policy, rid, kinds=kinds))
                 fallback = fallback or js  # to name the known subjects if NAME is in no run
@@ -257,7 +260,7 @@ def notice(scope: Scope, name: str, formats: tuple[Format, ...], out: str, input
     except LookupError as exc:
         known = sorted({s.name or s.id for s in subjects if s.kind == scope})
         fail(f"{exc}" + (f";可选:{'、'.join(known)}" if known else ""))
-    folder = Path(out)
+    folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
     files = [(output_path(folder, safe_stem("达标情况通报", scope, name, day.isoformat()), SUFFIX[fmt]),
               render_notice(model, fmt, templates)) for fmt in dict.fromkeys(formats)]

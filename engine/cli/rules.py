@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+import shlex
 from pathlib import Path
+from typing import Any
 
 import click
 
-from engine.cli.common import EXIT_OK, EXIT_PARTIAL, fail, policy_or_exit, rules_option
+from engine.cli.common import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    echo_json,
+    fail,
+    json_format_option,
+    policy_or_exit,
+    retired_option,
+    rules_option,
+)
 from engine.policy.compiler import CompiledCheck
 from engine.policy.expressions import render
 from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH
@@ -20,12 +30,12 @@ def rules() -> None:
 
 
 @rules.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@json_format_option
 @rules_option
 def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
     """List every measure of every pack with its checks."""
     policy = policy_or_exit(rules_dirs)
-    measures = []
+    measures: list[dict[str, Any]] = []
     for cp in policy.packs:
         for ms in cp.pack.measures:
             m = ms.measure
@@ -41,7 +51,7 @@ def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
                 "provenance": cp.pack.meta.provenance.model_dump(mode="json") if cp.pack.meta.provenance else None,
             })
     if fmt == "json":
-        click.echo(json.dumps(measures, ensure_ascii=False, indent=2))
+        echo_json(measures)
         return
     from rich.console import Console
     from rich.table import Table
@@ -49,9 +59,9 @@ def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
     t = Table(title="政策条款 Measures")
     for col in ("政策包", "条", "标题", "章节", "牵头单位", "检查项"):
         t.add_column(col, overflow="fold")
-    for m in measures:
-        t.add_row(m["pack"], str(m["measure"]), m["title"], m["section"], "、".join(m["lead_departments"]),
-                  str(len(m["checks"])))
+    for row in measures:
+        t.add_row(str(row["pack"]), str(row["measure"]), str(row["title"]), str(row["section"]),
+                  "、".join(row["lead_departments"]), str(len(row["checks"])))
     console = Console()
     console.print(t)
     for cp in policy.packs:
@@ -64,15 +74,19 @@ def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
 @rules.command("show")
 @click.argument("ident")
 @click.option("--history", is_flag=True, help="List every version of the check (dated thresholds, amendments).")
+@json_format_option
 @rules_option
-def show(ident: str, history: bool, rules_dirs: tuple[str, ...]) -> None:
+def show(ident: str, history: bool, fmt: str, rules_dirs: tuple[str, ...]) -> None:
     """Show one measure (by number) or one check (by id) with its source text."""
     policy = policy_or_exit(rules_dirs)
     if history:
         cc = policy.find_check(ident)
         if cc is None:
             fail(f"no check {ident!r} (use the id shown by `compliance rules list`)")
-        _history(cc)
+        if fmt == "json":
+            echo_json(_history_json(cc))
+        else:
+            _history(cc)
         return
     measures = [(cp, ms) for cp in policy.packs for ms in cp.pack.measures
                 if ident.isdigit() and ms.measure.measure == int(ident)]
@@ -82,6 +96,9 @@ def show(ident: str, history: bool, rules_dirs: tuple[str, ...]) -> None:
             fail(f"no measure or check {ident!r}")
         measures = [(cp, ms) for cp in policy.packs for ms in cp.pack.measures
                     if cp.id == cc.pack_id and ms.measure is cc.measure]
+    if fmt == "json":
+        echo_json([_measure_json(cp, ms, ident) for cp, ms in measures])
+        return
     for cp, ms in measures:
         m = ms.measure
         click.echo(f"{cp.pack.meta.number} 第{m.measure}条 {m.title}  [{m.section}]")
@@ -118,6 +135,27 @@ def show(ident: str, history: bool, rules_dirs: tuple[str, ...]) -> None:
             if c.interpretation:
                 click.echo(f"    解释: {' '.join(c.interpretation.split())}")
             click.echo(f"    示例: {len(c.examples)}")
+
+
+def _measure_json(cp: Any, ms: Any, ident: str) -> dict[str, Any]:
+    """A measure as `rules show --format json` prints it: the rule file's content (examples counted)."""
+    m = ms.measure
+    checks = [{"full_id": f"{cp.id}:{c.id}", **c.model_dump(exclude={"examples"}), "examples": len(c.examples)}
+              for c in m.checks if ident.isdigit() or ident in (c.id, f"{cp.id}:{c.id}")]
+    return {"pack": cp.id, "document": cp.pack.meta.number, "file": str(ms.path),
+            **m.model_dump(exclude={"checks"}), "checks": checks}
+
+
+def _history_json(cc: CompiledCheck) -> dict[str, Any]:
+    c = cc.check
+    versions = [{"version": seg.version, "start": seg.start, "end": seg.end, "threshold": render(seg.threshold),
+                 "threshold_version": seg.threshold_version, "threshold_start": seg.threshold_value.start,
+                 "reference": seg.threshold_value.reference,
+                 "applies": render(seg.applies) if seg.applies is not None else None,
+                 "amendment": seg.amendment, "supersedes": list(seg.supersedes or [])}
+                for seg in cc.segments]
+    return {"check": cc.full_id, "title": c.title, "file": str(cc.file), "line": cc.line, "quantity": c.quantity,
+            "op": c.op, "unit": c.threshold.unit or c.unit, "versions": versions, "superseded_by": c.superseded_by}
 
 
 def _history(cc: CompiledCheck) -> None:
@@ -193,7 +231,8 @@ def lint_(paths: tuple[str, ...], rules_dirs: tuple[str, ...]) -> None:
 
     Exit status 0: clean; 1: problems found; 2: nothing could be checked.
     """
-    from engine.authoring.lint import format_problem, lint
+    from engine.authoring.lint import lint
+    from engine.authoring.lintreport import format_problem
     from engine.policy.config import ConfigError, pack_dirs
 
     try:
@@ -219,26 +258,43 @@ def lint_(paths: tuple[str, ...], rules_dirs: tuple[str, ...]) -> None:
 
 @rules.command("new-pack")
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--id", "pack_id", help="Pack id, e.g. lu-2024 (default: the folder name).")
+@click.option("--id", "pack_id", help="Pack id, e.g. lu-2024 (default: derived from the folder name).")
 @click.option("--title", help="文件标题 Title of the document.")
 @click.option("--number", help="文号, e.g. 鲁政发〔2024〕1号.")
 @click.option("--issuer", help="发文机关, e.g. 山东省人民政府.")
 @click.option("--issued-on", "issued_on", type=click.DateTime(formats=["%Y-%m-%d"]), help="印发日期 YYYY-MM-DD.")
-@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="有效期起 YYYY-MM-DD.")
-@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="有效期止 YYYY-MM-DD.")
+@click.option("--valid-from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="有效期起 YYYY-MM-DD.")
+@click.option("--valid-to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="有效期止 YYYY-MM-DD.")
+# --from names record files elsewhere (letter, notice): one meaning per option name.
+@retired_option("--from", "--valid-from", "有效期起")
+@retired_option("--to", "--valid-to", "有效期止")
 @click.option("--implements", help="上级文件 the document this one implements.")
 @click.option("--force", is_flag=True, help="Overwrite an existing pack.yaml.")
 def new_pack(directory: str, pack_id: str | None, title: str | None, number: str | None, issuer: str | None,
              issued_on: dt.datetime | None, start: dt.datetime | None, end: dt.datetime | None,
              implements: str | None, force: bool) -> None:
-    """Write DIRECTORY/pack.yaml; what is not given is left as 待填写 for lint to flag."""
-    import re
+    """Write DIRECTORY/pack.yaml; what is not given is left as 待填写 for lint to flag.
 
-    from engine.authoring.scaffold import pack_yaml, write_new
+    The pack id is --id, else derived from the folder's name (lu-2024 from "Lu 2024"); a name it
+    cannot come from (Chinese characters only) asks for --id.
+    """
+    from engine.authoring.scaffold import pack_id_from_folder, pack_yaml, write_new
+    from engine.policy.schema import is_valid_id
 
     root = Path(directory)
-    if pack_id is None and re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,80}", root.resolve().name):
-        pack_id = root.resolve().name
+    rule = "小写英文字母、数字、点、下划线或连字符,以字母或数字开头,最长81个字符"
+    if pack_id is not None and not is_valid_id(pack_id):
+        fail(f"政策包编号“{pack_id}”不合格式(须为{rule}),例如 --id lu-2024。"
+             f" Invalid pack id {pack_id!r}: lowercase letters, digits, '.', '_' and '-'.")
+    if pack_id is None:
+        name = root.resolve().name
+        pack_id = pack_id_from_folder(name)
+        if pack_id is None:
+            fail(f"无法从文件夹名“{name}”得出政策包编号(须为{rule},且含英文字母):"
+                 f"请用 --id 指定,例如 --id lu-2024。"
+                 f" Cannot derive a pack id from the folder name {name!r}; give one with --id.")
+        if pack_id != name:
+            click.echo(f"政策包编号 pack id: {pack_id}(由文件夹名“{name}”得出,可用 --id 另行指定)")
     text = pack_yaml(pack_id=pack_id, title=title, number=number, issuer=issuer,
                      issued_on=issued_on.date() if issued_on else None, start=start.date() if start else None,
                      end=end.date() if end else None, implements=implements)
@@ -247,25 +303,26 @@ def new_pack(directory: str, pack_id: str | None, title: str | None, number: str
     except FileExistsError as exc:
         fail(str(exc))
     click.echo(f"已创建 created {root / 'pack.yaml'}")
-    click.echo(f"下一步 next: compliance rules new --pack {directory} --measure N --title \"条款标题\"")
+    click.echo(f"下一步 next: compliance rules new --pack {shlex.quote(directory)} --measure N --title \"条款标题\"")
 
 
 @rules.command("new")
-@click.option("--pack", "pack_dir", required=True, type=click.Path(exists=True, file_okay=False),
-              help="The pack folder (made with `rules new-pack`).")
+@click.option("--pack", "pack", required=True, type=click.Path(exists=True, file_okay=False),
+              help="The pack: its folder (made with `rules new-pack`).")
 @click.option("--measure", type=click.IntRange(0, 999), required=True, help="条款序号 measure number.")
 @click.option("--title", required=True, help="条款标题 title of the measure.")
 @click.option("--subject", type=click.Choice(["project", "town", "county", "city", "enterprise", "department"]),
               default="project", show_default=True, help="Kind of record the example check reviews.")
 @click.option("--name", "slug", default=None, help="Short English name for the file, e.g. invest-per-mu.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def new(pack_dir: str, measure: int, title: str, subject: str, slug: str | None, force: bool) -> None:
+def new(pack: str, measure: int, title: str, subject: str, slug: str | None, force: bool) -> None:
     """Write a commented rule file for one measure, with an example check to adapt."""
     from engine.authoring.scaffold import rule_file_name, rule_yaml, write_new
     from engine.policy.loader import BASE_CATALOG, FIELDS_FILE, rule_files
     from engine.records.catalog import catalog_files, load_catalog
     from engine.records.yamlsource import YamlSourceError, load_yaml_file
 
+    pack_dir = pack
     root = Path(pack_dir)
     number, start = None, None
     try:  # best effort: a pack.yaml with placeholders still gives what it has

@@ -12,21 +12,30 @@ from engine.cli.rules import rules
 
 @rules.command("index")
 @click.option("--markdown", is_flag=True, help="Print the index as a Markdown table (for INDEX.md).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@click.option("--pack", "pack_id", default="heze-2024", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table for people; json for programs.")
+@click.option("--pack", "pack", default="heze-2024", show_default=True,
+              help="The pack: its id, or its folder (loaded like --rules).")
 @rules_option
-def index(markdown: bool, fmt: str, pack_id: str, rules_dirs: tuple[str, ...]) -> None:
+def index(markdown: bool, fmt: str, pack: str, rules_dirs: tuple[str, ...]) -> None:
     """Map every quantitative phrase of the pack's text to its checks; fail if one is unexplained."""
+    from pathlib import Path
+
     from engine.policy.text_index import build_index
     from engine.policy.text_index import markdown as to_markdown
 
-    policy = policy_or_exit(rules_dirs)
-    cp = next((p for p in policy.packs if p.id == pack_id), None)
+    folder = Path(pack)
+    if folder.is_dir():
+        policy = policy_or_exit((*rules_dirs, pack))
+        cp = next((p for p in policy.packs if p.pack.root.resolve() == folder.resolve()), None)
+    else:
+        policy = policy_or_exit(rules_dirs)
+        cp = next((p for p in policy.packs if p.id == pack), None)
     if cp is None:
-        fail(f"没有政策包 {pack_id!r} (no such pack; see `compliance rules list`)")
+        fail(f"没有政策包 no pack {pack!r}")
     entries, errors = build_index(cp.pack)
-    for e in errors:
-        click.echo(f"索引错误 index error: {e}", err=True)
+    for err in errors:
+        click.echo(f"索引错误 index error: {err}", err=True)
     if markdown:
         click.echo(to_markdown(entries, f"{cp.pack.meta.number} {cp.pack.meta.title}"), nl=False)
     elif fmt == "json":

@@ -15,7 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from engine.policy.compiler import Cumulative
 from engine.policy.expressions import prior_parts
@@ -102,7 +102,8 @@ class History:
             if v is None:
                 missing.append(y)
             else:
-                total += v
+                # the compiler accepts only a number field as a cumulative quantity (parse_at(..., "number"))
+                total += cast(Decimal | int, v)
         return (None if missing else total), missing
 
 

@@ -41,7 +41,8 @@ from engine.policy.formulas import compile_number, evaluate_condition, evaluate_
 from engine.policy.numbers import CONTEXT, NotJudgeable, judged, to_engine
 from engine.policy.policy import CompiledPack, Policy
 from engine.records.catalog import Catalog
-from engine.records.model import Record, record_date
+from engine.records.model import Record
+from engine.records.record import record_date
 
 # durable: durable-rules, asked once per situation (situations.py); durable-direct: durable-rules asked
 # with every record's own fact; python: the plain-Python reference of the same compiled checks.

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from engine.evaluation.evaluate import EngineName, Evaluator, History
 from engine.policy.compiler import CompiledCheck
 from engine.policy.policy import Policy
-from engine.records.model import Normaliser, RawRecord, Record, SourceRef, record_date
+from engine.records.model import Normaliser, RawRecord, Record, SourceRef
+from engine.records.record import record_date
 
 
 @dataclass
@@ -105,7 +106,7 @@ def run_examples(policy: Policy, engine: EngineName = "durable", pack_ids: set[s
 def _records(normaliser: Normaliser, src: SourceRef, what: str,
              rows: list[dict]) -> tuple[list[Record], str]:
     """An example's other records (its subject's earlier years, or lower records of its batch), validated."""
-    out = []
+    out: list[Record] = []
     for i, data in enumerate(rows):
         rec, errors, unknown = normaliser.normalise(RawRecord(source=src, data=data))
         if rec is None or unknown:

@@ -12,19 +12,21 @@ latest run" that letters and diffs then read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from engine.evaluation.evaluate import EngineName
 from engine.pipeline.stream import DEFAULT_CHUNK, ChunkResult, evaluate_files
 from engine.policy.policy import Policy
 from engine.records.intake import FileProblem
-from engine.records.model import RecordError
+from engine.records.record import Record, RecordError
 
 if TYPE_CHECKING:
-    from engine.store.runs import ResumePlan, RunSummary, RunWriter
+    from engine.store.runs import ResumePlan, RunSummary, RunWriter, StoreTarget
     from engine.store.store import Store
+
+T = TypeVar("T")
 
 # Row errors kept in the tally for a caller to list (all of them go to the store and the stream).
 KEEP_ERRORS = 1000
@@ -136,15 +138,16 @@ class Batch:
     def chunks(self) -> Iterator[ChunkResult]:
         """The batch's chunks in input order, each evaluated and (with a store) stored."""
         o = self.options
-        stored: list[Any] = []
-        store_to = None
-        if self.store is not None:
-            self._begin()
+        stored: list[Record] = []
+        store_to: StoreTarget | None = None
+        store = self.store
+        if store is not None:
+            writer = self._begin(store)
             from engine.pipeline.context import stored_context
 
-            stored = self._guard(lambda: stored_context(self.store, self.policy))  # type: ignore[arg-type]
+            stored = self._guard(lambda: stored_context(store, self.policy))
             if o.jobs > 1:
-                store_to = self._writer.hand_over()  # type: ignore[union-attr]
+                store_to = writer.hand_over()
         chunks = evaluate_files(self.paths, self.policy, kind=o.kind, as_of=o.as_of, engine=o.engine,
                                 chunk_size=o.chunk_size,
                                 skip_chunks=self._writer.committed if self._writer else frozenset(),
@@ -162,42 +165,46 @@ class Batch:
 
     def finish(self) -> RunSummary | None:
         """Mark the run complete; a run with no usable record is removed instead (None)."""
-        if self._writer is None:
+        writer, store = self._writer, self.store
+        if writer is None or store is None:  # a writer is only ever begun with a store
             return None
         from engine.store.removal import discard_run
 
         try:
             if not self.tally.n_valid and self.resume is None:
-                discard_run(self.store, self._writer.run_id)  # type: ignore[arg-type]
+                discard_run(store, writer.run_id)
                 return None
-            return self._writer.finish()
+            return writer.finish()
         except Exception as exc:
             self._fail(exc)
         finally:
-            self.store.close()  # type: ignore[union-attr]
+            store.close()
 
     # --- the store -------------------------------------------------------------------------------
 
-    def _begin(self) -> None:
+    def _begin(self, store: Store) -> RunWriter:
         from engine.store.runs import begin_run, resume_run
 
         o = self.options
-        if self.resume is not None:
-            self._writer = self._guard(lambda: resume_run(self.store, self.resume, self.policy))  # type: ignore[arg-type]
-            return
+        resume = self.resume
+        if resume is not None:
+            self._writer = self._guard(lambda: resume_run(store, resume, self.policy))
+            return self._writer
         self._writer = self._guard(lambda: begin_run(
-            self.store, self.policy, inputs=self.paths, reviewer=o.reviewer, as_of=o.as_of,  # type: ignore[arg-type]
+            store, self.policy, inputs=self.paths, reviewer=o.reviewer, as_of=o.as_of,
             kind=o.kind, chunk_size=o.chunk_size, engine_name=o.engine, rules_dirs=o.rules_dirs))
+        return self._writer
 
     def _save(self, chunk: ChunkResult) -> None:
-        if self._writer is None:
+        writer = self._writer
+        if writer is None:
             return
         if chunk.stored:  # by the worker that evaluated it
-            self._writer.committed = self._writer.committed | {chunk.index}
+            writer.committed = writer.committed | {chunk.index}
             return
-        self._guard(lambda: self._writer.save_chunk(chunk))  # type: ignore[union-attr]
+        self._guard(lambda: writer.save_chunk(chunk))
 
-    def _guard(self, fn: Any) -> Any:
+    def _guard(self, fn: Callable[[], T]) -> T:
         from sqlalchemy.exc import SQLAlchemyError
 
         from engine.store.database import StoreError
@@ -207,7 +214,7 @@ class Batch:
         except (StoreError, SQLAlchemyError) as exc:
             self._fail(exc)
 
-    def _fail(self, exc: Exception) -> Any:
+    def _fail(self, exc: Exception) -> NoReturn:
         reason = str(getattr(exc, "orig", None) or exc)
         where = self.store.display if self.store is not None else ""
         if self._writer is not None and self._writer.committed:

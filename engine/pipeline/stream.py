@@ -25,7 +25,8 @@ from engine.policy.compiler import Cumulative
 from engine.policy.expressions import prior_parts
 from engine.policy.policy import Policy
 from engine.records.intake import FileProblem, iter_intake, sort_item
-from engine.records.model import Record, RecordError
+from engine.records.model import Record
+from engine.records.record import RecordError
 
 if TYPE_CHECKING:
     from engine.store.runs import StoreTarget
@@ -89,8 +90,10 @@ def collect_history(paths: Sequence[str | Path], policy: Policy, kind: str | Non
     history = History()
     if not wanted:
         return history
-    from engine.records.model import KIND_KEYS, Normaliser, RawRecord, split_header
-    from engine.records.readers import ReadError, read_records
+    from engine.records.headers import KIND_KEYS, split_header
+    from engine.records.model import Normaliser, RawRecord
+    from engine.records.readers import read_records
+    from engine.records.readitems import ReadError
 
     normaliser = Normaliser(policy.catalog)
     seen: set[tuple[str, str, object]] = set()

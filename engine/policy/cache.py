@@ -34,13 +34,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from engine import resources
 from engine.policy.loader import BASE_CATALOG, BUILTIN_PACK
 from engine.policy.policy import Policy, load_policy
 from engine.records.catalog import catalog_files
 
 ENV_VAR = "COMPLIANCE_CACHE_DIR"
 KEEP = 8
-_ENGINE = Path(__file__).resolve().parents[1]
+_ENGINE = resources.engine_dir()
 
 
 def _user_cache() -> Path:

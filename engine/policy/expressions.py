@@ -202,12 +202,12 @@ class _Builder:
         if isinstance(node, ast.Compare):
             if len(node.ops) != 1:
                 raise ExpressionError("chained comparisons (a < b < c) are not allowed; use and", col)
-            op_node, right = node.ops[0], node.comparators[0]
+            op_node, right_node = node.ops[0], node.comparators[0]
             if isinstance(op_node, (ast.In, ast.NotIn)):
-                if not isinstance(right, (ast.List, ast.Tuple)):
+                if not isinstance(right_node, (ast.List, ast.Tuple)):
                     raise ExpressionError("'in' needs a list of values: x in [\"a\", \"b\"]", col)
                 values = []
-                for elt in right.elts:
+                for elt in right_node.elts:
                     c = self.build(elt, d)
                     if not isinstance(c, Const) or isinstance(c.value, bool):
                         raise ExpressionError("a list after 'in' may hold only numbers or text", col)
@@ -220,7 +220,7 @@ class _Builder:
             op = _CMP.get(type(op_node))
             if op is None:
                 raise ExpressionError(f"comparison {type(op_node).__name__} not allowed", col)
-            return Compare(op, self.build(node.left, d), self.build(right, d))
+            return Compare(op, self.build(node.left, d), self.build(right_node, d))
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
                 raise ExpressionError("function calls are not allowed except missing(x), present(x) and "

@@ -12,15 +12,17 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from engine import resources
 from engine.policy.schema import MeasureFile, PackMeta
 from engine.records.yamlsource import LocatedYaml, YamlSourceError, load_yaml_file
 
 PACK_FILE = "pack.yaml"
 FIELDS_FILE = "fields.yaml"
 INDEX_FILE = "index.yaml"  # phrases of the source text left without a check (engine/policy/text_index.py)
-BUILTIN_RULES = Path(__file__).resolve().parents[2] / "rules"
-BUILTIN_PACK = BUILTIN_RULES / "heze-2024"
-BASE_CATALOG = BUILTIN_RULES / "records"
+# Package data (engine/resources.py): rules/ in the repository, engine/_rules/ in a wheel.
+BUILTIN_RULES = resources.rules_dir()
+BUILTIN_PACK = resources.builtin_pack_dir()
+BASE_CATALOG = resources.records_dir()
 
 
 @dataclass

@@ -66,9 +66,9 @@ def load_policy(pack_dirs: list[str | Path] | None = None, *, with_builtin: bool
     """
     dirs: list[Path] = [BUILTIN_PACK] if with_builtin else []
     for d in pack_dirs or []:
-        p = Path(d).resolve()
-        if p not in dirs:
-            dirs.append(p)
+        path = Path(d).resolve()
+        if path not in dirs:
+            dirs.append(path)
     errors: list[RuleError] = []
     packs: list[Pack] = []
     for d in dirs:
@@ -82,7 +82,7 @@ def load_policy(pack_dirs: list[str | Path] | None = None, *, with_builtin: bool
             errors.append(RuleError(str(p.root / "pack.yaml"), p.meta_doc.line_of(("id",)), "id",
                                     f"pack id {p.meta.id!r} is also used by {ids[p.meta.id]}"))
         ids[p.meta.id] = p.root
-    files: list[Path] = catalog_files(BASE_CATALOG) + [p.fields_file for p in packs if p.fields_file]
+    files: list[str | Path] = [*catalog_files(BASE_CATALOG), *(p.fields_file for p in packs if p.fields_file)]
     try:
         catalog = load_catalog(files)
     except YamlSourceError as exc:

@@ -29,6 +29,12 @@ Op = Literal[">=", ">", "<=", "<", "==", "!="]
 OP_ZH = {">=": "不低于", ">": "高于", "<=": "不高于", "<": "低于", "==": "等于", "!=": "不等于"}
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,80}$")
+ID_MAX = 81
+
+
+def is_valid_id(value: str) -> bool:
+    """Whether `value` is a valid pack, check or aggregate id (what validation and lint accept)."""
+    return bool(_ID.match(value))
 
 
 _LAYOUT_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -133,7 +134,7 @@ def catalog_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: (p.name != "kinds.yaml", p.name))
 
 
-def load_catalog(paths: list[str | Path]) -> Catalog:
+def load_catalog(paths: Sequence[str | Path]) -> Catalog:
     """Load the base vocabulary and its extensions; a field defined twice differently is an error.
 
     A kind is declared once (label, date_field); later files may only add fields to it.

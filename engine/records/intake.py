@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.records.catalog import Catalog
-from engine.records.model import Normaliser, Record, RecordError, SourceRef
-from engine.records.readers import BlankRow, ReadError, ReadWarning, read_records
+from engine.records.normalise import Normaliser
+from engine.records.readers import read_records
+from engine.records.readitems import ReadError, ReadWarning
+from engine.records.record import RawRecord, Record, RecordError, SourceRef
 
 
 @dataclass
@@ -74,10 +76,6 @@ def iter_intake(paths: Sequence[str | Path], catalog: Catalog, kind: str | None 
         rows = blank = 0
         try:
             for item in read_records(path, catalog, kind):
-                if item is BlankRow:
-                    rows += 1
-                    blank += 1
-                    continue
                 if isinstance(item, RecordError):
                     if item.row_rejected and item.source.row is not None:
                         rows += 1  # a row the reader could not take
@@ -85,6 +83,10 @@ def iter_intake(paths: Sequence[str | Path], catalog: Catalog, kind: str | None 
                     continue
                 if isinstance(item, ReadWarning):
                     yield str(item)
+                    continue
+                if not isinstance(item, RawRecord):  # BlankRow, the one other ReadItem
+                    rows += 1
+                    blank += 1
                     continue
                 rows += 1
                 rec, errors, unknown = normaliser.normalise(item)

@@ -119,7 +119,7 @@ def _construct(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dic
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 raise YamlSourceError(file, key_node.start_mark.line + 1, "mapping keys must be scalars")
             if isinstance(key, (int, float, bool)) or key is None:
-                key = str(key) if not hasattr(key, "isoformat") else key.isoformat()
+                key = str(key)  # (dates never get here: a date key is refused just above)
             if key in out:
                 if strict:  # a record file: the value is unusable (which one is meant?), not the file
                     from engine.records.coerce import BadCell

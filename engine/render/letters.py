@@ -136,8 +136,8 @@ def summarise(record_id: str, name: str | None, values: Mapping[str, Any]) -> Pr
     return ProjectSummary(
         id=record_id, name=name or record_id, applicant=text("applicant"), county=text("county"),
         town=text("town"), category=text("category"),
-        investment=zh.quantity(inv, "万元") if isinstance(inv, Decimal | int) and not isinstance(inv, bool) else "—",
-        land=zh.quantity(land, "亩") if isinstance(land, Decimal | int) and not isinstance(land, bool) else "—",
+        investment=zh.quantity(Decimal(inv), "万元") if isinstance(inv, Decimal | int) and not isinstance(inv, bool) else "—",
+        land=zh.quantity(Decimal(land), "亩") if isinstance(land, Decimal | int) and not isinstance(land, bool) else "—",
         submitted_on=zh.date_zh(sub) if isinstance(sub, dt.date) else "—",
     )
 

@@ -1,4 +1,8 @@
-"""HTML -> PDF with WeasyPrint, only when a Chinese font is installed (else every glyph is a box)."""
+"""HTML -> PDF with WeasyPrint, only when a Chinese font is installed (else every glyph is a box).
+
+Only the PDF needs a font on this machine: HTML, Markdown and DOCX name their fonts and leave the
+drawing to the browser or word processor (a notice's chart in DOCX falls back to row numbers).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-FONT_PACKAGE = "fonts-noto-cjk"
-NO_FONT_MESSAGE = (f"未安装中文字体,无法生成PDF:请安装 Debian 软件包 {FONT_PACKAGE}(apt-get install {FONT_PACKAGE})。"
+FONT_PACKAGE = "fonts-noto-cjk"  # Noto Serif/Sans CJK SC: 宋体/黑体 stand-ins
+KAI_PACKAGE = "fonts-arphic-ukai"  # AR PL UKai CN: 仿宋/楷体 stand-ins (reports/templates/fontconfig-cjk.conf)
+NO_FONT_MESSAGE = (f"未安装中文字体,无法生成PDF:请安装 Debian/Ubuntu 软件包 {FONT_PACKAGE}"
+                   f"(sudo apt-get install {FONT_PACKAGE};公文的仿宋、楷体另装 {KAI_PACKAGE})。"
+                   f"HTML、DOCX、Markdown 格式不需要中文字体,可先用 -f html / -f docx / -f md。"
                    f" No Chinese (CJK) font is installed, so the PDF would show boxes instead of characters;"
-                   f" install the Debian package {FONT_PACKAGE}.")
+                   f" install the Debian/Ubuntu package {FONT_PACKAGE} (and {KAI_PACKAGE} for FangSong/Kai).")
 
 
 class PdfUnavailable(RuntimeError):

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlmodel import col
 
 from engine.evaluation.findings import Finding
 from engine.policy.compiler import CompiledCheck
@@ -74,8 +75,8 @@ def _run(store: Store, run_id: int) -> Run:
 
 def latest_run_id(store: Store) -> int:
     with store.session() as s:
-        rid = s.execute(select(Run.id).where(Run.finished_at.is_not(None))  # type: ignore[union-attr]
-                        .order_by(Run.id.desc()).limit(1)).scalar()  # type: ignore[union-attr]
+        rid = s.execute(select(col(Run.id)).where(col(Run.finished_at).is_not(None))
+                        .order_by(col(Run.id).desc()).limit(1)).scalar()
     if rid is None:
         raise StoreError(f"no finished evaluation run in {store.display}; run `compliance evaluate FILES` first")
     return int(rid)
@@ -123,8 +124,8 @@ def run_judgements(store: Store, policy: Policy, run_id: int, kinds: set[str] | 
         raise StoreError(f"run {run_id} is not finished (评价批次尚未完成); documents cite finished runs only")
     with store.session() as s:
         versions = {v.id: v for v in s.execute(
-            select(RecordVersion).join(RunRecord, RunRecord.record_version_id == RecordVersion.id)
-            .where(RunRecord.run_id == run_id)).scalars()}
+            select(RecordVersion).join(RunRecord, col(RunRecord.record_version_id) == col(RecordVersion.id))
+            .where(col(RunRecord.run_id) == run_id)).scalars()}
     checks = _Checks(policy)
     group: list[FindingRow] = []
 

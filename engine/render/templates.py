@@ -1,6 +1,6 @@
 """The Jinja environment that lays models out: sandboxed, autoescaped for HTML, escaped for Markdown.
 
-Templates are files under ``reports/templates/`` that a reviewer may edit; record data only ever
+Templates are files under ``reports/templates/`` (package data, engine/resources.py) that a reviewer may edit; record data only ever
 enters as variables, never as template source, so a project named ``{{ 7*7 }}`` is printed as written.
 """
 
@@ -17,10 +17,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from engine import resources
 from engine.render.punctuation import fullwidth
 
 TEMPLATES_ENV = "COMPLIANCE_TEMPLATES"
-_REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "reports" / "templates"
 
 # CommonMark escapes: any ASCII punctuation may be backslash-escaped; these are the ones that can
 # start markup, links, HTML or break a table cell.
@@ -28,7 +28,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!{}])")
 
 
 def templates_dir(override: str | Path | None = None) -> Path:
-    d = Path(override or os.environ.get(TEMPLATES_ENV) or _REPO_TEMPLATES)
+    d = Path(override or os.environ.get(TEMPLATES_ENV) or resources.templates_dir())
     if not d.is_dir():
         raise FileNotFoundError(f"template folder not found: {d}")
     return d

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.records.catalog import Catalog
-from engine.records.model import _jsonable as _record_jsonable  # the hash's form of a value
+from engine.records.record import _jsonable as _record_jsonable  # the hash's form of a value
 
 
 def encode_value(v: bool | Decimal | None) -> str | None:

@@ -1,7 +1,8 @@
 """Where the store lives and how it is opened.
 
 The URL comes from ``--db``, else the environment variable ``COMPLIANCE_DB``, else the SQLite file
-``compliance.db`` in the working directory. A plain path means an SQLite file.
+``compliance.db`` in the user's data folder (engine/store/location.py, which names it without
+importing SQLAlchemy). A plain path means an SQLite file.
 
 SQLite runs in WAL mode with a busy timeout, and write transactions start with ``BEGIN IMMEDIATE``:
 a deferred transaction that reads first and writes later can fail at once with "database is locked"
@@ -14,10 +15,10 @@ store made by one version opens in the next after ``compliance db upgrade``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
@@ -27,10 +28,18 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-ENV_VAR = "COMPLIANCE_DB"
-DEFAULT_DB_FILE = "compliance.db"
+if TYPE_CHECKING:
+    import sqlite3
+
+    from sqlalchemy.pool import ConnectionPoolEntry
+
+from engine import resources
+from engine.store.location import DEFAULT_DB_FILE, ENV_VAR, chosen_db, db_help, default_db_path
+
+__all__ = ["DEFAULT_DB_FILE", "ENV_VAR", "StoreError", "db_help", "default_db_path", "resolve_url"]
+
 BUSY_TIMEOUT_MS = 60_000
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = resources.migrations_dir()
 _MIGRATION_LOCK = 7_316_042_024  # PostgreSQL advisory lock key: one migrator at a time
 
 
@@ -39,11 +48,17 @@ class StoreError(Exception):
 
 
 def resolve_url(value: str | None = None) -> str:
-    """The store URL: ``--db``, else $COMPLIANCE_DB, else ./compliance.db; a plain path is an SQLite file."""
-    value = value or os.environ.get(ENV_VAR) or DEFAULT_DB_FILE
+    """The store URL: ``--db``, else $COMPLIANCE_DB, else compliance.db in the user's data folder;
+    a plain path is an SQLite file."""
+    value = chosen_db(value)
     if "://" in value:
         return value
     return "sqlite:///" + str(Path(value).expanduser().resolve())
+
+
+def is_default(url: str) -> bool:
+    """Whether the URL is the default SQLite file (whose folder is created on first use)."""
+    return url == "sqlite:///" + str(default_db_path().expanduser().resolve())
 
 
 def display_url(url: str) -> str:
@@ -62,6 +77,8 @@ def make_engine(url: str) -> Engine:
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             parent = Path(u.database).parent
+            if not parent.is_dir() and is_default(url):
+                parent.mkdir(parents=True, exist_ok=True)  # the user's data folder, on first use
             if not parent.is_dir():
                 raise StoreError(f"folder of the store does not exist: {parent}")
         engine = create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
@@ -77,7 +94,7 @@ def make_engine(url: str) -> Engine:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see module docstring)
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

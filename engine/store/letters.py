@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine.store.database import StoreError
 from engine.store.models import Letter, LetterJudgement, LetterSequence, RecordVersion, Run, RunRecord
@@ -55,11 +55,15 @@ def parse_letter_number(number: str) -> tuple[str, int, int]:
 
 def _next(conn: Connection | Session, prefix: str, year: int) -> int:
     dialect = conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name
-    ins = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
-    if ins is None:
-        raise StoreError(f"letter numbers are not supported on {dialect}")
     t = LetterSequence.__table__
-    stmt = (ins(t).values(prefix=prefix, year=year, last=1)
+    ins: sqlite.Insert | postgresql.Insert  # both dialects' inserts have on_conflict_do_update
+    if dialect == "sqlite":
+        ins = sqlite.insert(t)
+    elif dialect == "postgresql":
+        ins = postgresql.insert(t)
+    else:
+        raise StoreError(f"letter numbers are not supported on {dialect}")
+    stmt = (ins.values(prefix=prefix, year=year, last=1)
             .on_conflict_do_update(index_elements=[t.c.prefix, t.c.year], set_={"last": t.c.last + 1})
             .returning(t.c.last))
     return int(conn.execute(stmt).scalar_one())
@@ -98,12 +102,12 @@ class LetterRecord(BaseModel):
 
 
 def _record_version(s: Session, run_id: int, record_id: str, kind: str | None, period: str | None) -> RecordVersion:
-    q = (select(RecordVersion).join(RunRecord, RunRecord.record_version_id == RecordVersion.id)
-         .where(RunRecord.run_id == run_id, RecordVersion.record_id == record_id))
+    q = (select(RecordVersion).join(RunRecord, col(RunRecord.record_version_id) == col(RecordVersion.id))
+         .where(col(RunRecord.run_id) == run_id, col(RecordVersion.record_id) == record_id))
     if kind is not None:
-        q = q.where(RecordVersion.kind == kind)
+        q = q.where(col(RecordVersion.kind) == kind)
     if period is not None:
-        q = q.where(RecordVersion.period == period)
+        q = q.where(col(RecordVersion.period) == period)
     found = s.execute(q).scalars().all()
     if not found:
         raise StoreError(f"record {record_id} was not judged by run {run_id}")
@@ -142,8 +146,9 @@ def record_letter(target: Store | Session, *, number: str, run_id: int, record_i
 def letters_for_record(store: Store, record_id: str) -> list[LetterRecord]:
     """Every letter recorded for any version of the record, oldest first."""
     with store.session() as s:
-        rows = s.execute(select(Letter, RecordVersion).join(RecordVersion, RecordVersion.id == Letter.record_version_id)
-                         .where(RecordVersion.record_id == record_id).order_by(Letter.id)).all()
+        rows = s.execute(select(Letter, RecordVersion)
+                         .join(RecordVersion, col(RecordVersion.id) == col(Letter.record_version_id))
+                         .where(col(RecordVersion.record_id) == record_id).order_by(col(Letter.id))).all()
         return [LetterRecord(id=le.id or 0, number=le.number, run_id=le.run_id, record_version_id=le.record_version_id,
                              record_id=v.record_id, kind=v.kind, format=le.format, sha256=le.sha256,
                              pack_fingerprint=le.pack_fingerprint, path=le.path, created_at=le.created_at)
@@ -186,7 +191,8 @@ class LetterIssue:
     def record(self, format: str, sha256: str, path: str | None) -> None:
         """Register the file; printing the same letter again in a format updates its row."""
         s = self.session
-        row = s.execute(select(Letter).where(Letter.number == self.number, Letter.format == format)).scalar_one_or_none()
+        row = s.execute(select(Letter).where(col(Letter.number) == self.number,
+                                             col(Letter.format) == format)).scalar_one_or_none()
         now = dt.datetime.now(dt.UTC)
         if row is None:
             s.add(Letter(number=self.number, run_id=self.run_id, record_version_id=self.record_version_id,
@@ -216,8 +222,8 @@ def issue_letter(store: Store, *, prefix: str, year: int, run_id: int, record_id
             raise StoreError(f"评价批次 {run_id} 尚未完成 (run {run_id} is not finished); letters cite finished runs only")
         v = _record_version(s, run_id, record_id, kind, period)
         existing = s.execute(select(LetterJudgement).where(
-            LetterJudgement.record_version_id == v.id, LetterJudgement.judgement == judgement,
-            LetterJudgement.prefix == prefix)).scalar_one_or_none()
+            col(LetterJudgement.record_version_id) == v.id, col(LetterJudgement.judgement) == judgement,
+            col(LetterJudgement.prefix) == prefix)).scalar_one_or_none()
         if existing is not None:
             issue = LetterIssue(s, existing.number, True, v.id or 0, run_id, pack_fingerprint)
         else:

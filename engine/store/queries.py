@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlmodel import col
 
 from engine.store.codec import STATIC_COLUMNS, decode_details, decode_value
 from engine.store.database import StoreError
@@ -35,8 +36,12 @@ def _utc(v: dt.datetime | None) -> dt.datetime | None:
     return v
 
 
+def _utc_at(v: dt.datetime) -> dt.datetime:
+    return v if v.tzinfo is not None else v.replace(tzinfo=dt.UTC)
+
+
 def _summary(run: Run, counts: dict[str, int] | None = None) -> RunSummary:
-    return RunSummary(id=run.id or 0, started_at=_utc(run.started_at), finished_at=_utc(run.finished_at),
+    return RunSummary(id=run.id or 0, started_at=_utc_at(run.started_at), finished_at=_utc(run.finished_at),
                       reviewer=run.reviewer, as_of=run.as_of, n_records=run.n_records, n_rejected=run.n_rejected,
                       n_file_problems=run.n_file_problems, n_findings=run.n_findings,
                       counts=counts if counts is not None else json.loads(run.counts))
@@ -56,7 +61,7 @@ def run_summary(store: Store, run_id: int) -> RunSummary:
 
 def list_runs(store: Store) -> list[RunSummary]:
     with store.session() as s:
-        return [_summary(r) for r in s.execute(select(Run).order_by(Run.id)).scalars()]
+        return [_summary(r) for r in s.execute(select(Run).order_by(col(Run.id))).scalars()]
 
 
 class PackUsed(BaseModel):
@@ -96,8 +101,8 @@ def run_detail(store: Store, run_id: int) -> RunDetail:
         chunks = s.execute(select(func.count()).select_from(RunChunk.__table__)
                            .where(RunChunk.__table__.c.run_id == run_id)).scalar_one()
         packs = [PackUsed(pack_id=p.pack_id, title=p.title, number=p.number, fingerprint=p.fingerprint)
-                 for p in s.execute(select(RunPack).where(RunPack.run_id == run_id)
-                                    .order_by(RunPack.pack_id)).scalars()]
+                 for p in s.execute(select(RunPack).where(col(RunPack.run_id) == run_id)
+                                    .order_by(col(RunPack.pack_id))).scalars()]
         summary = _summary(run, counts).model_copy(update={
             "n_records": n_records, "n_findings": sum(counts.values()),
             "n_rejected": messages.get("rejected", 0), "n_file_problems": messages.get("file_problem", 0)})
@@ -110,10 +115,10 @@ def run_detail(store: Store, run_id: int) -> RunDetail:
 
 def run_messages(store: Store, run_id: int, category: str | None = None) -> list[RunMessage]:
     with store.session() as s:
-        q = select(RunMessage).where(RunMessage.run_id == run_id)
+        q = select(RunMessage).where(col(RunMessage.run_id) == run_id)
         if category:
-            q = q.where(RunMessage.category == category)
-        return list(s.execute(q.order_by(RunMessage.id)).scalars())
+            q = q.where(col(RunMessage.category) == category)
+        return list(s.execute(q.order_by(col(RunMessage.id))).scalars())
 
 
 # --- findings -------------------------------------------------------------------------------------
@@ -157,7 +162,7 @@ class FindingRow(BaseModel):
         return (self.kind, self.record_id, self.period, self.check_id)
 
 
-def _finding_query():  # type: ignore[no-untyped-def]
+def _finding_query() -> Select[Any]:
     f, r, rr = StoredFinding.__table__, RecordVersion.__table__, RunRecord.__table__
     ck, cv = CheckKey.__table__, CheckVersion.__table__
     return (select(f, ck.c.check_id, *(cv.c[k] for k in STATIC_COLUMNS), r.c.kind, r.c.record_id.label("rec_id"),
@@ -216,56 +221,6 @@ def changed_fields(a: FindingRow, b: FindingRow) -> list[str]:
     return [k for k in COMPARED if getattr(a, k) != getattr(b, k)]
 
 
-def _judgements(s: Any, run_id: int) -> dict[tuple[str, str, str, str], tuple]:
-    """(kind, record, period, check) -> (compared fields..., finding id): just what a diff compares."""
-    f, r, ck, cv = StoredFinding.__table__, RecordVersion.__table__, CheckKey.__table__, CheckVersion.__table__
-    q = (select(r.c.kind, r.c.record_id, r.c.period, ck.c.check_id, f.c.status, f.c.value, f.c.threshold,
-                cv.c.check_version, f.c.id).join(r, r.c.id == f.c.record_version_id)
-         .join(ck, ck.c.id == f.c.check_ref).join(cv, cv.c.id == f.c.version_ref).where(f.c.run_id == run_id))
-    return {(k, rid, per, cid): (st, decode_value(v), decode_value(t), cv, fid)
-            for k, rid, per, cid, st, v, t, cv, fid in s.execute(q.execution_options(yield_per=20_000))}
-
-
-def _rows_by_id(s: Any, ids: list[int]) -> dict[int, FindingRow]:
-    f = StoredFinding.__table__
-    out: dict[int, FindingRow] = {}
-    for i in range(0, len(ids), 500):
-        for m in s.execute(_finding_query().where(f.c.id.in_(ids[i:i + 500]))).mappings():
-            out[m["id"]] = _row(m)
-    return out
-
-
-def diff_runs(store: Store, run_a: int, run_b: int) -> list[FindingChange]:
-    """Findings of run B that differ from run A (by record and check, whatever the record version).
-
-    Only the compared fields of both runs are held in memory; whole rows are read for the changes.
-    """
-    with store.session() as s:
-        _get_run(s, run_a, store)
-        _get_run(s, run_b, store)
-        before, after = _judgements(s, run_a), _judgements(s, run_b)
-        pairs: list[tuple[str, tuple, int | None, int | None, list[str]]] = []
-        for key, b in after.items():
-            a = before.get(key)
-            if a is None:
-                pairs.append(("added", key, None, b[-1], []))
-            else:
-                fields = [name for name, x, y in zip(COMPARED, a, b, strict=False) if x != y]
-                if fields:
-                    pairs.append(("changed", key, a[-1], b[-1], fields))
-        pairs += [("removed", key, a[-1], None, []) for key, a in before.items() if key not in after]
-        rows = _rows_by_id(s, [i for p in pairs for i in p[2:4] if i is not None])
-    out = []
-    for change, (kind, rid, period, cid), ia, ib, fields in sorted(pairs, key=lambda p: p[1]):
-        old, new = rows.get(ia) if ia else None, rows.get(ib) if ib else None
-        ref = new or old
-        assert ref is not None
-        out.append(FindingChange(change=change, kind=kind, record_id=rid, period=period,  # type: ignore[arg-type]
-                                 record_name=ref.record_name, check_id=cid, check_title=ref.check_title,
-                                 before=old, after=new, fields=fields))
-    return out
-
-
 # --- history --------------------------------------------------------------------------------------
 
 class VersionInfo(BaseModel):
@@ -312,15 +267,15 @@ def record_history(store: Store, record_id: str) -> list[RecordHistory]:
     """Every run that judged the record (each kind and period of that id), oldest first, with the changes."""
     r, f = RecordVersion.__table__, StoredFinding.__table__
     with store.session() as s:
-        versions = s.execute(select(RecordVersion).where(RecordVersion.record_id == record_id)
-                             .order_by(RecordVersion.kind, RecordVersion.period, RecordVersion.version)).scalars().all()
+        versions = s.execute(select(RecordVersion).where(col(RecordVersion.record_id) == record_id)
+                             .order_by(col(RecordVersion.kind), col(RecordVersion.period), col(RecordVersion.version))).scalars().all()
         if not versions:
             raise StoreError(f"record {record_id} is not in the store {store.display}")
         rows = [_row(m) for m in s.execute(_finding_query().where(r.c.record_id == record_id)
                                            .order_by(f.c.run_id, CheckVersion.__table__.c.measure,
                                                      CheckKey.__table__.c.check_id)).mappings()]
         run_ids = sorted({row.run_id for row in rows})
-        runs = {run.id: _summary(run) for run in s.execute(select(Run).where(Run.id.in_(run_ids))).scalars()}
+        runs = {run.id: _summary(run) for run in s.execute(select(Run).where(col(Run.id).in_(run_ids))).scalars()}
     out = []
     for ident in sorted({(v.kind, v.period) for v in versions}):
         vs = [VersionInfo(id=v.id or 0, version=v.version, content_hash=v.content_hash, name=v.name,

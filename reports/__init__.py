@@ -1,0 +1,1 @@
+"""Package data: the letter and notice templates (see engine/resources.py)."""
