@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -11,7 +12,7 @@ from engine.cli.common import fail, rules_option
 from engine.cli.evaluate import db_option
 
 
-def _open(db: str | None):  # type: ignore[no-untyped-def]
+def _open(db: str | None) -> Any:
     from engine.store import Store, StoreError
 
     try:

@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel
 from sqlalchemy import func, select, update
+from sqlmodel import col
 
 from engine.store.database import StoreError
 from engine.store.models import AuditEvent, User, WebJob
@@ -37,6 +38,10 @@ def _utc(v: dt.datetime | None) -> dt.datetime | None:
     if v is not None and v.tzinfo is None:
         return v.replace(tzinfo=dt.UTC)
     return v
+
+
+def _utc_at(v: dt.datetime) -> dt.datetime:
+    return v.replace(tzinfo=dt.UTC) if v.tzinfo is None else v
 
 
 def role_at_least(role: str, needed: str) -> bool:
@@ -67,7 +72,7 @@ class Account(BaseModel):
 
 
 def _account(u: User) -> Account:
-    return Account(id=u.id or 0, name=u.name, role=u.role, active=bool(u.active), created_at=_utc(u.created_at),
+    return Account(id=u.id or 0, name=u.name, role=u.role, active=bool(u.active), created_at=_utc_at(u.created_at),
                    last_login_at=_utc(u.last_login_at), failed_logins=u.failed_logins,
                    locked_until=_utc(u.locked_until))
 
@@ -85,7 +90,7 @@ def create_user(store: Store, name: str, role: str, password: str) -> Account:
         raise StoreError(f"未知角色 {role!r};可选:{', '.join(ROLES)}")
     check_password_rules(password)
     with store.write_session() as s:
-        if s.execute(select(User).where(User.name == name)).scalar() is not None:
+        if s.execute(select(User).where(col(User.name) == name)).scalar() is not None:
             raise StoreError(f"用户 {name} 已存在")
         u = User(name=name, role=role, password_hash=_hasher.hash(password), created_at=_now())
         s.add(u)
@@ -120,13 +125,13 @@ def update_user(store: Store, name: str, *, role: str | None = None, active: boo
 
 def get_user(store: Store, name: str) -> Account | None:
     with store.session() as s:
-        u = s.execute(select(User).where(User.name == name)).scalar()
+        u = s.execute(select(User).where(col(User.name) == name)).scalar()
         return _account(u) if u is not None else None
 
 
 def list_users(store: Store) -> list[Account]:
     with store.session() as s:
-        return [_account(u) for u in s.execute(select(User).order_by(User.name)).scalars()]
+        return [_account(u) for u in s.execute(select(User).order_by(col(User.name))).scalars()]
 
 
 def count_users(store: Store) -> int:
@@ -144,7 +149,7 @@ def authenticate(store: Store, name: str, password: str) -> LoginResult:
     """Check a password; count failures and lock the account after LOCK_AFTER of them in a row."""
     now = _now()
     with store.session() as s:
-        u = s.execute(select(User).where(User.name == name)).scalar()
+        u = s.execute(select(User).where(col(User.name) == name)).scalar()
     if u is None or not u.active:
         try:
             _hasher.verify(_DUMMY_HASH, password)
@@ -154,6 +159,7 @@ def authenticate(store: Store, name: str, password: str) -> LoginResult:
     locked = _utc(u.locked_until)
     if locked is not None and locked > now:
         return LoginResult(locked_for=max(1, int((locked - now).total_seconds())), failures=u.failed_logins)
+    ok: bool
     try:
         ok = _hasher.verify(u.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -205,7 +211,7 @@ def list_events(store: Store, *, limit: int = 200, offset: int = 0, user: str | 
     if run_id is not None:
         q = q.where(t.c.run_id == run_id)
     with store.session() as s:
-        return [Event(id=m["id"], at=_utc(m["at"]), user_name=m["user_name"], action=m["action"], target=m["target"],
+        return [Event(id=m["id"], at=_utc_at(m["at"]), user_name=m["user_name"], action=m["action"], target=m["target"],
                       detail=m["detail"], run_id=m["run_id"])
                 for m in s.execute(q.order_by(t.c.id.desc()).limit(limit).offset(offset)).mappings()]
 
@@ -238,7 +244,7 @@ class Job(BaseModel):
 
 
 def _job(j: WebJob) -> Job:
-    return Job(id=j.id or 0, created_at=_utc(j.created_at), finished_at=_utc(j.finished_at), user_name=j.user_name,
+    return Job(id=j.id or 0, created_at=_utc_at(j.created_at), finished_at=_utc(j.finished_at), user_name=j.user_name,
                filename=j.filename, paths=json.loads(j.paths), options=json.loads(j.options), status=j.status,
                total_rows=j.total_rows, n_read=j.n_read, n_valid=j.n_valid, n_rejected=j.n_rejected,
                run_id=j.run_id, error=j.error)
@@ -270,4 +276,4 @@ def get_job(store: Store, job_id: int) -> Job | None:
 
 def list_jobs(store: Store, limit: int = 50) -> list[Job]:
     with store.session() as s:
-        return [_job(j) for j in s.execute(select(WebJob).order_by(WebJob.id.desc()).limit(limit)).scalars()]
+        return [_job(j) for j in s.execute(select(WebJob).order_by(col(WebJob.id).desc()).limit(limit)).scalars()]

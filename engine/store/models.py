@@ -293,6 +293,7 @@ class User(SQLModel, table=True):
     """An account of the web workbench (engine/store/accounts.py); the password only as an argon2 hash."""
 
     __tablename__ = "users"
+    __table__: ClassVar[Table]
     __table_args__ = (UniqueConstraint("name", name="uq_users_name"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -310,6 +311,7 @@ class AuditEvent(SQLModel, table=True):
     """Who did what: logged in, evaluated which file, issued which letter, added which user."""
 
     __tablename__ = "audit_events"
+    __table__: ClassVar[Table]
     __table_args__ = (Index("ix_audit_events_user", "user_name"), Index("ix_audit_events_run", "run_id"))
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
@@ -325,6 +327,7 @@ class WebJob(SQLModel, table=True):
     """An evaluation started from the web: its progress, read by the page's progress bar."""
 
     __tablename__ = "web_jobs"
+    __table__: ClassVar[Table]
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

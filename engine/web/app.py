@@ -102,7 +102,8 @@ class Web:
         key = tuple(sorted({*self.settings.rules_dirs, *extra}))
         with self._lock:
             if key not in self._policies:
-                self._policies[key] = load_policy_cached(pack_dirs(key))
+                dirs: list[str | Path] = [*pack_dirs(key)]
+                self._policies[key] = load_policy_cached(dirs)
             return self._policies[key]
 
     def page(self, request: Request, template: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
@@ -183,7 +184,9 @@ def create_app(settings: WebSettings | None = None, store: Store | None = None) 
         nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?{urlencode({'next': nxt})}", status_code=303)
 
-    async def on_http_error(request: Request, exc: HTTPException) -> Response:
+    async def on_http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        exc = error
         if exc.status_code == 403:
             account = auth.current_user(request)
             if account is not None and "权限不足" in str(exc.detail):

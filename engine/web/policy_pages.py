@@ -66,7 +66,7 @@ async def pack_upload(request: Request) -> Response:
     upload = form.get("pack")
     if upload is None or not hasattr(upload, "read"):
         return RedirectResponse("/policy?error=请选择规则包压缩文件", status_code=303)
-    data = await upload.read(MAX_PACK_BYTES + 1)  # type: ignore[union-attr]
+    data = await upload.read(MAX_PACK_BYTES + 1)
     if len(data) > MAX_PACK_BYTES:
         return RedirectResponse("/policy?error=规则包超过 5 MB", status_code=303)
 
@@ -148,12 +148,12 @@ async def users_submit(request: Request) -> Response:
             await threaded(acc.create_user, web.store, name, role, str(form.get("password", "")))
             await threaded(_audit, web, account.name, "user_add", name, detail={"role": role})
         elif action == "update":
-            role = str(form.get("role", "")) or None
+            new_role = str(form.get("role", "")) or None
             active = form.get("active") == "1"
-            if name == account.name and (not active or role != "admin"):
+            if name == account.name and (not active or new_role != "admin"):
                 raise StoreError("不能停用自己或取消自己的管理员角色")
-            await threaded(acc.update_user, web.store, name, role=role, active=active)
-            await threaded(_audit, web, account.name, "user_update", name, detail={"role": role, "active": active})
+            await threaded(acc.update_user, web.store, name, role=new_role, active=active)
+            await threaded(_audit, web, account.name, "user_update", name, detail={"role": new_role, "active": active})
         elif action == "password":
             await threaded(acc.set_password, web.store, name, str(form.get("password", "")))
             await threaded(_audit, web, account.name, "user_update", name, detail="重设密码")

@@ -70,7 +70,8 @@ def _ordered(q: Any) -> Any:
 
 class _Lru:
     def __init__(self, size: int = 512):
-        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+        self.size, self.lock = size, threading.Lock()
+        self.data: OrderedDict[Any, Any] = OrderedDict()
 
     def get(self, key: Any) -> Any:
         with self.lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from typing import Any
 
 from procrastinate import App, PsycopgConnector, SyncPsycopgConnector
@@ -56,7 +57,8 @@ def _policy(dirs: list[str]) -> Any:
     key = tuple(sorted(dirs))
     with _lock:
         if key not in _policies:
-            _policies[key] = load_policy_cached(pack_dirs(key))
+            found: list[str | Path] = [*pack_dirs(key)]
+            _policies[key] = load_policy_cached(found)
         return _policies[key]
 
 
