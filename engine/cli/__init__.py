@@ -53,6 +53,8 @@ def _register() -> None:
     main.add_lazy("db", "engine.cli.maintenance")
     for name in ("letter", "notice"):  # letters and progress notices
         main.add_lazy(name, "engine.cli.letters")
+    for name in ("serve", "worker", "users"):  # the web workbench
+        main.add_lazy(name, "engine.cli.web")
 
 
 _register()

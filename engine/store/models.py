@@ -285,3 +285,64 @@ class LetterJudgement(SQLModel, table=True):
 metadata = SQLModel.metadata
 TABLES = [Run, RunPack, RunChunk, RecordVersion, RunRecord, CheckKey, CheckVersion, StoredFinding, RunMessage, Letter,
           LetterSequence, LetterJudgement]
+
+
+# --- the web workbench: accounts, audit trail, background evaluations (migration 0005_accounts) ------
+
+class User(SQLModel, table=True):
+    """An account of the web workbench (engine/store/accounts.py); the password only as an argon2 hash."""
+
+    __tablename__ = "users"
+    __table__: ClassVar[Table]
+    __table_args__ = (UniqueConstraint("name", name="uq_users_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    role: str = Field(max_length=20)  # reviewer | officer | author | admin
+    password_hash: str = Field(sa_type=Text)
+    active: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    failed_logins: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    locked_until: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_login_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what: logged in, evaluated which file, issued which letter, added which user."""
+
+    __tablename__ = "audit_events"
+    __table__: ClassVar[Table]
+    __table_args__ = (Index("ix_audit_events_user", "user_name"), Index("ix_audit_events_run", "run_id"))
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    user_name: str | None = Field(default=None, max_length=100)
+    action: str = Field(max_length=40)
+    target: str = Field(default="", sa_type=Text)
+    detail: str | None = Field(default=None, sa_type=Text)
+    run_id: int | None = None
+
+
+class WebJob(SQLModel, table=True):
+    """An evaluation started from the web: its progress, read by the page's progress bar."""
+
+    __tablename__ = "web_jobs"
+    __table__: ClassVar[Table]
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    user_name: str = Field(max_length=100)
+    filename: str = Field(sa_type=Text)
+    paths: str = Field(sa_type=Text)  # JSON list of the saved upload(s)
+    options: str = Field(default="{}", sa_type=Text)  # JSON: rules_dirs, kind, as_of
+    status: str = Field(max_length=20)  # queued | running | done | failed
+    total_rows: int | None = None
+    n_read: int = 0
+    n_valid: int = 0
+    n_rejected: int = 0
+    run_id: int | None = None
+    error: str | None = Field(default=None, sa_type=Text)
+
+
+TABLES += [User, AuditEvent, WebJob]
