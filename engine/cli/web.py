@@ -26,8 +26,9 @@ def _open(db: str | None) -> Any:
 @click.option("--port", type=int, default=8000, show_default=True)
 @db_option
 @rules_option
-@click.option("--data-dir", type=click.Path(file_okay=False), default="compliance-uploads", show_default=True,
-              help="Folder for uploaded files and rule packs loaded by authors.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for uploaded files, rule packs loaded by authors and the session key "
+                   "[default: workbench/ in the user's data folder, beside the default store].")
 @click.option("--max-upload-mb", type=click.IntRange(1), default=20, show_default=True)
 @click.option("--session-minutes", type=click.IntRange(1), default=480, show_default=True,
               help="A session expires after this long without a request.")
@@ -36,7 +37,7 @@ def _open(db: str | None) -> Any:
 @click.option("--https-only", is_flag=True, help="Secure cookies (when served behind a TLS proxy).")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
               help="Server processes (uvicorn workers) sharing the port: pages of a large run use every core.")
-def serve(host: str, port: int, db: str | None, rules_dirs: tuple[str, ...], data_dir: str, max_upload_mb: int,
+def serve(host: str, port: int, db: str | None, rules_dirs: tuple[str, ...], data_dir: str | None, max_upload_mb: int,
           session_minutes: int, queue: str, https_only: bool, workers: int) -> None:
     """审查工作台: serve the web workbench (default http://127.0.0.1:8000)."""
     import uvicorn
@@ -44,7 +45,7 @@ def serve(host: str, port: int, db: str | None, rules_dirs: tuple[str, ...], dat
     from engine.web.app import create_app
     from engine.web.settings import WebSettings
 
-    settings = WebSettings(db=db, data_dir=Path(data_dir), max_upload_bytes=max_upload_mb * 1024 * 1024,
+    settings = WebSettings(db=db, **({"data_dir": Path(data_dir)} if data_dir else {}), max_upload_bytes=max_upload_mb * 1024 * 1024,
                            session_seconds=session_minutes * 60, rules_dirs=rules_dirs, queue=queue,
                            https_only=https_only)
     store = _open(db)

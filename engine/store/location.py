@@ -28,6 +28,11 @@ def default_db_path() -> Path:
     return user_data_path(APP_NAME, appauthor=False) / DEFAULT_DB_FILE
 
 
+def default_data_folder() -> Path:
+    """The user's data folder of the tool (the store's folder); the workbench keeps its files under it."""
+    return default_db_path().parent
+
+
 def chosen_db(value: str | None = None) -> str:
     """What the user chose, as given: ``--db``, else $COMPLIANCE_DB, else the default file's path."""
     return value or os.environ.get(ENV_VAR) or str(default_db_path())
