@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from engine.evaluation.context import AggregateTable, Contribution, History
-from engine.evaluation.evaluate import EngineName, Evaluator
+from engine.evaluation.evaluate import EngineName, Evaluator, compact_status_counts, finding_parts
 from engine.evaluation.findings import Finding, Notice
 from engine.pipeline.stream import ChunkResult
 from engine.policy.policy import Policy
@@ -212,13 +212,15 @@ def _work_chunk(sent: SentChunk, as_of: dt.date | None, keep_findings: bool,
     as_parts = _writer is not None and not keep_findings
     result = _evaluator.evaluate(chunk.records, as_of=as_of, history=_history, parts=as_parts,
                                  aggregates=aggregates)
-    counts = dict(Counter(p[2] for p in result.parts) if result.parts is not None
-                  else Counter(map(_status, result.findings)))
+    counts = (compact_status_counts(result.parts) if result.parts is not None
+              else dict(Counter(map(_status, result.findings))))
     stored = False
     if skipped:
         return None, [], {}, False, result.contributions
     if _writer is not None:
-        chunk.findings, chunk.parts, chunk.notices = result.findings, result.parts, result.notices
+        # The compact findings get their values and messages only here, where they are stored.
+        chunk.findings, chunk.notices = result.findings, result.notices
+        chunk.parts = finding_parts(result.parts) if result.parts is not None else None
         _writer.save_chunk(chunk, _write_lock)  # raises StoreError, which pickles back to the parent
         stored = True
     return ((encode_findings(result.findings) if keep_findings else None), result.notices, counts, stored,
