@@ -56,7 +56,7 @@ class _KindPlan:
     def __init__(self, ck: CompiledKind, policy: Policy):
         special = (Cumulative, Trajectory, Choice, Disagreement, AggregateRef, Difference)
         self.derived: list[tuple[str, Any, Callable[[dict[str, Any]], Decimal | None] | None]] = [
-            (key, spec, None if isinstance(spec, special) else compile_number(spec))
+            (key, spec, _compile_special(spec) if isinstance(spec, special) else compile_number(spec))
             for key, spec in ck.derived.items() if not isinstance(spec, AggregateRef)]
         names: set[str] = set()
         for spec in ck.derived.values():
@@ -73,6 +73,38 @@ class _KindPlan:
         self.cumulative = [cc.index for cc in ck.checks if cc.check.nature == "cumulative"]
 
 
+def _compiled_figure(e: Expr) -> Callable[[dict[str, Any]], Decimal | None]:
+    """_figure(e, values) as a function of values."""
+    if isinstance(e, AggregateRef):
+        return lambda values: None
+    return compile_number(e)
+
+
+def _compile_special(spec: Any) -> Callable[[dict[str, Any]], Decimal | None] | None:
+    """_derive(spec, values, ...) as a function of values, for the specs that read only the record's
+    values (a difference of two figures, a choice between two); None for the others."""
+    if isinstance(spec, Difference):
+        left, right = _compiled_figure(spec.left), _compiled_figure(spec.right)
+
+        def difference(values: dict[str, Any]) -> Decimal | None:
+            a, b = left(values), right(values)
+            if a is None or b is None:
+                return None
+            try:
+                return judged(a) - judged(b)
+            except NotJudgeable:
+                return None
+        return difference
+    if isinstance(spec, Choice):
+        primary, secondary = _compiled_figure(spec.primary), _compiled_figure(spec.secondary)
+
+        def choice(values: dict[str, Any]) -> Decimal | None:
+            v = primary(values)
+            return v if v is not None else secondary(values)
+        return choice
+    return None
+
+
 def _names_in(spec: Any) -> set[str]:
     """Field names a derived spec reads (prior-year references among them)."""
     if isinstance(spec, Trajectory):
@@ -86,10 +118,15 @@ def _names_in(spec: Any) -> set[str]:
     return fields_of(spec)
 
 
+_INT_BOUND = 10 ** 40
+
+
 def _encode(v: Any) -> Any:
     if isinstance(v, bool) or isinstance(v, str):
         return v
     if isinstance(v, int):
+        if -_INT_BOUND < v < _INT_BOUND:  # v millionths, exactly (what to_engine(Decimal(v)) gives)
+            return float(v * 1_000_000)
         return to_engine(Decimal(v))
     if isinstance(v, Decimal):
         return to_engine(v)
