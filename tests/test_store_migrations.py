@@ -29,6 +29,7 @@ from engine.store.models import (
     RunMessage,
     RunPack,
     RunRecord,
+    SharedMessage,
     StoredFinding,
 )
 from engine.store.testing import BACKENDS, store_url
@@ -67,9 +68,12 @@ def _write_at_0001(src_url: str, url: str) -> None:
             rows = [dict(r) for r in s.execute(sa.select(model.__table__)).mappings()]
             if rows:
                 d.execute(sa.insert(model.__table__), rows)
+        sm = SharedMessage.__table__  # a 0001 finding holds its sentence itself, shared or not
         q = (sa.select(f.c.run_id, f.c.record_version_id, f.c.chunk, ck.c.check_id, *(cv.c[k] for k in STATIC_COLUMNS),
-                       f.c.status, f.c.value, f.c.threshold, f.c.target, f.c.as_of, f.c.message, f.c.missing_fields)
-             .join(ck, ck.c.id == f.c.check_ref).join(cv, cv.c.id == f.c.version_ref))
+                       f.c.status, f.c.value, f.c.threshold, f.c.target, f.c.as_of,
+                       sa.func.coalesce(f.c.message, sm.c.text).label("message"), f.c.missing_fields)
+             .join(ck, ck.c.id == f.c.check_ref).join(cv, cv.c.id == f.c.version_ref)
+             .outerjoin(sm, sm.c.id == f.c.message_ref))
         d.execute(sa.insert(old_findings), [dict(r) for r in s.execute(q).mappings()])
         if d.dialect.name == "postgresql":  # rows were inserted with their ids: move the sequences past them
             for model in (Run, RecordVersion, RunMessage):

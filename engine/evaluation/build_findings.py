@@ -103,9 +103,12 @@ _BASIS_NOTE = {"reported": "(按填报的现成数值判定,未按分项复核)"
 
 def _with_notes(text: str, extras: dict[str, Any], notes: list[str] | None) -> str:
     """The finding's sentence, then how its figure was obtained, counting notes and review reasons."""
-    out = text + _BASIS_NOTE.get(extras.get("basis") or "", "")
+    basis, reasons = _BASIS_NOTE.get(extras.get("basis") or "", ""), extras["review_reasons"]
+    if not basis and not notes and not reasons:
+        return text  # unchanged: a SharedText stays shared
+    out = text + basis
     out += "".join(f"({n})" for n in notes or ())
-    return out + "".join(f"【{r}】" for r in extras["review_reasons"])
+    return out + "".join(f"【{r}】" for r in reasons)
 
 
 class VersionFindings:

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 import engine
 from engine.policy.policy import Policy
-from engine.policy.schema import VERSION_FIELDS
+from engine.policy.schema import VERSION_FIELDS, SharedText
 from engine.records.model import Record, SourceRef
 from engine.store.codec import (
     STATIC_COLUMNS,
@@ -46,6 +46,7 @@ from engine.store.models import (
     RunMessage,
     RunPack,
     RunRecord,
+    SharedMessage,
     StoredFinding,
 )
 from engine.store.store import Store
@@ -129,7 +130,8 @@ class _Prepared:
 
     index: int
     records: list[tuple]  # ((kind, id, period), content hash, name, values JSON, file, sheet, row)
-    findings: list[tuple]  # (record position, check version key, (status, value, …, missing fields))
+    # (record position, check version key, shared sentence or None, (status, value, …, details))
+    findings: list[tuple]
     messages: tuple[tuple[str, ...], list[tuple]]
     counts: tuple[int, int, int, int]  # records, rejected, file problems, findings
 
@@ -151,6 +153,8 @@ class RunWriter:
         self._yearly = yearly_kinds(policy)
         self._refs: dict[tuple, tuple[int, int]] = {}  # check version -> (checks.id, check_versions.id)
         self._pending_refs: dict[tuple, tuple[int, int]] = {}
+        self._messages: dict[str, int] = {}  # shared sentence -> shared_messages.id (committed)
+        self._pending_messages: dict[str, int] = {}
 
     def hand_over(self) -> StoreTarget:
         """Where worker processes should write this run; this process's pooled connections are closed
@@ -180,6 +184,7 @@ class RunWriter:
         gc.disable()
         try:
             prepared = self._prepare(chunk)
+            self._pending_messages = {}
             with lock or nullcontext(), self.store.write() as conn:
                 if conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHUNK_LOCK})
@@ -195,6 +200,7 @@ class RunWriter:
                 gc.enable()
         self.committed = self.committed | {chunk.index}
         self._refs.update(self._pending_refs)
+        self._messages.update(self._pending_messages)
 
     def _prepare(self, chunk: ChunkLike) -> _Prepared:
         """The chunk's rows, minus the ids only the database can give (record versions, check versions)."""
@@ -227,9 +233,12 @@ class RunWriter:
                 day = days.get(as_of)
                 if day is None:
                     day = days[as_of] = as_of.isoformat() if iso else as_of
-                findings.append((pos, key, (status, encode_value(value), encode_value(threshold), encode_value(target),
-                                            day, clean_text(message), "、".join(missing) if missing else None,
-                                            int(review), details_json(extras))))
+                shared = message if type(message) is SharedText else None
+                findings.append((pos, key, shared, (status, encode_value(value), encode_value(threshold),
+                                                    encode_value(target), day,
+                                                    None if shared is not None else clean_text(message),
+                                                    "、".join(missing) if missing else None, int(review),
+                                                    details_json(extras))))
         last: tuple[Any, Any, Any] = (None, None, None)  # a record's findings come together: its place once
         for f in chunk.findings:
             d = f.__dict__  # attribute access through pydantic's __getattr__ chain costs per field
@@ -250,10 +259,13 @@ class RunWriter:
             if day is None:
                 day = days[as_of] = as_of.isoformat() if iso else as_of
             missing = d["missing_fields"]
-            findings.append((pos, _static_key(d), (d["status"], encode_value(d["value"]), encode_value(d["threshold"]),
-                                                   encode_value(d["target"]), day, clean_text(d["message"]),
-                                                   "、".join(missing) if missing else None, int(d["review"]),
-                                                   details_json(d))))
+            message = d["message"]
+            shared = message if type(message) is SharedText else None
+            findings.append((pos, _static_key(d), shared, (d["status"], encode_value(d["value"]),
+                                                           encode_value(d["threshold"]), encode_value(d["target"]), day,
+                                                           None if shared is not None else clean_text(message),
+                                                           "、".join(missing) if missing else None, int(d["review"]),
+                                                           details_json(d))))
         counts = (len(chunk.records), len(chunk.errors), len(chunk.file_problems), len(findings))
         return _Prepared(chunk.index, records, findings, _dict_rows(self._message_rows(chunk)), counts)
 
@@ -263,10 +275,12 @@ class RunWriter:
         self._insert(conn, RunRecord, (_RUN_RECORD_COLUMNS, [
             (run_id, vid, index, file, sheet, row)
             for (*_, file, sheet, row), vid in zip(p.records, version_ids, strict=True)]))
-        refs = self._check_refs(conn, {key for _, key, _ in p.findings})
+        refs = self._check_refs(conn, {key for _, key, _, _ in p.findings})
+        shared = self._message_refs(conn, {m for _, _, m, _ in p.findings if m is not None})
+        shared[None] = None
         head = [(run_id, vid, index) for vid in version_ids]
         self._insert(conn, StoredFinding, (FINDING_COLUMNS, [
-            head[pos] + refs[key] + tail for pos, key, tail in p.findings]))
+            head[pos] + refs[key] + tail + (shared[m],) for pos, key, m, tail in p.findings]))
         self._insert(conn, RunMessage, p.messages)
         n_records, n_rejected, n_file_problems, n_findings = p.counts
         conn.execute(insert(RunChunk.__table__), {
@@ -363,6 +377,24 @@ class RunWriter:
         self._pending_refs = new
         return out
 
+    def _message_refs(self, conn: Connection, texts: set[str]) -> dict[Any, int | None]:
+        """shared_messages.id of each shared sentence; those not stored yet are added (as _check_refs)."""
+        out: dict[Any, int | None] = {}
+        t = SharedMessage.__table__
+        for text_ in texts:
+            ref = self._messages.get(text_)
+            if ref is None:
+                ref = self._pending_messages.get(text_)
+            if ref is None:
+                fp = hashlib.sha256(text_.encode()).hexdigest()
+                ref = conn.execute(select(t.c.id).where(t.c.fingerprint == fp)).scalar()
+                if ref is None:
+                    ref = conn.execute(insert(t).returning(t.c.id),
+                                       {"fingerprint": fp, "text": clean_text(text_)}).scalar_one()
+                self._pending_messages[text_] = ref
+            out[text_] = ref
+        return out
+
     def _check_ref_in(self, conn: Connection, key: tuple) -> tuple[int, int]:
         check_id, *static_values = key
         static = dict(zip(STATIC_COLUMNS, static_values, strict=True))
@@ -429,7 +461,7 @@ _RUN_RECORD_COLUMNS = ("run_id", "record_version_id", "chunk", "file", "sheet", 
 _VERSION_COLUMNS = ("kind", "record_id", "period", "version", "content_hash", "name", "values_json", "previous_id",
                     "first_run_id", "created_at")
 FINDING_COLUMNS = ("run_id", "record_version_id", "chunk", "check_ref", "version_ref", "status", "value",
-                   "threshold", "target", "as_of", "message", "missing_fields", "review", "details")
+                   "threshold", "target", "as_of", "message", "missing_fields", "review", "details", "message_ref")
 
 
 _STATIC_FIELDS = VERSION_FIELDS  # the Finding fields a check version determines (its key in FindingParts)
