@@ -130,6 +130,7 @@ class VersionFindings:
                         + (f"; 取代{'、'.join(seg.supersedes)}" if seg.supersedes else ""))
         self._plans: dict[str, tuple[dict[str, Any], Message, bool]] = {}
         self._plain = cc.choice is None and cc.disagreement is None and cc.baseline is None
+        self._key: tuple[Any, ...] | None = None
 
     def _plan(self, code: str) -> tuple[dict[str, Any], Message, bool]:
         plan = self._plans.get(code)
@@ -253,6 +254,14 @@ class VersionFindings:
     def parts(self, prep: _Prepared, code: str) -> tuple[Any, ...]:
         """The same finding as FindingParts: what finding() would hold, less what the record and the
         check version give (those are `prep.record` and `self.key`)."""
+        plan = self._plans.get(code) or self._plan(code)
+        if code == "a" and plan[1].text is not None and self._plain:
+            # Not applicable, a fixed sentence, no extras (most findings): only the operands to read.
+            value, threshold = self.value(prep), self.threshold(prep)
+            return (prep.record, self._key or self.key, "not_applicable",
+                    value if isinstance(value, _REPORTED) else None,
+                    threshold if isinstance(threshold, _REPORTED) else None, None, prep.date, plan[1].text, [],
+                    False, {"review_reasons": []})
         _, value, threshold, target, missing, text = self._own(prep, code)
         value = value if isinstance(value, _REPORTED) else None
         threshold = threshold if isinstance(threshold, _REPORTED) else None
@@ -265,10 +274,10 @@ class VersionFindings:
     @property
     def key(self) -> tuple[Any, ...]:
         """The check version's fields of its findings, in VERSION_FIELDS order (one tuple, shared)."""
-        key = self.__dict__.get("_key")
+        key = self._key
         if key is None:
             template = self._plan("c")[0]
-            key = self.__dict__["_key"] = tuple(template[k] for k in VERSION_FIELDS)
+            key = self._key = tuple(template[k] for k in VERSION_FIELDS)
         return key
 
     def _missing(self, prep: _Prepared) -> list[str]:

@@ -238,7 +238,8 @@ class RunWriter:
                                                     encode_value(target), day,
                                                     None if shared is not None else clean_text(message),
                                                     "、".join(missing) if missing else None, int(review),
-                                                    details_json(extras))))
+                                                    None if len(extras) == 1 and not extras.get("review_reasons")
+                                                    else details_json(extras))))
         last: tuple[Any, Any, Any] = (None, None, None)  # a record's findings come together: its place once
         for f in chunk.findings:
             d = f.__dict__  # attribute access through pydantic's __getattr__ chain costs per field
