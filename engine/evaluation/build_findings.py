@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -343,6 +343,37 @@ def _operand(e: Expr, formulas: dict[Any, str]) -> Callable[[_Prepared], Any]:
 
 
 
+class CompactFindings:
+    """Findings in their compact form, as evaluate(parts=True) gives them: per record, the prepared
+    record, its check versions in force (one list shared by every record of that date) and their
+    outcome codes. Iterating yields one (prepared record, version, code) triple per finding; nothing
+    more is built until something asks (finding_parts, VersionFindings.finding). Two containers a
+    record instead of one triple a finding: fewer objects for the cyclic collector to visit."""
+
+    __slots__ = ("_rows", "_n")
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[Any, list[tuple[int, VersionFindings]], tuple[str, ...]]] = []
+        self._n = 0
+
+    def add(self, prep: _Prepared, versions: list[tuple[int, VersionFindings]], codes: tuple[str, ...]) -> None:
+        self._rows.append((prep, versions, codes))
+        self._n += len(codes)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[tuple[_Prepared, VersionFindings, str]]:
+        for prep, versions, codes in self._rows:
+            for (_, version), code in zip(versions, codes, strict=True):
+                yield prep, version, code
+
+    def codes(self) -> Iterator[str]:
+        """The outcome code of every finding, in order."""
+        for _, _, codes in self._rows:
+            yield from codes
+
+
 def finding_parts(compact: Iterable[tuple[_Prepared, VersionFindings, str]]) -> list[tuple[Any, ...]]:
     """FindingParts (findings.py) of findings in their compact form, (prepared record, version, code)."""
     return [version.parts(prep, code) for prep, version, code in compact]
@@ -351,7 +382,8 @@ def finding_parts(compact: Iterable[tuple[_Prepared, VersionFindings, str]]) -> 
 def compact_status_counts(compact: Iterable[tuple[Any, Any, str]]) -> dict[str, int]:
     """Findings by status, from their compact form."""
     counts: dict[str, int] = {}
-    for code, n in Counter(p[2] for p in compact).items():
+    tally = Counter(compact.codes()) if isinstance(compact, CompactFindings) else Counter(p[2] for p in compact)
+    for code, n in tally.items():
         status = CODE_STATUS[code]
         counts[status] = counts.get(status, 0) + n
     return counts

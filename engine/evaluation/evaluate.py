@@ -22,6 +22,7 @@ from typing import Any, Literal
 from engine.evaluation.build_findings import (  # noqa: F401 (re-exported)
     _BASIS_NOTE,
     EXCLUDED_MESSAGE,
+    CompactFindings,
     VersionFindings,
     _Version,
     compact_status_counts,
@@ -47,6 +48,8 @@ from engine.policy.numbers import NotJudgeable, to_engine
 from engine.policy.policy import CompiledPack, Policy
 from engine.records.model import Record, record_date
 
+_NONE_MISSING: dict[int, list[int]] = {}  # shared by the records of kinds without cumulative checks (never written)
+
 # durable: durable-rules, asked once per situation (situations.py); durable-direct: durable-rules asked
 # with every record's own fact; python: the plain-Python reference of the same compiled checks.
 EngineName = Literal["durable", "durable-direct", "python"]
@@ -59,7 +62,7 @@ class EvaluationResult:
     # With evaluate(parts=True), instead of findings: each finding in its compact form, the triple
     # (prepared record, check version, outcome code); finding_parts() expands them into FindingParts
     # (findings.py) with values and messages, for what is stored or shown.
-    parts: list[tuple[Any, ...]] | None = None
+    parts: CompactFindings | None = None
     # What the batch's lower records add to aggregates (the pipeline sums them across chunks).
     contributions: list[Contribution] = field(default_factory=list)
 
@@ -103,21 +106,26 @@ class Evaluator:
         prepared record, check version and outcome code per finding) instead of Finding objects;
         ``finding_parts`` gives their values and messages when something stores or shows them.
         """
-        # Findings are many small acyclic objects: the cyclic collector, triggered again and again
-        # while they are built, cost about a third of the evaluation (measured); it is paused for
-        # the call and runs normally afterwards.
+        as_of = as_of or dt.date.today()
+        aggregates = aggregates if aggregates is not None else AggregateTable()
+        if parts:
+            # Compact findings leave a few containers a record for the cyclic collector, which runs
+            # as usual: no collection is deferred to the caller.
+            return self._evaluate(records, as_of, history, True, rules_date or self.rules_date, aggregates)
+        # Finding models are many small acyclic objects: the collector, triggered again and again
+        # while they are built, cost about a third of building them (measured); it is paused for
+        # the call.
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._evaluate(records, as_of or dt.date.today(), history, parts, rules_date or self.rules_date,
-                                  aggregates if aggregates is not None else AggregateTable())
+            return self._evaluate(records, as_of, history, False, rules_date or self.rules_date, aggregates)
         finally:
             if enabled:
                 gc.enable()
 
     def _evaluate(self, records: Sequence[Record], review_date: dt.date, history: History | None,
                   parts: bool, rules_date: dt.date | None, aggregates: AggregateTable) -> EvaluationResult:
-        result = EvaluationResult(parts=[] if parts else None)
+        result = EvaluationResult(parts=CompactFindings() if parts else None)
         if history is None:
             history = History()
             history.add_all(records)
@@ -148,7 +156,7 @@ class Evaluator:
                                       f"checks in force {sorted(prep.in_force)}")
                 in_force = self._versions_in_force(pack, ck, prep.date)  # in check order
                 if result.parts is not None:
-                    result.parts.extend([(prep, version, got[ci]) for ci, version in in_force])
+                    result.parts.add(prep, in_force, tuple([got[ci] for ci, _ in in_force]))
                     continue
                 rec = prep.record
                 common = {"record_id": rec.id, "kind": rec.kind, "record_name": rec.name,
@@ -229,7 +237,7 @@ class Evaluator:
         for key, spec, formula in kp.derived:
             values[key] = exact[key] = formula(values) if formula is not None else _derive(spec, values, rec, history)
         in_force = self._segments_in_force(ck, d)
-        cum_missing: dict[int, list[int]] = {}
+        cum_missing: dict[int, list[int]] = {} if kp.cumulative else _NONE_MISSING
         for ci in kp.cumulative:
             if ci in in_force:
                 key = in_force[ci].final.left
