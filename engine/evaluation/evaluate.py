@@ -41,7 +41,7 @@ from engine.evaluation.prepare import (  # noqa: F401 (re-exported)
     trajectory_value,
 )
 from engine.evaluation.reference import reference_outcomes, segment_code, segment_status  # noqa: F401
-from engine.evaluation.situations import SituationTable, situations_of
+from engine.evaluation.situations import SituationTable
 from engine.policy.compiler import CompiledKind, Cumulative, Segment
 from engine.policy.expressions import FieldRef
 from engine.policy.numbers import NotJudgeable, to_engine
@@ -307,12 +307,16 @@ class Evaluator:
         got: list[dict[int, str]] = [{} for _ in batch]
         pending: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
         direct: list[int] = []
+        places_of, plan_of = table.places, table.plan
         for i, prep in enumerate(batch):
+            plan = plan_of(prep.in_force)
+            if plan is None:  # a version in force is asked with the record's own fact
+                direct.append(i)
+                continue
             g = got[i]
-            for ci, sit in situations_of(table, prep.in_force, prep.fact):
-                if sit is None:
-                    direct.append(i)
-                    break
+            places = places_of(prep.fact)
+            for ci, sid, pick in plan:
+                sit = (sid, pick(places))
                 code = answers.get(sit)
                 if code is None:
                     pending.setdefault(sit, []).append((i, ci))

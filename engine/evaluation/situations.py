@@ -67,6 +67,7 @@ class SituationTable:
         self._plan = tuple((k, self.numbers.get(k, []), self.texts.get(k, frozenset())) for k in self.fields)
         where = {k: i for i, k in enumerate(self.fields)}
         self._pick: dict[int, Any] = {}
+        self._plans: dict[int, tuple[dict[int, Segment], list[tuple[int, int, Any]] | None]] = {}
         for sid, keys in self.keys.items():
             positions = [where[k] for k in keys]
             if len(positions) >= 2:
@@ -76,6 +77,17 @@ class SituationTable:
                 self._pick[sid] = lambda places, p=p: (places[p],)
             else:
                 self._pick[sid] = lambda places: ()
+
+    def plan(self, in_force: dict[int, Segment]) -> list[tuple[int, int, Any]] | None:
+        """(check index, id(segment), picker of its places) for the versions in force; None if one of
+        them must be asked per record. Made once per set of versions in force (one per record date)."""
+        found = self._plans.get(id(in_force))
+        if found is None or found[0] is not in_force:
+            plan: list[tuple[int, int, Any]] | None = [(ci, id(seg), self._pick[id(seg)]) for ci, seg in in_force.items()]
+            if any(id(seg) in self.direct for seg in in_force.values()):
+                plan = None
+            found = self._plans[id(in_force)] = (in_force, plan)  # holds in_force: its id stays its own
+        return found[1]
 
     def places(self, fact: dict[str, Any]) -> list[Any]:
         """Where each of the kind's fields stands among its constants (in ``self.fields`` order)."""
