@@ -252,7 +252,7 @@ class Evaluator:
             v = values.get(name)
             if v is not None:
                 t = type(v)
-                fact[name] = v if t is bool or t is str else _encode(v)
+                fact[name] = v if t is bool or t is str else to_engine(v) if t is Decimal else _encode(v)
         for key in ck.derived:
             v = values.get(key)
             if v is not None:
