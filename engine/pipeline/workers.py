@@ -184,6 +184,11 @@ def _init(policy: Policy | None, history: History | None, engine: EngineName,
           store_to: StoreTarget | None = None, write_lock: Any = None, rules_date: dt.date | None = None) -> None:
     global _policy, _history, _engine, _evaluator, _writer, _write_lock
     _die_with_parent()
+    # What the worker inherited (the policy, the history, the parent's heap after fork) lives as long
+    # as the worker: kept out of the cyclic collector's generations, so that collecting a chunk's
+    # short-lived objects does not walk (and, after fork, copy) all of it again and again.
+    gc.collect()
+    gc.freeze()
     if policy is not None:  # spawn: sent once per worker; fork: already inherited
         _policy, _history, _engine = policy, history, engine
     assert _policy is not None
