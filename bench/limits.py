@@ -499,6 +499,22 @@ def _tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def _tree_pss_mb(pid: int) -> float:
+    """Proportional set size of a process and its descendants (MB): shared pages counted once in all."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                total += next((int(x.split()[1]) for x in f if x.startswith("Pss:")), 0)
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total / 1024
+
+
 def million(args: argparse.Namespace, work: Path, n: int = 1_000_000) -> dict[str, Any]:
     """The CLI on n records into SQLite: wall time, peak RSS of the main process (GNU time) and the
     peak of the sum over the main process and its workers (sampled from /proc every 0.5 s)."""
@@ -511,9 +527,10 @@ def million(args: argparse.Namespace, work: Path, n: int = 1_000_000) -> dict[st
     t = time.perf_counter()
     with open(err_path, "wb") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        peak_tree = 0.0
+        peak_tree = peak_pss = 0.0
         while proc.poll() is None:
             peak_tree = max(peak_tree, _tree_rss_mb(proc.pid))
+            peak_pss = max(peak_pss, _tree_pss_mb(proc.pid))
             time.sleep(0.5)
     wall = time.perf_counter() - t
     text = err_path.read_text(encoding="utf-8", errors="replace")
@@ -521,9 +538,11 @@ def million(args: argparse.Namespace, work: Path, n: int = 1_000_000) -> dict[st
     main_rss = int(m.group(1)) / 1024 if m else 0.0
     last = [x for x in text.splitlines() if x.startswith(("记录", "已保存"))]
     result = {"records": n, "wall": wall, "rate": n / wall, "main_rss": main_rss, "tree_rss": peak_tree,
+              "tree_pss": peak_pss,
               "exit": proc.returncode, "summary": last}
     print(f"{n:,} records CSV -> SQLite, --jobs {args.jobs}: exit {proc.returncode}, {wall:.1f} s, {n / wall:,.0f} "
-          f"records/s, peak RSS main process {main_rss:.0f} MB, main + workers {peak_tree:.0f} MB; {' '.join(last)}",
+          f"records/s, peak RSS main process {main_rss:.0f} MB, main + workers {peak_tree:.0f} MB (RSS summed), "
+          f"{peak_pss:.0f} MB (PSS summed); {' '.join(last)}",
           flush=True)
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)

@@ -186,8 +186,8 @@ def _init(policy: Policy | None, history: History | None, engine: EngineName,
     _die_with_parent()
     # What the worker inherited (the policy, the history, the parent's heap after fork) lives as long
     # as the worker: kept out of the cyclic collector's generations, so that collecting a chunk's
-    # short-lived objects does not walk (and, after fork, copy) all of it again and again.
-    gc.collect()
+    # short-lived objects does not walk (and, after fork, copy) all of it again and again. freeze()
+    # only relinks the generations' lists; a collect() first would touch, and so copy, every page.
     gc.freeze()
     if policy is not None:  # spawn: sent once per worker; fork: already inherited
         _policy, _history, _engine = policy, history, engine
