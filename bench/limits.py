@@ -15,7 +15,8 @@ rounds. Outcomes of every engine are compared with the plain-Python limit, sorte
 
 * plain Python, the limit: straight-line code generated from the 20 check trees (spec20.plain_limit);
 * zen-engine, polars, duckdb, durable-rules driven directly (bench/peers.py);
-* the project's library path: the same checks as the rule pack bench/spec20-pack (22 checks, see its
+* the project's library path (findings in their compact form, as evaluate(parts=True) gives them, and
+  once more with every finding expanded into its values and message, as a worker does before storing): the same checks as the rule pack bench/spec20-pack (22 checks, see its
   measure file), ``Evaluator(policy).evaluate(records, as_of=..., parts=True)`` on already-validated
   ``Record``s in chunks of 2,000 (as the CLI evaluates); and the same with validation by
   ``Normaliser`` first (the time of validating the rows plus that of evaluating).
@@ -98,7 +99,11 @@ class Library:
         self.evaluator = Evaluator(self.policy)
         self.n_checks = len(self.policy.checks())
 
-    def run(self, records: list[Any], keep: bool) -> tuple[float, list[tuple[int, str, str]] | None]:
+    def run(self, records: list[Any], keep: bool, expand: bool = False) -> tuple[float, list[tuple[int, str, str]] | None]:
+        """With ``expand``, every finding's values and message are built too (finding_parts, what a
+        worker does before storing), inside the timed part."""
+        from engine.evaluation.evaluate import finding_parts
+
         spent = 0.0
         out: list[tuple[int, str, str]] | None = [] if keep else None
         evaluate = self.evaluator.evaluate
@@ -106,7 +111,11 @@ class Library:
             part = records[s:s + CHUNK]
             t = time.perf_counter()
             result = evaluate(part, as_of=AS_OF, parts=True)
+            if expand:
+                expanded = finding_parts(result.parts)
             spent += time.perf_counter() - t
+            if expand and len(expanded) != len(result.parts):
+                raise RuntimeError("library: expanded findings differ in number from the compact ones")
             if len(result.parts) != self.n_checks * len(part) or result.notices:
                 raise RuntimeError(f"library: {len(result.parts)} findings and {len(result.notices)} notices "
                                    f"for {len(part)} records x {self.n_checks} checks")
@@ -347,8 +356,10 @@ def main() -> None:
         engines[peers.DuckSQL.name] = peer(peers.DuckSQL().run)
     durable_peer = peers.DurableBatches()
     engines[peers.DurableBatches.name] = peer(durable_peer.run)
-    lib_name = "project library: Evaluator.evaluate(Records, parts=True)"
+    lib_name = "project library: Evaluator.evaluate(Records, parts=True), compact findings"
     engines[lib_name] = lambda keep: library.run(project_records, keep)
+    exp_name = "project library, findings expanded (values, messages: + finding_parts)"
+    engines[exp_name] = lambda keep: library.run(project_records, keep, expand=True)
     val_name = "project: validation by Normaliser (rows -> Records)"
     engines[val_name] = lambda keep: (validation.run(project_records if keep else None), None)
 
