@@ -223,10 +223,20 @@ def _work_chunk(sent: SentChunk, as_of: dt.date | None, keep_findings: bool,
     if skipped:
         return None, [], {}, False, result.contributions
     if _writer is not None:
-        # The compact findings get their values and messages only here, where they are stored.
+        # The compact findings get their values and messages only here, where they are stored. The
+        # chunk's rows are hundreds of thousands of acyclic containers, freed by reference counting
+        # as soon as the chunk is stored: the cyclic collector is paused meanwhile (as save_chunk
+        # does), not left to walk them again and again while they are built.
         chunk.findings, chunk.notices = result.findings, result.notices
-        chunk.parts = finding_parts(result.parts) if result.parts is not None else None
-        _writer.save_chunk(chunk, _write_lock)  # raises StoreError, which pickles back to the parent
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            chunk.parts = finding_parts(result.parts) if result.parts is not None else None
+            _writer.save_chunk(chunk, _write_lock)  # raises StoreError, which pickles back to the parent
+        finally:
+            chunk.parts = None
+            if enabled:
+                gc.enable()
         stored = True
     return ((encode_findings(result.findings) if keep_findings else None), result.notices, counts, stored,
             result.contributions)
