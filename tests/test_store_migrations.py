@@ -131,3 +131,19 @@ def test_downgrading_to_0001_puts_the_check_columns_back(stored_samples, db_url)
         tables = set(sa.inspect(conn).get_table_names())
     engine.dispose()
     assert rows == before and "check_versions" not in tables
+
+
+def test_a_sentence_shared_by_many_findings_is_stored_once_and_read_back_in_each(stored_samples):
+    with Store(stored_samples, create=False) as store:
+        rows = list(run_findings(store, 1))
+    engine = make_engine(stored_samples)
+    with engine.connect() as conn:
+        shared = conn.execute(sa.text("SELECT count(*) FROM findings WHERE message IS NULL")).scalar_one()
+        texts = conn.execute(sa.text("SELECT count(*) FROM shared_messages")).scalar_one()
+        # A finding holds its sentence or refers to one, never both, never neither.
+        odd = conn.execute(sa.text("SELECT count(*) FROM findings "
+                                   "WHERE (message IS NULL AND message_ref IS NULL) "
+                                   "OR (message IS NOT NULL AND message_ref IS NOT NULL)")).scalar_one()
+    engine.dispose()
+    assert rows and all(r.message for r in rows)
+    assert 0 < texts < shared and odd == 0
