@@ -15,7 +15,8 @@ rounds. Outcomes of every engine are compared with the plain-Python limit, sorte
 
 * plain Python, the limit: straight-line code generated from the 20 check trees (spec20.plain_limit);
 * zen-engine, polars, duckdb, durable-rules driven directly (bench/peers.py);
-* the project's library path: the same checks as the rule pack bench/spec20-pack (22 checks, see its
+* the project's library path (findings in their compact form, as evaluate(parts=True) gives them, and
+  once more with every finding expanded into its values and message, as a worker does before storing): the same checks as the rule pack bench/spec20-pack (22 checks, see its
   measure file), ``Evaluator(policy).evaluate(records, as_of=..., parts=True)`` on already-validated
   ``Record``s in chunks of 2,000 (as the CLI evaluates); and the same with validation by
   ``Normaliser`` first (the time of validating the rows plus that of evaluating).
@@ -98,7 +99,11 @@ class Library:
         self.evaluator = Evaluator(self.policy)
         self.n_checks = len(self.policy.checks())
 
-    def run(self, records: list[Any], keep: bool) -> tuple[float, list[tuple[int, str, str]] | None]:
+    def run(self, records: list[Any], keep: bool, expand: bool = False) -> tuple[float, list[tuple[int, str, str]] | None]:
+        """With ``expand``, every finding's values and message are built too (finding_parts, what a
+        worker does before storing), inside the timed part."""
+        from engine.evaluation.evaluate import finding_parts
+
         spent = 0.0
         out: list[tuple[int, str, str]] | None = [] if keep else None
         evaluate = self.evaluator.evaluate
@@ -106,7 +111,11 @@ class Library:
             part = records[s:s + CHUNK]
             t = time.perf_counter()
             result = evaluate(part, as_of=AS_OF, parts=True)
+            if expand:
+                expanded = finding_parts(result.parts)
             spent += time.perf_counter() - t
+            if expand and len(expanded) != len(result.parts):
+                raise RuntimeError("library: expanded findings differ in number from the compact ones")
             if len(result.parts) != self.n_checks * len(part) or result.notices:
                 raise RuntimeError(f"library: {len(result.parts)} findings and {len(result.notices)} notices "
                                    f"for {len(part)} records x {self.n_checks} checks")
@@ -347,8 +356,10 @@ def main() -> None:
         engines[peers.DuckSQL.name] = peer(peers.DuckSQL().run)
     durable_peer = peers.DurableBatches()
     engines[peers.DurableBatches.name] = peer(durable_peer.run)
-    lib_name = "project library: Evaluator.evaluate(Records, parts=True)"
+    lib_name = "project library: Evaluator.evaluate(Records, parts=True), compact findings"
     engines[lib_name] = lambda keep: library.run(project_records, keep)
+    exp_name = "project library, findings expanded (values, messages: + finding_parts)"
+    engines[exp_name] = lambda keep: library.run(project_records, keep, expand=True)
     val_name = "project: validation by Normaliser (rows -> Records)"
     engines[val_name] = lambda keep: (validation.run(project_records if keep else None), None)
 
@@ -499,6 +510,22 @@ def _tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def _tree_pss_mb(pid: int) -> float:
+    """Proportional set size of a process and its descendants (MB): shared pages counted once in all."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                total += next((int(x.split()[1]) for x in f if x.startswith("Pss:")), 0)
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total / 1024
+
+
 def million(args: argparse.Namespace, work: Path, n: int = 1_000_000) -> dict[str, Any]:
     """The CLI on n records into SQLite: wall time, peak RSS of the main process (GNU time) and the
     peak of the sum over the main process and its workers (sampled from /proc every 0.5 s)."""
@@ -511,9 +538,10 @@ def million(args: argparse.Namespace, work: Path, n: int = 1_000_000) -> dict[st
     t = time.perf_counter()
     with open(err_path, "wb") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        peak_tree = 0.0
+        peak_tree = peak_pss = 0.0
         while proc.poll() is None:
             peak_tree = max(peak_tree, _tree_rss_mb(proc.pid))
+            peak_pss = max(peak_pss, _tree_pss_mb(proc.pid))
             time.sleep(0.5)
     wall = time.perf_counter() - t
     text = err_path.read_text(encoding="utf-8", errors="replace")
@@ -521,9 +549,11 @@ def million(args: argparse.Namespace, work: Path, n: int = 1_000_000) -> dict[st
     main_rss = int(m.group(1)) / 1024 if m else 0.0
     last = [x for x in text.splitlines() if x.startswith(("记录", "已保存"))]
     result = {"records": n, "wall": wall, "rate": n / wall, "main_rss": main_rss, "tree_rss": peak_tree,
+              "tree_pss": peak_pss,
               "exit": proc.returncode, "summary": last}
     print(f"{n:,} records CSV -> SQLite, --jobs {args.jobs}: exit {proc.returncode}, {wall:.1f} s, {n / wall:,.0f} "
-          f"records/s, peak RSS main process {main_rss:.0f} MB, main + workers {peak_tree:.0f} MB; {' '.join(last)}",
+          f"records/s, peak RSS main process {main_rss:.0f} MB, main + workers {peak_tree:.0f} MB (RSS summed), "
+          f"{peak_pss:.0f} MB (PSS summed); {' '.join(last)}",
           flush=True)
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)

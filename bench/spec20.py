@@ -271,15 +271,18 @@ def _join(a: str, b: str, want_both: bool) -> str:
 
 
 def project_outcomes(parts: list[tuple[Any, ...]]) -> list[tuple[int, str, str]]:
-    """The project's findings (FindingParts of the spec20 pack, 22 a record, in check order) as the
-    spec's (rid, check id, outcome), 20 a record; c18a/c18b and c20a/c20b joined."""
+    """The project's findings (the compact form of evaluate(parts=True) for the spec20 pack:
+    (prepared record, check version, outcome code), 22 a record, in check order) as the spec's
+    (rid, check id, outcome), 20 a record; c18a/c18b and c20a/c20b joined."""
+    from engine.policy.compiler import CODE_STATUS
+
     out: list[tuple[int, str, str]] = []
     add = out.append
     held: dict[str, str] = {}
-    for p in parts:
-        rid = int(p[0].id[4:])
-        check = p[1][0].rsplit(":", 1)[-1]
-        outcome = STATUS_OUTCOME[p[2]]
+    for prep, version, code in parts:
+        rid = int(prep.record.id[4:])
+        check = version.cc.full_id.rsplit(":", 1)[-1]
+        outcome = STATUS_OUTCOME[CODE_STATUS[code]]
         if len(check) == 3:
             add((rid, "C" + check[1:], outcome))
         elif check.endswith("a"):

@@ -1,11 +1,13 @@
-"""FindingParts (evaluate(parts=True), what workers store) hold exactly the findings Finding objects hold."""
+"""The compact findings of evaluate(parts=True), expanded into FindingParts (what workers store), hold
+exactly the findings Finding objects hold."""
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
-from engine.evaluation.evaluate import Evaluator
+from engine.evaluation.evaluate import Evaluator, compact_status_counts, finding_parts
 from engine.pipeline.stream import collect_history, read_chunks
 from engine.policy.policy import Policy
 from engine.policy.schema import VERSION_FIELDS
@@ -35,7 +37,8 @@ def test_parts_equal_the_findings_field_for_field(policy: Policy, tmp_path: Path
             lean = ev.evaluate(chunk.records, history=history, parts=True)
             assert lean.findings == [] and lean.notices == full.notices
             assert lean.parts is not None and len(lean.parts) == len(full.findings)
-            for f, (record, key, *own, review, extras) in zip(full.findings, lean.parts, strict=True):
+            assert compact_status_counts(lean.parts) == dict(Counter(f.status for f in full.findings))
+            for f, (record, key, *own, review, extras) in zip(full.findings, finding_parts(lean.parts), strict=True):
                 d = f.__dict__
                 assert (record.kind, record.id, record.name, record.source) == \
                     (f.kind, f.record_id, f.record_name, f.source)

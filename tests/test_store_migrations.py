@@ -29,6 +29,7 @@ from engine.store.models import (
     RunMessage,
     RunPack,
     RunRecord,
+    SharedMessage,
     StoredFinding,
 )
 from engine.store.testing import BACKENDS, store_url
@@ -67,9 +68,12 @@ def _write_at_0001(src_url: str, url: str) -> None:
             rows = [dict(r) for r in s.execute(sa.select(model.__table__)).mappings()]
             if rows:
                 d.execute(sa.insert(model.__table__), rows)
+        sm = SharedMessage.__table__  # a 0001 finding holds its sentence itself, shared or not
         q = (sa.select(f.c.run_id, f.c.record_version_id, f.c.chunk, ck.c.check_id, *(cv.c[k] for k in STATIC_COLUMNS),
-                       f.c.status, f.c.value, f.c.threshold, f.c.target, f.c.as_of, f.c.message, f.c.missing_fields)
-             .join(ck, ck.c.id == f.c.check_ref).join(cv, cv.c.id == f.c.version_ref))
+                       f.c.status, f.c.value, f.c.threshold, f.c.target, f.c.as_of,
+                       sa.func.coalesce(f.c.message, sm.c.text).label("message"), f.c.missing_fields)
+             .join(ck, ck.c.id == f.c.check_ref).join(cv, cv.c.id == f.c.version_ref)
+             .outerjoin(sm, sm.c.id == f.c.message_ref))
         d.execute(sa.insert(old_findings), [dict(r) for r in s.execute(q).mappings()])
         if d.dialect.name == "postgresql":  # rows were inserted with their ids: move the sequences past them
             for model in (Run, RecordVersion, RunMessage):
@@ -127,3 +131,19 @@ def test_downgrading_to_0001_puts_the_check_columns_back(stored_samples, db_url)
         tables = set(sa.inspect(conn).get_table_names())
     engine.dispose()
     assert rows == before and "check_versions" not in tables
+
+
+def test_a_sentence_shared_by_many_findings_is_stored_once_and_read_back_in_each(stored_samples):
+    with Store(stored_samples, create=False) as store:
+        rows = list(run_findings(store, 1))
+    engine = make_engine(stored_samples)
+    with engine.connect() as conn:
+        shared = conn.execute(sa.text("SELECT count(*) FROM findings WHERE message IS NULL")).scalar_one()
+        texts = conn.execute(sa.text("SELECT count(*) FROM shared_messages")).scalar_one()
+        # A finding holds its sentence or refers to one, never both, never neither.
+        odd = conn.execute(sa.text("SELECT count(*) FROM findings "
+                                   "WHERE (message IS NULL AND message_ref IS NULL) "
+                                   "OR (message IS NOT NULL AND message_ref IS NOT NULL)")).scalar_one()
+    engine.dispose()
+    assert rows and all(r.message for r in rows)
+    assert 0 < texts < shared and odd == 0

@@ -14,35 +14,42 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from engine.evaluation.build_findings import (  # noqa: F401 (re-exported)
+    _BASIS_NOTE,
+    EXCLUDED_MESSAGE,
+    CompactFindings,
+    VersionFindings,
+    _Version,
+    compact_status_counts,
+    finding_parts,
+)
 from engine.evaluation.context import AggregateTable, Contribution, History, subject_of, year_of
 from engine.evaluation.driver import EngineError, ShardedRuleset
-from engine.evaluation.findings import VERSION_FIELDS, Finding, Message, Notice, value_text
-from engine.evaluation.situations import SituationTable, situations_of
-from engine.policy.compiler import (
-    CODE_STATUS,
-    REVIEW_CODES,
-    AggregateRef,
-    Choice,
-    CompiledCheck,
-    CompiledKind,
-    Cumulative,
-    Difference,
-    Disagreement,
-    Segment,
-    Trajectory,
+from engine.evaluation.findings import Finding, Notice
+from engine.evaluation.prepare import (  # noqa: F401 (re-exported)
+    Prepared,
+    _derive,
+    _encode,
+    _KindPlan,
+    _Prepared,
+    disagreement,
+    trajectory_value,
 )
-from engine.policy.expressions import PRIOR_SEP, Const, Expr, FieldRef, fields_of, prior_parts, render
-from engine.policy.formulas import compile_number, evaluate_condition, evaluate_number
-from engine.policy.numbers import CONTEXT, NotJudgeable, judged, to_engine
+from engine.evaluation.reference import reference_outcomes, segment_code, segment_status  # noqa: F401
+from engine.evaluation.situations import SituationTable
+from engine.policy.compiler import CompiledKind, Cumulative, Segment
+from engine.policy.expressions import FieldRef
+from engine.policy.numbers import NotJudgeable, to_engine
 from engine.policy.policy import CompiledPack, Policy
-from engine.records.catalog import Catalog
 from engine.records.model import Record
 from engine.records.record import record_date
+
+_NONE_MISSING: dict[int, list[int]] = {}  # shared by the records of kinds without cumulative checks (never written)
 
 # durable: durable-rules, asked once per situation (situations.py); durable-direct: durable-rules asked
 # with every record's own fact; python: the plain-Python reference of the same compiled checks.
@@ -53,25 +60,12 @@ EngineName = Literal["durable", "durable-direct", "python"]
 class EvaluationResult:
     findings: list[Finding] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
-    # With evaluate(parts=True), instead of findings: each finding as FindingParts (see findings.py).
-    parts: list[tuple[Any, ...]] | None = None
+    # With evaluate(parts=True), instead of findings: each finding in its compact form, the triple
+    # (prepared record, check version, outcome code); finding_parts() expands them into FindingParts
+    # (findings.py) with values and messages, for what is stored or shown.
+    parts: CompactFindings | None = None
     # What the batch's lower records add to aggregates (the pipeline sums them across chunks).
     contributions: list[Contribution] = field(default_factory=list)
-
-
-@dataclass
-class _Prepared:
-    record: Record
-    date: dt.date
-    values: dict[str, Any]  # record values + derived values (Decimal), by key
-    in_force: dict[int, Segment]  # check index -> the segment in force
-    fact: dict[str, Any]
-    cum_missing: dict[int, list[int]] = field(default_factory=dict)  # check index -> years without data
-    # derived key -> its exact value as computed, kept even where values[key] was set to None
-    # because it is beyond the judging range (a finding reports the formula's exact value)
-    exact: dict[str, Any] = field(default_factory=dict)
-    history: History | None = None
-    aggregates: AggregateTable | None = None
 
 
 class Evaluator:
@@ -109,24 +103,30 @@ class Evaluator:
 
         ``aggregates`` carries counts of lower records across calls (the pipeline passes one table for
         a whole run); records of the kinds counted are evaluated before those that read the counts.
-        With ``parts`` the findings come as FindingParts tuples (``result.parts``) instead of Finding
-        objects: what the store keeps, without building models nobody reads.
+        With ``parts`` the findings come in their compact form (``result.parts``: one triple of
+        prepared record, check version and outcome code per finding) instead of Finding objects;
+        ``finding_parts`` gives their values and messages when something stores or shows them.
         """
-        # Findings are many small acyclic objects: the cyclic collector, triggered again and again
-        # while they are built, cost about a third of the evaluation (measured); it is paused for
-        # the call and runs normally afterwards.
+        as_of = as_of or dt.date.today()
+        aggregates = aggregates if aggregates is not None else AggregateTable()
+        if parts:
+            # Compact findings leave a few containers a record for the cyclic collector, which runs
+            # as usual: no collection is deferred to the caller.
+            return self._evaluate(records, as_of, history, True, rules_date or self.rules_date, aggregates)
+        # Finding models are many small acyclic objects: the collector, triggered again and again
+        # while they are built, cost about a third of building them (measured); it is paused for
+        # the call.
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._evaluate(records, as_of or dt.date.today(), history, parts, rules_date or self.rules_date,
-                                  aggregates if aggregates is not None else AggregateTable())
+            return self._evaluate(records, as_of, history, False, rules_date or self.rules_date, aggregates)
         finally:
             if enabled:
                 gc.enable()
 
     def _evaluate(self, records: Sequence[Record], review_date: dt.date, history: History | None,
                   parts: bool, rules_date: dt.date | None, aggregates: AggregateTable) -> EvaluationResult:
-        result = EvaluationResult(parts=[] if parts else None)
+        result = EvaluationResult(parts=CompactFindings() if parts else None)
         if history is None:
             history = History()
             history.add_all(records)
@@ -157,7 +157,7 @@ class Evaluator:
                                       f"checks in force {sorted(prep.in_force)}")
                 in_force = self._versions_in_force(pack, ck, prep.date)  # in check order
                 if result.parts is not None:
-                    result.parts.extend(version.parts(prep, got[ci]) for ci, version in in_force)
+                    result.parts.add(prep, in_force, tuple([got[ci] for ci, _ in in_force]))
                     continue
                 rec = prep.record
                 common = {"record_id": rec.id, "kind": rec.kind, "record_name": rec.name,
@@ -238,7 +238,7 @@ class Evaluator:
         for key, spec, formula in kp.derived:
             values[key] = exact[key] = formula(values) if formula is not None else _derive(spec, values, rec, history)
         in_force = self._segments_in_force(ck, d)
-        cum_missing: dict[int, list[int]] = {}
+        cum_missing: dict[int, list[int]] = {} if kp.cumulative else _NONE_MISSING
         for ci in kp.cumulative:
             if ci in in_force:
                 key = in_force[ci].final.left
@@ -253,7 +253,7 @@ class Evaluator:
             v = values.get(name)
             if v is not None:
                 t = type(v)
-                fact[name] = v if t is bool or t is str else _encode(v)
+                fact[name] = v if t is bool or t is str else to_engine(v) if t is Decimal else _encode(v)
         for key in ck.derived:
             v = values.get(key)
             if v is not None:
@@ -308,12 +308,16 @@ class Evaluator:
         got: list[dict[int, str]] = [{} for _ in batch]
         pending: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
         direct: list[int] = []
+        places_of, plan_of = table.places, table.plan
         for i, prep in enumerate(batch):
+            plan = plan_of(prep.in_force)
+            if plan is None:  # a version in force is asked with the record's own fact
+                direct.append(i)
+                continue
             g = got[i]
-            for ci, sit in situations_of(table, prep.in_force, prep.fact):
-                if sit is None:
-                    direct.append(i)
-                    break
+            places = places_of(prep.fact)
+            for ci, sid, pick in plan:
+                sit = (sid, pick(places))
                 code = answers.get(sit)
                 if code is None:
                     pending.setdefault(sit, []).append((i, ci))
@@ -395,459 +399,3 @@ def _collect(ck: CompiledKind, matches: list[tuple[int, str]], n: int) -> list[d
         ci, status = ck.rule_index[rule]
         got[i][ci].append(status)
     return got
-
-
-class _KindPlan:
-    """Per compiled kind, once: its derived values in order (formulas compiled), the prior-year
-    figures and aggregates it reads, and its cumulative checks."""
-
-    def __init__(self, ck: CompiledKind, policy: Policy):
-        special = (Cumulative, Trajectory, Choice, Disagreement, AggregateRef, Difference)
-        self.derived: list[tuple[str, Any, Callable[[dict[str, Any]], Decimal | None] | None]] = [
-            (key, spec, None if isinstance(spec, special) else compile_number(spec))
-            for key, spec in ck.derived.items() if not isinstance(spec, AggregateRef)]
-        names: set[str] = set()
-        for spec in ck.derived.values():
-            names |= _names_in(spec)
-        for cc in ck.checks:
-            for seg in cc.segments:
-                for conj in seg.rules.values():
-                    for lit in conj:
-                        names |= {k for k in lit[2:4] if isinstance(k, str)} if lit[0] in ("cmp", "ref") else {lit[1]}
-        self.priors = sorted(n for n in names if PRIOR_SEP in n)
-        all_aggregates = policy.aggregates()
-        self.aggregates = [(key, all_aggregates[spec.id]) for key, spec in ck.derived.items()
-                           if isinstance(spec, AggregateRef)]
-        self.cumulative = [cc.index for cc in ck.checks if cc.check.nature == "cumulative"]
-
-
-def _names_in(spec: Any) -> set[str]:
-    """Field names a derived spec reads (prior-year references among them)."""
-    if isinstance(spec, Trajectory):
-        return _names_in(spec.base) | _names_in(spec.target)
-    if isinstance(spec, (Choice, Disagreement)):
-        return _names_in(spec.primary) | _names_in(spec.secondary)
-    if isinstance(spec, Difference):
-        return fields_of(spec.left) | fields_of(spec.right)
-    if isinstance(spec, (Cumulative, AggregateRef)):
-        return set()
-    return fields_of(spec)
-
-
-def _encode(v: Any) -> Any:
-    if isinstance(v, bool) or isinstance(v, str):
-        return v
-    if isinstance(v, int):
-        return to_engine(Decimal(v))
-    if isinstance(v, Decimal):
-        return to_engine(v)
-    return None  # dates are never tested by literals
-
-
-def _derive(spec: Any, values: dict[str, Any], rec: Record, history: History) -> Decimal | None:
-    if isinstance(spec, Cumulative):
-        return history.total(rec, spec)[0]
-    if isinstance(spec, Trajectory):
-        return trajectory_value(spec, values)
-    if isinstance(spec, Choice):
-        v = _figure(spec.primary, values)
-        return v if v is not None else _figure(spec.secondary, values)
-    if isinstance(spec, Disagreement):
-        return disagreement(spec, values)
-    if isinstance(spec, Difference):
-        a, b = _figure(spec.left, values), _figure(spec.right, values)
-        if a is None or b is None:
-            return None
-        try:
-            return judged(a) - judged(b)
-        except NotJudgeable:
-            return None
-    return evaluate_number(spec, values)
-
-
-def _counted_notes(pack: CompiledPack, cc: CompiledCheck, prep: _Prepared) -> list[str]:
-    """What a reviewer should know about a counted figure: lower records counted once though repeated,
-    and those whose inclusion could not be judged (not counted)."""
-    agg = pack.aggregates.get(f"{cc.pack_id}:{cc.check.counted}")
-    year = prep.values.get("report_year")
-    if agg is None or prep.aggregates is None or not isinstance(year, int):
-        return []
-    group = prep.aggregates.group(agg.id, year, prep.values.get("county") if agg.by_county else None)
-    notes = []
-    if group is not None and group.repeated:
-        notes.append(f"统计说明:{group.repeated}份重复报送的下级记录(同一对象同一年度)只计一次")
-    if group is not None and group.unknown:
-        notes.append(f"统计说明:{group.unknown}条下级记录资料不足,无法判断是否计入,未计入")
-    return notes
-
-
-def _figure(e: Expr, values: dict[str, Any]) -> Decimal | None:
-    if isinstance(e, AggregateRef):
-        return None
-    return evaluate_number(e, values)
-
-
-def disagreement(spec: Disagreement, values: dict[str, Any]) -> Decimal:
-    """1 if both figures are known and differ beyond the rounding of the one written by hand, else 0.
-
-    A figure written as 4.5 stands for anything from 4.45 to 4.55: half a unit of its last written
-    place. Both sides are compared at judging precision.
-    """
-    a, b = _figure(spec.primary, values), _figure(spec.secondary, values)
-    if a is None or b is None:
-        return Decimal(0)
-    written = a if spec.written == "primary" else b
-    exponent = written.as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    tolerance = Decimal(5).scaleb(-places - 1)
-    try:
-        return Decimal(1) if abs(judged(a) - judged(b)) > tolerance else Decimal(0)
-    except NotJudgeable:
-        return Decimal(1)
-
-
-def trajectory_value(t: Trajectory, values: dict[str, Any]) -> Decimal | None:
-    """Straight line from the baseline (value, year) to the target at the due year."""
-    base = evaluate_number(t.base, values)
-    base_year = evaluate_number(t.base_year, values)
-    target = evaluate_number(t.target, values)
-    year = values.get("report_year")
-    if base is None or base_year is None or target is None or not isinstance(year, int):
-        return None
-    span = Decimal(t.due_year) - base_year
-    if span <= 0:
-        return None
-    frac = (Decimal(year) - base_year) / span
-    frac = min(max(frac, Decimal(0)), Decimal(1))
-    return CONTEXT.add(base, CONTEXT.multiply(CONTEXT.subtract(target, base), frac))
-
-
-# --- the plain-Python reference --------------------------------------------------------------------
-
-def reference_outcomes(ck: CompiledKind, prep: _Prepared) -> dict[int, str]:
-    """The outcome code of every check in force, in plain Python (three-valued logic, exact decimal)."""
-    out: dict[int, str] = {}
-    for ci, seg in prep.in_force.items():
-        out[ci] = segment_code(seg, prep.values)
-    return out
-
-
-def segment_status(seg: Segment, values: dict[str, Any]) -> str:
-    return CODE_STATUS[segment_code(seg, values)]
-
-
-def segment_code(seg: Segment, values: dict[str, Any]) -> str:
-    """The outcome of one check version (compiler.CODE_STATUS), as the compiled rules define it."""
-    from engine.policy.expressions import Compare
-
-    def flagged(code: str, review: Expr | None) -> str:
-        if seg.soft_duty and code == "n":
-            return "N"
-        if review is not None and evaluate_condition(review, values) is True:
-            return code.upper()
-        return code
-
-    app = True if seg.applies is None else evaluate_condition(seg.applies, values)
-    if app is False:
-        return "a"
-    if app is None:
-        return "i"
-    if seg.due is not None:
-        due = evaluate_condition(seg.due, values)
-        if due is None:
-            return "i"
-        if due is False:
-            if seg.trajectory is None:
-                return "i"
-            tr = evaluate_condition(Compare(seg.final.op, seg.final.left, seg.trajectory), values)
-            if tr is None:
-                return "i"
-            return flagged("o" if tr else "b", seg.review_early)
-    fin = evaluate_condition(seg.final, values)
-    if fin is None:
-        return "i"
-    if seg.inclusion:
-        return "c" if fin else "x"
-    return flagged("c" if fin else "n", seg.review)
-
-
-# --- explanation --------------------------------------------------------------------------------------
-
-_NEEDED: dict[int, tuple[Segment, frozenset[str], frozenset[str]]] = {}  # id(segment) -> fields it reads
-
-
-def _segment_fields(cc: CompiledCheck, seg: Segment, policy_catalog: Catalog) -> tuple[frozenset[str], frozenset[str]]:
-    """The fields a check version reads, and those its baseline reads (once per version)."""
-    cached = _NEEDED.get(id(seg))
-    if cached is None:
-        needed: set[str] = set(fields_of(cc.quantity))
-        for e in (seg.applies, seg.final.left, seg.threshold, seg.due):
-            if e is not None:
-                needed |= fields_of(e)
-        if cc.choice is not None:
-            needed |= fields_of(cc.choice[2]) if not isinstance(cc.choice[2], AggregateRef) else set()
-        baseline: set[str] = set(fields_of(cc.baseline)) if cc.baseline is not None else set()
-        cached = _NEEDED[id(seg)] = (seg, frozenset(needed), frozenset(baseline))
-    return cached[1], cached[2]
-
-
-def _missing_fields(cc: CompiledCheck, seg: Segment, values: dict[str, Any], policy_catalog: Catalog,
-                   invalid: dict[str, str] | None = None) -> list[str]:
-    needed, baseline = _segment_fields(cc, seg, policy_catalog)
-    if baseline and values.get("report_year") is not None:
-        due = evaluate_condition(seg.due, values) if seg.due is not None else True
-        if due is False:
-            needed = needed | baseline
-    out = []
-    # With the parts at hand, a ready-made figure beside them is not missing (and vice versa).
-    skip: set[str] = set()
-    if cc.choice is not None and values.get(cc.choice[0]) is not None:
-        skip = fields_of(cc.choice[2]) if not isinstance(cc.choice[2], AggregateRef) else set()
-        if _figure(cc.choice[1], values) is None:
-            skip = fields_of(cc.choice[1])
-    for name in sorted(needed):
-        if name.startswith("_") or name in skip:
-            continue
-        if values.get(name) is None:
-            prior = prior_parts(name)
-            base = prior[0] if prior else name
-            f = policy_catalog.field(cc.check.subject, base)
-            label = f"{f.label}({base})" if f else base
-            if prior:
-                out.append(f"{prior[1]}年度报告中的{label}")
-            elif invalid and name in invalid:
-                out.append(f"{label},{invalid[name]}")
-            else:
-                out.append(label)
-    return out
-
-
-EXCLUDED_MESSAGE = "{title}:不计入(实际值{value}{unit},未达到{op}{threshold}{unit}的计入标准)。"
-_BASIS_NOTE = {"reported": "(按填报的现成数值判定,未按分项复核)", "counted": "(按下级记录统计数判定)"}
-
-
-def _with_notes(text: str, extras: dict[str, Any], notes: list[str] | None) -> str:
-    """The finding's sentence, then how its figure was obtained, counting notes and review reasons."""
-    out = text + _BASIS_NOTE.get(extras.get("basis") or "", "")
-    out += "".join(f"({n})" for n in notes or ())
-    return out + "".join(f"【{r}】" for r in extras["review_reasons"])
-
-
-class _Version:
-    """What the findings of one check version share, prepared once: the operands to report, and
-    per outcome code the fixed fields of the finding and its message."""
-
-    def __init__(self, pack: CompiledPack, ck: CompiledKind | None, cc: CompiledCheck, seg: Segment,
-                 catalog: Catalog):
-        self.pack, self.cc, self.seg, self.catalog = pack, cc, seg, catalog
-        formulas = {spec: key for key, spec in ck.derived.items()} if ck is not None else {}
-        self.value = _operand(seg.final.left, formulas)
-        self.threshold = _operand(seg.threshold, formulas)
-        self.trajectory = _operand(seg.trajectory, formulas) if seg.trajectory is not None else None
-        self.leads = tuple(cc.measure.lead_departments)
-        self.version = (f"v{seg.version} ({seg.start}–{seg.end}); 阈值版本{seg.threshold_version}"
-                        f"({seg.threshold_value.start}起"
-                        f"{': ' + seg.threshold_value.reference if seg.threshold_value.reference else ''})"
-                        + (f"; 修订{seg.amendment}" if seg.amendment else "")
-                        + (f"; 取代{'、'.join(seg.supersedes)}" if seg.supersedes else ""))
-        self._plans: dict[str, tuple[dict[str, Any], Message, bool]] = {}
-        self._plain = cc.choice is None and cc.disagreement is None and cc.baseline is None
-
-    def _plan(self, code: str) -> tuple[dict[str, Any], Message, bool]:
-        plan = self._plans.get(code)
-        if plan is None:
-            cc, seg, check, pack = self.cc, self.seg, self.cc.check, self.pack
-            status = CODE_STATUS[code]
-            applies = ""
-            if status == "not_applicable" and seg.applies is not None:
-                labels = {n: f.label for n, f in self.catalog.kind(check.subject).fields.items()}
-                applies = f"适用条件:{render(seg.applies, labels).strip('()')}"
-            template_text = check.messages.get(status)  # type: ignore[call-overload]
-            if code == "x":
-                template_text = check.messages.get("not_applicable") or EXCLUDED_MESSAGE
-            message = Message(status, check.title, unit=check.unit, op=check.op, approx=check.approx,
-                              aspirational=check.aspirational, due=check.due, applies=applies,
-                              interpretation=check.interpretation, template=template_text,
-                              nature=check.nature)
-            # Every field in Finding's order; those left None are filled per finding.
-            template = dict(
-                record_id=None, kind=None, record_name=None, source=None,
-                pack=pack.id, document=pack.pack.meta.number, measure=cc.measure.measure,
-                measure_title=cc.measure.title, section=cc.measure.section, check=cc.full_id,
-                check_title=check.title, check_version=self.version, nature=check.nature, status=status,
-                value=None, threshold=None, target=None,
-                due=check.due, unit=check.unit, op=check.op, message=None, source_text=check.source,
-                interpretation=check.interpretation, lead_departments=None,
-                missing_fields=None, approx=check.approx, aspirational=check.aspirational, as_of=None,
-                review=code in REVIEW_CODES, review_reasons=None, basis=None, reported=None, counted=None,
-                baseline=None, baseline_year=None, baseline_source=None)
-            trajectory = status in ("on_track", "behind_schedule") and seg.trajectory is not None
-            plan = self._plans[code] = (template, message, trajectory)
-        return plan
-
-    def _own(self, prep: _Prepared, code: str) -> tuple[dict[str, Any], Any, Any, Any, list[str], str]:
-        """(template, value, threshold, target, missing fields, message): a finding's own parts."""
-        template, message, trajectory = self._plans.get(code) or self._plan(code)
-        values = prep.values
-        value = self.value(prep)
-        threshold = self.threshold(prep)
-        target = None
-        if trajectory and self.trajectory is not None:
-            target = threshold
-            threshold = self.trajectory(prep)
-        missing: list[str] = []
-        if code == "i":
-            missing = self._missing(prep)
-        text = message.text
-        if text is None:
-            text = message.render(value, threshold, target, values.get("report_year"), missing)
-        return template, value, threshold, target, missing, text
-
-    def extras(self, prep: _Prepared, code: str, value: Any, threshold: Any) -> dict[str, Any]:
-        """Review reasons, how the judged figure was obtained, the figures beside it, the baseline used."""
-        out: dict[str, Any] = {"review_reasons": []}
-        if self._plain and code not in REVIEW_CODES:
-            return out
-        cc, check, values = self.cc, self.cc.check, prep.values
-        unit = "" if check.unit in (None, "%") else check.unit
-        pct = check.unit == "%"
-
-        def q(v: Any) -> str:
-            return value_text(v) + ("%" if pct else unit)
-
-        reasons: list[str] = []
-        if cc.choice is not None and CODE_STATUS[code] not in ("not_applicable", "insufficient_data"):
-            _, primary, secondary, b1, b2 = cc.choice
-            pv = _figure(primary, values)
-            sv = _figure(secondary, values)
-            out["basis"] = b1 if pv is not None else (b2 if sv is not None else None)
-            if b2 == "reported":
-                out["reported"] = sv
-            else:
-                out["reported"], out["counted"] = pv, sv
-            if b2 == "counted":
-                out["notes"] = _counted_notes(self.pack, cc, prep)
-            if cc.disagreement is not None and values.get(cc.disagreement) == 1:
-                if b2 == "reported":
-                    reasons.append(f"需人工复核:填报的现成数值{q(sv)}与按分项计算的{q(pv)}不一致(超出舍入误差)")
-                else:
-                    reasons.append(f"需人工复核:报告所列{q(pv)}与按下级记录统计的{q(sv)}不一致")
-        soft = check.soft_on
-        if code in REVIEW_CODES and soft is not None:
-            if check.nature == "duty":
-                reasons.append(f"需人工复核:原文为{soft.text},未落实的情形需结合实际判断")
-            elif isinstance(value, Decimal) and isinstance(threshold, Decimal):
-                band = soft.band_of(threshold)
-                if abs(value - threshold) <= band:
-                    reasons.append(f"需人工复核:原文为{soft.text},实际值{q(value)}在{q(threshold)}"
-                                   f"±{value_text(band)}{'个百分点' if pct else unit}的范围内")
-        if code in REVIEW_CODES and not reasons:
-            reasons.append("需人工复核")
-        out["review_reasons"] = reasons
-        if cc.baseline is not None and CODE_STATUS[code] in ("on_track", "behind_schedule"):
-            base = evaluate_number(cc.baseline, values)
-            out["baseline"], out["baseline_year"] = base, cc.baseline_year
-            source = prep.history.describe(prep.record, cc.baseline_year) if prep.history and cc.baseline_year else None
-            if source is None and check.baseline is not None and check.baseline.reference is not None:
-                source = f"参考值:{check.baseline.reference.source}"
-            out["baseline_source"] = source
-        return out
-
-    def finding(self, prep: _Prepared, code: str, common: dict[str, Any]) -> Finding:
-        """The finding of this version for a prepared record; `common` holds the record's own fields."""
-        template, value, threshold, target, missing, text = self._own(prep, code)
-        # Every field is built from validated records and compiled checks: no re-validation
-        # (validation, then pydantic's construct loop, were most of the cost of a finding).
-        d = template.copy()
-        d.update(common)
-        d["value"] = value if isinstance(value, _REPORTED) else None
-        d["threshold"] = threshold if isinstance(threshold, _REPORTED) else None
-        if target is not None:
-            d["target"] = target if isinstance(target, Decimal) else None
-        extras = self.extras(prep, code, d["value"], d["threshold"])
-        notes = extras.pop("notes", None)
-        d.update(extras)
-        d["message"] = _with_notes(text, extras, notes)
-        d["lead_departments"] = list(self.leads)
-        d["missing_fields"] = missing
-        return Finding.trusted(d)
-
-    def parts(self, prep: _Prepared, code: str) -> tuple[Any, ...]:
-        """The same finding as FindingParts: what finding() would hold, less what the record and the
-        check version give (those are `prep.record` and `self.key`)."""
-        _, value, threshold, target, missing, text = self._own(prep, code)
-        value = value if isinstance(value, _REPORTED) else None
-        threshold = threshold if isinstance(threshold, _REPORTED) else None
-        extras = self.extras(prep, code, value, threshold)
-        text = _with_notes(text, extras, extras.pop("notes", None))
-        return (prep.record, self.key, CODE_STATUS[code], value, threshold,
-                target if isinstance(target, Decimal) else None, prep.date, text, missing,
-                code in REVIEW_CODES, extras)
-
-    @property
-    def key(self) -> tuple[Any, ...]:
-        """The check version's fields of its findings, in VERSION_FIELDS order (one tuple, shared)."""
-        key = self.__dict__.get("_key")
-        if key is None:
-            template = self._plan("c")[0]
-            key = self.__dict__["_key"] = tuple(template[k] for k in VERSION_FIELDS)
-        return key
-
-    def _missing(self, prep: _Prepared) -> list[str]:
-        """What a reviewer would have to supply for an insufficient_data finding to be judged."""
-        cc, seg, check = self.cc, self.seg, self.cc.check
-        missing = _missing_fields(cc, seg, prep.values, self.catalog, prep.record.invalid)
-        cum_missing = prep.cum_missing.get(cc.index)
-        if check.nature == "cumulative" and cum_missing:
-            missing.append("、".join(f"{y}年" for y in cum_missing) + "的数据")
-        if not missing and seg.due is not None and seg.trajectory is None:
-            # A yes/no target has no trajectory: before its due year there is nothing to supply.
-            missing = ([f"到期({check.due.year}年底)结果;定性目标期限未到,暂无法判定"]  # type: ignore[union-attr]
-                       if check.nature == "duty" else
-                       ["基期数据(同一主体基期年度的报告),无法测算进度"])
-        if not missing and check.nature == "cumulative":
-            missing = ["累计期内各年度数据"]
-        if not missing and check.counted:
-            missing = ["报告所列数值或可统计的下级记录(本批次与已存储的记录中均没有)"]
-        if not missing:
-            missing = ["可计算的数据(如除数为零)"]
-        return missing
-
-
-_REPORTED = (Decimal, bool)  # operand values a finding reports (text and dates are not)
-
-
-def _operand(e: Expr, formulas: dict[Any, str]) -> Callable[[_Prepared], Any]:
-    """formulas.value_of(e, prep.values) as a function made once per check version.
-
-    A formula the preparation already computed (a derived key) is read from ``prep.exact``.
-    """
-    if isinstance(e, Const):
-        const = e.value
-        return lambda prep: const
-    if isinstance(e, FieldRef):
-        name = e.name
-
-        def field_value(prep: _Prepared) -> Any:
-            v = prep.values.get(name)
-            t = type(v)
-            if t is Decimal or t is bool or t is str or v is None:
-                return v
-            if isinstance(v, int) and not isinstance(v, bool):
-                return Decimal(v)
-            if isinstance(v, dt.date):
-                return None
-            return v
-        return field_value
-    try:
-        key = formulas.get(e)
-    except TypeError:  # an unhashable expression is never a derived key
-        key = None
-    if key is None:
-        return lambda prep: evaluate_number(e, prep.values)
-    derived = key
-
-    def formula_value(prep: _Prepared) -> Any:
-        exact = prep.exact
-        return exact[derived] if derived in exact else evaluate_number(e, prep.values)
-    return formula_value

@@ -10,7 +10,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.policy.numbers import display
-from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH, VERSION_FIELDS, Status  # noqa: F401 (re-exported)
+from engine.policy.schema import (  # noqa: F401 (re-exported)
+    NATURE_ZH,
+    OP_ZH,
+    STATUS_ZH,
+    VERSION_FIELDS,
+    SharedText,
+    Status,
+)
 from engine.records.model import SourceRef
 
 
@@ -246,7 +253,7 @@ class Message:
         }
         self.text: str | None = None
         if not dynamic and not self._approx_note:
-            self.text = self._describe(None, None, None, None, [])
+            self.text = SharedText(self._describe(None, None, None, None, []))  # the same for every finding
         self._last_threshold: tuple[Any, str] = (None, value_text(None))
 
     def _describe(self, value: Any, threshold: Any, target: Any, year: int | None, missing: list[str]) -> str:

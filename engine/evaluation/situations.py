@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from engine.policy.compiler import CompiledKind, Segment
@@ -60,30 +61,60 @@ class SituationTable:
         self.numbers = {k: sorted(v) for k, v in numbers.items()}
         self.texts = {k: frozenset(v) for k, v in texts.items()}
         self.answers: dict[tuple[Any, ...], str] = {}
+        # Each field's place is computed once per record (the constants are the kind's, not the
+        # version's); a version's situation is then the places of its own fields, picked by position.
+        self.fields = tuple(sorted({k for keys in self.keys.values() for k in keys}))
+        self._plan = tuple((k, self.numbers.get(k, []), self.texts.get(k, frozenset())) for k in self.fields)
+        where = {k: i for i, k in enumerate(self.fields)}
+        self._pick: dict[int, Any] = {}
+        self._plans: dict[int, tuple[dict[int, Segment], list[tuple[int, int, Any]] | None]] = {}
+        for sid, keys in self.keys.items():
+            positions = [where[k] for k in keys]
+            if len(positions) >= 2:
+                self._pick[sid] = itemgetter(*positions)
+            elif positions:
+                p = positions[0]
+                self._pick[sid] = lambda places, p=p: (places[p],)
+            else:
+                self._pick[sid] = lambda places: ()
 
-    def situation(self, seg: Segment, fact: dict[str, Any]) -> tuple[Any, ...]:
-        """Where the fact's values stand for this check version's rules (hashable)."""
-        out: list[Any] = [id(seg)]
-        numbers, texts = self.numbers, self.texts
-        for k in self.keys[id(seg)]:
+    def plan(self, in_force: dict[int, Segment]) -> list[tuple[int, int, Any]] | None:
+        """(check index, id(segment), picker of its places) for the versions in force; None if one of
+        them must be asked per record. Made once per set of versions in force (one per record date)."""
+        found = self._plans.get(id(in_force))
+        if found is None or found[0] is not in_force:
+            plan: list[tuple[int, int, Any]] | None = [(ci, id(seg), self._pick[id(seg)]) for ci, seg in in_force.items()]
+            if any(id(seg) in self.direct for seg in in_force.values()):
+                plan = None
+            found = self._plans[id(in_force)] = (in_force, plan)  # holds in_force: its id stays its own
+        return found[1]
+
+    def places(self, fact: dict[str, Any]) -> list[Any]:
+        """Where each of the kind's fields stands among its constants (in ``self.fields`` order)."""
+        out: list[Any] = []
+        add = out.append
+        for k, cs, ts in self._plan:
             v = fact.get(k)
             if v is None:
-                out.append(None)
+                add(None)
             elif type(v) is float or type(v) is int:
-                cs = numbers.get(k, ())
                 i = bisect_left(cs, v)
-                out.append(2 * i + 1 if i < len(cs) and cs[i] == v else 2 * i)
+                add(2 * i + 1 if i < len(cs) and cs[i] == v else 2 * i)
             elif type(v) is bool:
-                out.append(v)
+                add(v)
             else:
-                out.append(v if v in texts.get(k, ()) else _OTHER)
-        return tuple(out)
+                add(v if v in ts else _OTHER)
+        return out
+
+    def situation(self, seg: Segment, fact: dict[str, Any]) -> tuple[Any, ...]:
+        """Where the fact's values stand for this check version's rules (hashable): (id(seg), places)."""
+        return (id(seg), self._pick[id(seg)](self.places(fact)))
 
     def representative(self, situation: tuple[Any, ...], kind: str, i: int) -> dict[str, Any]:
         """A fact in this situation: for each field a value standing where the situation says."""
         seg = self.segment[situation[0]]
         fact: dict[str, Any] = {"_k": kind, "_i": i, "_d": float(seg.start.toordinal())}
-        for k, c in zip(self.keys[id(seg)], situation[1:], strict=True):
+        for k, c in zip(self.keys[id(seg)], situation[1], strict=True):
             if c is None:
                 continue
             if type(c) is bool or type(c) is str:
@@ -112,4 +143,6 @@ class SituationTable:
 def situations_of(table: SituationTable, in_force: dict[int, Segment],
                   fact: dict[str, Any]) -> Sequence[tuple[int, tuple[Any, ...] | None]]:
     """(check index, situation) for each check version in force; None where it must be asked directly."""
-    return [(ci, None if id(seg) in table.direct else table.situation(seg, fact)) for ci, seg in in_force.items()]
+    places = table.places(fact)
+    pick, direct = table._pick, table.direct
+    return [(ci, None if id(seg) in direct else (id(seg), pick[id(seg)](places))) for ci, seg in in_force.items()]

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from engine.evaluation.context import AggregateTable, Contribution, History
-from engine.evaluation.evaluate import EngineName, Evaluator
+from engine.evaluation.evaluate import EngineName, Evaluator, compact_status_counts, finding_parts
 from engine.evaluation.findings import Finding, Notice
 from engine.pipeline.stream import ChunkResult
 from engine.policy.policy import Policy
@@ -184,6 +184,11 @@ def _init(policy: Policy | None, history: History | None, engine: EngineName,
           store_to: StoreTarget | None = None, write_lock: Any = None, rules_date: dt.date | None = None) -> None:
     global _policy, _history, _engine, _evaluator, _writer, _write_lock
     _die_with_parent()
+    # What the worker inherited (the policy, the history, the parent's heap after fork) lives as long
+    # as the worker: kept out of the cyclic collector's generations, so that collecting a chunk's
+    # short-lived objects does not walk (and, after fork, copy) all of it again and again. freeze()
+    # only relinks the generations' lists; a collect() first would touch, and so copy, every page.
+    gc.freeze()
     if policy is not None:  # spawn: sent once per worker; fork: already inherited
         _policy, _history, _engine = policy, history, engine
     assert _policy is not None
@@ -212,14 +217,26 @@ def _work_chunk(sent: SentChunk, as_of: dt.date | None, keep_findings: bool,
     as_parts = _writer is not None and not keep_findings
     result = _evaluator.evaluate(chunk.records, as_of=as_of, history=_history, parts=as_parts,
                                  aggregates=aggregates)
-    counts = dict(Counter(p[2] for p in result.parts) if result.parts is not None
-                  else Counter(map(_status, result.findings)))
+    counts = (compact_status_counts(result.parts) if result.parts is not None
+              else dict(Counter(map(_status, result.findings))))
     stored = False
     if skipped:
         return None, [], {}, False, result.contributions
     if _writer is not None:
-        chunk.findings, chunk.parts, chunk.notices = result.findings, result.parts, result.notices
-        _writer.save_chunk(chunk, _write_lock)  # raises StoreError, which pickles back to the parent
+        # The compact findings get their values and messages only here, where they are stored. The
+        # chunk's rows are hundreds of thousands of acyclic containers, freed by reference counting
+        # as soon as the chunk is stored: the cyclic collector is paused meanwhile (as save_chunk
+        # does), not left to walk them again and again while they are built.
+        chunk.findings, chunk.notices = result.findings, result.notices
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            chunk.parts = finding_parts(result.parts) if result.parts is not None else None
+            _writer.save_chunk(chunk, _write_lock)  # raises StoreError, which pickles back to the parent
+        finally:
+            chunk.parts = None
+            if enabled:
+                gc.enable()
         stored = True
     return ((encode_findings(result.findings) if keep_findings else None), result.notices, counts, stored,
             result.contributions)

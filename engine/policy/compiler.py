@@ -19,11 +19,33 @@ that for any record exactly one of them matches (``docs/engine.md`` explains why
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from engine.policy.aggregates import compile_aggregates  # noqa: F401 (re-exported)
+from engine.policy.compiled import (  # noqa: F401 (re-exported)
+    _DURABLE_OP,
+    _FLIP,
+    _NEG,
+    CAP,
+    CODE_STATUS,
+    MAX_RULES_PER_CHECK,
+    REVIEW_CODES,
+    STATUS_CODE,
+    AggregateRef,
+    Choice,
+    CompiledAggregate,
+    CompiledCheck,
+    CompiledKind,
+    Conj,
+    Cumulative,
+    Difference,
+    Disagreement,
+    Dnf,
+    Literal_,
+    Segment,
+    Trajectory,
+)
 from engine.policy.expressions import (
     PRIOR_SEP,
     And,
@@ -33,338 +55,28 @@ from engine.policy.expressions import (
     Expr,
     ExpressionError,
     FieldRef,
-    In,
-    Missing,
     Neg,
-    Not,
     Or,
     Resolver,
     fields_of,
     parse,
 )
 from engine.policy.loader import MeasureSource, Pack, RuleError
-from engine.policy.numbers import to_engine
-from engine.policy.schema import Aggregate, Check, DatedValue, MeasureFile
+from engine.policy.schema import Check
+from engine.policy.supersession import Supersession, supersessions  # noqa: F401
+from engine.policy.three_valued import (  # noqa: F401 (re-exported)
+    MAX_ALPHA_STACK,
+    _Compiler,
+    _consistent,
+    _const_compare,
+    _prod,
+    _segment_rules,
+    _sort_key,
+    literal_json,
+    stack_bound,
+)
 from engine.records import units
 from engine.records.catalog import MAX_MAGNITUDE, Catalog
-
-MAX_RULES_PER_CHECK = 4000
-CAP = 250  # frames per action: one action reports a rule's matches for a whole batch
-
-STATUS_CODE = {"compliant": "c", "non_compliant": "n", "not_applicable": "a", "insufficient_data": "i",
-               "on_track": "o", "behind_schedule": "b"}
-CODE_STATUS = {v: k for k, v in STATUS_CODE.items()}
-# Outcome variants beyond the status: upper case = the same status flagged for review; x = not
-# applicable because an inclusion rule is not met (不计入).
-CODE_STATUS.update({"C": "compliant", "N": "non_compliant", "O": "on_track", "B": "behind_schedule",
-                    "x": "not_applicable"})
-REVIEW_CODES = frozenset("CNOB")
-_NEG = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
-_FLIP = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
-_DURABLE_OP = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
-
-# A literal: ("ex", key) | ("nex", key) | ("cmp", op, key, value) | ("ref", op, key, other_key)
-Literal_ = tuple
-Conj = frozenset  # of literals
-Dnf = list  # of Conj, mutually exclusive
-
-
-@dataclass(frozen=True)
-class Trajectory:
-    """Where a target due by `due_year` should stand in the record's report year (straight line)."""
-
-    base: Expr
-    base_year: Expr
-    target: Expr
-    due_year: int
-
-
-@dataclass(frozen=True)
-class Choice:
-    """The judged figure: `primary` where it has a value, else `secondary` (a ready-made or counted figure)."""
-
-    primary: Expr
-    secondary: Expr
-
-
-@dataclass(frozen=True)
-class Disagreement:
-    """1 when both figures have a value and differ beyond the rounding of the one written by hand
-    (`written`: 'secondary' for a ready-made figure beside a computed one, 'primary' for a stated
-    figure beside a counted one), else 0."""
-
-    primary: Expr
-    secondary: Expr
-    written: str
-
-
-@dataclass(frozen=True)
-class Difference:
-    """judged(left) - judged(right), exactly: a comparison of two figures becomes one of this with 0.
-
-    The engine then compares every field with a constant only, so two records whose values stand
-    in the same place relative to every constant of a check reach the same rules (the evaluator
-    asks the engine once per such place, see evaluation/evaluate.py)."""
-
-    left: Expr
-    right: Expr
-
-
-@dataclass(frozen=True)
-class AggregateRef:
-    """A figure counted or summed from lower records (a measure file's `aggregates:`), filled per record."""
-
-    id: str  # namespaced: pack:aggregate id
-
-
-@dataclass(frozen=True)
-class Cumulative:
-    """The sum of a yearly field over the years of a period, up to the record's report year."""
-
-    field: str
-    first_year: int
-    last_year: int
-
-
-@dataclass
-class Segment:
-    """One version of a check: a date range with one applicability and one threshold value."""
-
-    version: int
-    start: dt.date
-    end: dt.date
-    applies: Expr | None
-    threshold_value: DatedValue
-    threshold_version: int
-    amendment: int  # 0 = original applicability
-    threshold: Expr  # the threshold expression with `param` replaced by this segment's value
-    final: Expr
-    due: Expr | None
-    trajectory_key: str | None
-    rules: dict[str, Conj] = field(default_factory=dict)
-    # Before the due date, what the quantity is held to: the straight line (FieldRef of
-    # trajectory_key) or, for pace: flat, the threshold itself; None: not judgeable before it.
-    trajectory: Expr | None = None
-    review: Expr | None = None  # when true, a met or unmet result is flagged for review
-    inclusion: bool = False  # an inclusion rule: unmet is not_applicable (不计入)
-    soft_duty: bool = False  # a soft yes/no check: unmet is flagged for review
-    review_early: Expr | None = None  # review before the due date (the band around the trajectory)
-    supersedes: tuple[str, ...] = ()  # checks of other packs this version replaces (superseded_by)
-
-    @property
-    def label(self) -> str:
-        return f"v{self.version} ({self.start}–{self.end})"
-
-
-@dataclass
-class CompiledCheck:
-    pack_id: str
-    pack_title: str
-    pack_number: str
-    measure: MeasureFile
-    check: Check
-    file: str
-    line: int | None
-    index: int
-    quantity: Expr
-    segments: list[Segment]
-    fields: set[str]
-    # Where the judged figure comes from when it is not the quantity alone (reported, counted):
-    # the derived key of the Choice, its two sides and how each is labelled in findings.
-    choice: tuple[str, Expr, Expr, str, str] | None = None  # (key, primary, secondary, basis 1, basis 2)
-    disagreement: str | None = None  # derived key of the Disagreement flag
-    baseline: Expr | None = None  # the trajectory's start value (over prior-year references)
-    baseline_year: int | None = None
-
-    @property
-    def full_id(self) -> str:
-        return f"{self.pack_id}:{self.check.id}"
-
-
-@dataclass
-class CompiledKind:
-    kind: str
-    checks: list[CompiledCheck]
-    derived: dict[str, Any]  # key -> Expr | Trajectory | Cumulative | Choice | Disagreement | AggregateRef
-    fact_fields: list[str]
-    ruleset: dict[str, Any]
-    rule_index: dict[str, tuple[int, str]]  # rule name -> (check index, outcome code: CODE_STATUS)
-    # The ruleset split into rulesets small enough for durable's alpha-network stack (see stack_bound).
-    shards: list[dict[str, Any]] = field(default_factory=list)
-    fingerprint: str = ""
-
-
-# --- three-valued compilation ---------------------------------------------------------------------
-
-class _Compiler:
-    def __init__(self, kind: str, catalog: Catalog, aggregates: dict[str, Aggregate] | None = None):
-        self.kind = kind
-        self.catalog = catalog
-        self.aggregates = aggregates or {}
-        self.derived: dict[str, Any] = {}
-        self._derived_keys: dict[Any, str] = {}
-
-    def derived_key(self, expr: Any, prefix: str = "_x") -> str:
-        if expr not in self._derived_keys:
-            key = f"{prefix}{len(self._derived_keys)}"
-            self._derived_keys[expr] = key
-            self.derived[key] = expr
-        return self._derived_keys[expr]
-
-    def operand_key(self, expr: Expr) -> str:
-        if isinstance(expr, FieldRef) and PRIOR_SEP not in expr.name:
-            return expr.name
-        return self.derived_key(expr, "_p" if isinstance(expr, FieldRef) else "_x")
-
-    def type_of_operand(self, e: Expr) -> str:
-        """'number' for arithmetic, derived figures and number fields; else the field's type."""
-        if isinstance(e, FieldRef) and not e.name.startswith("_"):
-            name = e.name.split(PRIOR_SEP, 1)[0]
-            f = self.catalog.field(self.kind, name)
-            if f is None:
-                return "number"
-            return "number" if f.type in ("number", "integer") else f.type
-        return "number"
-
-    def encode(self, value: Decimal | bool | str) -> Any:
-        if isinstance(value, bool) or isinstance(value, str):
-            return value
-        return to_engine(value)
-
-    # Each returns an exclusive DNF.
-    def T(self, e: Expr) -> Dnf:
-        return self._tfu(e)[0]
-
-    def _tfu(self, e: Expr) -> tuple[Dnf, Dnf, Dnf]:
-        if isinstance(e, Const):
-            if not isinstance(e.value, bool):
-                raise ExpressionError(f"constant {e.value!r} is not a condition")
-            return ([Conj()], [], []) if e.value else ([], [Conj()], [])
-        if isinstance(e, FieldRef):  # a boolean field used as a condition
-            return self._tfu(Compare("==", e, Const(True)))
-        if isinstance(e, Missing):
-            t, f = [Conj({("nex", e.field)})], [Conj({("ex", e.field)})]
-            return (f, t, []) if e.negated else (t, f, [])
-        if isinstance(e, Not):
-            t, f, u = self._tfu(e.item)
-            return f, t, u
-        if isinstance(e, And):
-            t, f, u = self._tfu(e.items[0])
-            for item in e.items[1:]:
-                bt, bf, bu = self._tfu(item)
-                t, f, u = (_prod(t, bt),
-                           f + _prod(t, bf) + _prod(u, bf),
-                           _prod(t, bu) + _prod(u, bt) + _prod(u, bu))
-            return t, f, u
-        if isinstance(e, Or):
-            t, f, u = self._tfu(e.items[0])
-            for item in e.items[1:]:
-                bt, bf, bu = self._tfu(item)
-                t, f, u = (t + _prod(f, bt) + _prod(u, bt),
-                           _prod(f, bf),
-                           _prod(f, bu) + _prod(u, bf) + _prod(u, bu))
-            return t, f, u
-        if isinstance(e, Compare):
-            return self._compare(e)
-        if isinstance(e, In):
-            key = self.operand_key(e.operand)
-            ex = ("ex", key)
-            eqs = [Conj({ex, ("cmp", "==", key, self.encode(v))}) for v in e.values]
-            none = Conj({ex} | {("cmp", "!=", key, self.encode(v)) for v in e.values})
-            u = self._unknown([key])
-            return ([none], eqs, u) if e.negated else (eqs, [none], u)
-        raise ExpressionError(f"not a condition: {e!r}")
-
-    def _unknown(self, keys: list[str]) -> Dnf:
-        """Some field missing, as exclusive branches: k0 missing; k0 present and k1 missing; ..."""
-        out = []
-        for i, k in enumerate(keys):
-            out.append(Conj({("ex", p) for p in keys[:i]} | {("nex", k)}))
-        return out
-
-    def _compare(self, e: Compare) -> tuple[Dnf, Dnf, Dnf]:
-        left, right, op = e.left, e.right, e.op
-        if isinstance(left, Const) and isinstance(right, Const):
-            truth = _const_compare(op, left.value, right.value)
-            return self._tfu(Const(truth))
-        if isinstance(left, Const):
-            left, right, op = right, left, _FLIP[op]
-        lkey = self.operand_key(left)
-        keys = [lkey]
-        if isinstance(right, Const):
-            pos: Literal_ = ("cmp", op, lkey, self.encode(right.value))
-            neg: Literal_ = ("cmp", _NEG[op], lkey, self.encode(right.value))
-        elif self.type_of_operand(left) == "number":
-            # a op b  <=>  judged(a) - judged(b) op 0, computed exactly by the evaluator
-            keys = [self.derived_key(Difference(left, right), "_d")]
-            pos, neg = ("cmp", op, keys[0], 0.0), ("cmp", _NEG[op], keys[0], 0.0)
-        else:
-            rkey = self.operand_key(right)
-            keys.append(rkey)
-            pos, neg = ("ref", op, lkey, rkey), ("ref", _NEG[op], lkey, rkey)
-        keys = sorted(set(keys))
-        ex = {("ex", k) for k in keys}
-        return [Conj(ex | {pos})], [Conj(ex | {neg})], self._unknown(keys)
-
-
-def _const_compare(op: str, a: Any, b: Any) -> bool:
-    return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
-
-
-def _consistent(c: Conj) -> bool:
-    present = {lit[1] for lit in c if lit[0] == "ex"}
-    absent = {lit[1] for lit in c if lit[0] == "nex"}
-    return not (present & absent)
-
-
-def _prod(a: Dnf, b: Dnf) -> Dnf:
-    out = []
-    for x, y in itertools.product(a, b):
-        c = Conj(x | y)
-        if _consistent(c):
-            out.append(c)
-    return out
-
-
-# durable-rules walks its alpha network with a fixed stack of 64 nodes (events.c MAX_STACK_SIZE) and
-# fails the whole assert with error 303 when a fact matches more pending nodes than that. Rules share
-# prefixes, so the worst case is the largest sum of fan-outs along one path of the prefix tree; a kind
-# with many checks is split into several rulesets each below this bound (with a margin).
-MAX_ALPHA_STACK = 48
-
-
-def stack_bound(ruleset: dict[str, Any]) -> int:
-    """Upper bound of durable's alpha-walk stack for any fact: max over paths of summed fan-outs."""
-    trie: dict[str, Any] = {}
-    for rule in ruleset.values():
-        node = trie
-        for lit in rule["all"][0]["m"]["$and"]:
-            node = node.setdefault(repr(lit), {})
-
-    def bound(node: dict[str, Any]) -> int:
-        return len(node) + max((bound(c) for c in node.values()), default=0) if node else 0
-
-    return bound(trie)
-
-
-def literal_json(lit: Literal_) -> dict[str, Any]:
-    tag = lit[0]
-    if tag == "ex":
-        return {"$ex": {lit[1]: 1}}
-    if tag == "nex":
-        return {"$nex": {lit[1]: 1}}
-    if tag == "cmp":
-        _, op, key, value = lit
-        return {key: value} if op == "==" else {_DURABLE_OP[op]: {key: value}}
-    _, op, key, other = lit
-    if op == "==":
-        return {key: {"$m": other}}
-    return {_DURABLE_OP[op]: {key: {"$m": other}}}
-
-
-def _sort_key(lit: Literal_) -> str:
-    return repr(lit)
-
 
 # --- checks -> segments -> rules -------------------------------------------------------------------
 
@@ -406,54 +118,6 @@ def _boundaries(check: Check, period_start: dt.date, period_end: dt.date) -> lis
         if period_start < a.start <= period_end:
             dates.add(a.start)
     return sorted(dates)
-
-
-@dataclass
-class Supersession:
-    """`superseded_by` across packs: which check stops being judged when, and what replaces it."""
-
-    cutoff: dict[str, tuple[dt.date, str]] = field(default_factory=dict)  # old id -> (from, new id)
-    replaces: dict[str, list[str]] = field(default_factory=dict)  # new id -> old ids
-
-
-def supersessions(packs: list[Pack]) -> tuple[Supersession, list[RuleError]]:
-    """Resolve every `superseded_by: pack:check` among the loaded packs.
-
-    A check is superseded from the day the superseding check comes into force (its period in
-    force, else its measure's, else its pack's). A superseding pack that is not loaded leaves the
-    check in force: the old policy still holds for whoever evaluates without the new one.
-    """
-    starts: dict[str, dt.date] = {}
-    for p in packs:
-        for ms in p.measures:
-            for c in ms.measure.checks:
-                starts[f"{p.meta.id}:{c.id}"] = (c.in_force or ms.measure.in_force or p.meta.period).start
-    loaded = {p.meta.id for p in packs}
-    out, errors = Supersession(), []
-    for p in packs:
-        for ms in p.measures:
-            for ci, c in enumerate(ms.measure.checks):
-                if not c.superseded_by:
-                    continue
-                target = c.superseded_by
-                line = ms.doc.line_of(("checks", ci, "superseded_by"))
-                where = f"checks.{ci}.superseded_by"
-                target_pack = target.split(":", 1)[0] if ":" in target else None
-                if target_pack is None or target_pack == p.meta.id:
-                    errors.append(RuleError(str(ms.path), line, where,
-                                            f"superseded_by {target!r} must name a check of another pack",
-                                            suggestion="write pack:check, e.g. lu-2024:m5.invest_per_mu"))
-                    continue
-                if target_pack not in loaded:
-                    continue
-                if target not in starts:
-                    errors.append(RuleError(str(ms.path), line, where,
-                                            f"superseded_by {target!r}: pack {target_pack} has no such check"))
-                    continue
-                old = f"{p.meta.id}:{c.id}"
-                out.cutoff[old] = (starts[target], target)
-                out.replaces.setdefault(target, []).append(old)
-    return out, errors
 
 
 def compile_pack(pack: Pack, catalog: Catalog,
@@ -780,109 +444,3 @@ def _review(disagree: Expr | None, band: Expr | None) -> Expr | None:
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else Or(parts)
-
-
-def _segment_rules(comp: _Compiler, index: int, si: int, seg: Segment) -> dict[str, Conj]:
-    if seg.applies is None:
-        app_t, app_f, app_u = [Conj()], [], []
-    else:
-        app_t, app_f, app_u = comp._tfu(seg.applies)
-    fin_t, fin_f, fin_u = comp._tfu(seg.final)
-    outcome: dict[str, Dnf] = {"a": app_f, "i": list(app_u)}
-
-    def judged(dnf: Dnf, code: str, review: Expr | None) -> None:
-        """Add `dnf` under `code`, split into its review variant (upper case) where review is true."""
-        if seg.soft_duty and code == "n":
-            outcome.setdefault("N", []).extend(dnf)
-            return
-        if review is None:
-            outcome.setdefault(code, []).extend(dnf)
-            return
-        rv_t, rv_f, rv_u = comp._tfu(review)
-        outcome.setdefault(code.upper(), []).extend(_prod(dnf, rv_t))
-        outcome.setdefault(code, []).extend(_prod(dnf, rv_f) + _prod(dnf, rv_u))
-
-    if seg.due is None:
-        live, early = app_t, []
-    else:
-        due_t, due_f, due_u = comp._tfu(seg.due)
-        live, early = _prod(app_t, due_t), _prod(app_t, due_f)
-        outcome["i"] += _prod(app_t, due_u)
-    outcome["i"] += _prod(live, fin_u)
-    if seg.inclusion:
-        outcome["c"] = _prod(live, fin_t)
-        outcome["x"] = _prod(live, fin_f)
-    else:
-        judged(_prod(live, fin_t), "c", seg.review)
-        judged(_prod(live, fin_f), "n", seg.review)
-    if seg.due is not None:
-        if seg.trajectory is None:
-            outcome["i"] += early
-        else:
-            tr_t, tr_f, tr_u = comp._tfu(Compare(seg.final.op, seg.final.left, seg.trajectory))
-            judged(_prod(early, tr_t), "o", seg.review_early)
-            judged(_prod(early, tr_f), "b", seg.review_early)
-            outcome["i"] += _prod(early, tr_u)
-    rules: dict[str, Conj] = {}
-    for code, dnf in outcome.items():
-        for j, conj in enumerate(dnf):
-            rules[f"{index}.{si}.{code}.{j}"] = conj
-    return rules
-
-
-@dataclass(frozen=True)
-class CompiledAggregate:
-    """An aggregate of a pack: records of `over` whose check `check` (full id) is met, counted or summed."""
-
-    id: str  # pack:aggregate id
-    title: str
-    over: str
-    subject: str
-    check: str
-    sum: str | None
-    unit: str | None
-    by_county: bool
-
-
-def compile_aggregates(pack: Pack, catalog: Catalog) -> tuple[dict[str, CompiledAggregate], list[RuleError]]:
-    """The pack's aggregates, each checked against the vocabulary and the pack's inclusion checks."""
-    errors: list[RuleError] = []
-    out: dict[str, CompiledAggregate] = {}
-    checks = {c.id: c for ms in pack.measures for c in ms.measure.checks}
-    for ms in pack.measures:
-        for ai, agg in enumerate(ms.measure.aggregates):
-            def err(key: str, message: str, ms: MeasureSource = ms, ai: int = ai) -> None:
-                errors.append(RuleError(str(ms.path), ms.doc.line_of(("aggregates", ai, key)),
-                                        f"aggregates.{ai}.{key}", message))
-
-            full = f"{pack.meta.id}:{agg.id}"
-            if full in out:
-                err("id", f"duplicate aggregate id {agg.id!r}")
-                continue
-            if agg.over not in catalog.kinds:
-                err("over", f"no record vocabulary for kind {agg.over!r}")
-                continue
-            if agg.subject not in catalog.kinds:
-                err("subject", f"no record vocabulary for kind {agg.subject!r}")
-                continue
-            check = checks.get(agg.check)
-            if check is None:
-                err("check", f"no check {agg.check!r} in this pack")
-                continue
-            if check.subject != agg.over:
-                err("check", f"check {agg.check} judges {check.subject} records, the aggregate counts {agg.over}")
-                continue
-            if check.role != "inclusion":
-                err("check", f"check {agg.check} decides what counts: give it role: inclusion")
-                continue
-            if agg.sum is not None and catalog.resolve_field(agg.over, agg.sum) is None:
-                err("sum", f"{agg.over} records have no field {agg.sum!r}")
-                continue
-            if agg.by_county and (catalog.field(agg.over, "county") is None
-                                  or catalog.field(agg.subject, "county") is None):
-                err("by_county", "both kinds need a county field to be grouped by county")
-                continue
-            out[full] = CompiledAggregate(full, agg.title, agg.over, agg.subject, f"{pack.meta.id}:{agg.check}",
-                                          catalog.resolve_field(agg.over, agg.sum) if agg.sum else None,
-                                          agg.unit, agg.by_county)
-    return out, errors

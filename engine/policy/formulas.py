@@ -67,7 +67,16 @@ def compile_number(e: Expr) -> Callable[[Values], Decimal | None]:
         return lambda values: const
     if isinstance(e, FieldRef):
         name = e.name
-        return lambda values: _num(values.get(name))
+
+        def field_number(values: Values) -> Decimal | None:  # _num(values.get(name)), by exact type first
+            v = values.get(name)
+            t = type(v)
+            if t is Decimal:
+                return v
+            if t is int:
+                return Decimal(v)
+            return None if v is None or t is bool else _num(v)
+        return field_number
     if isinstance(e, Neg):
         operand = compile_number(e.operand)
 

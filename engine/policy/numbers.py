@@ -40,8 +40,25 @@ def judged(x: Decimal) -> Decimal:
         raise NotJudgeable(f"value {x} is out of the judgeable range") from exc
 
 
+_MILLION = 10 ** PLACES
+_EXACT_BOUND = 10 ** 50  # far inside CONTEXT's 60 digits: judged(x) is x itself below it
+
+
 def to_engine(x: Decimal) -> float:
-    """What durable-rules receives for a number: millionths as an integral double."""
+    """What durable-rules receives for a number: millionths as an integral double.
+
+    A value with at most 6 decimal places (nearly every one: record figures, most formulas) is
+    already at judging precision; its millionths are read off its exact ratio n/d without decimal
+    arithmetic. Anything else is rounded half-even by ``judged``, as before.
+    """
+    try:
+        n, d = x.as_integer_ratio()
+    except (ValueError, OverflowError):  # NaN, infinity: judged() says why
+        n, d = 0, 0
+    if d and _MILLION % d == 0:
+        m = n * (_MILLION // d)
+        if -_EXACT_BOUND < m < _EXACT_BOUND:
+            return float(m)
     return float(int(judged(x) * _SCALE))
 
 

@@ -399,3 +399,11 @@ class PackMeta(Strict):
 # once, as a check_versions row; evaluation keys its findings' parts by it).
 VERSION_FIELDS = ("check", "check_version", "pack", "measure", "measure_title", "check_title", "nature", "unit",
                   "op", "due")
+
+
+class SharedText(str):
+    """A finding's message that is the same for every finding of its check version and outcome (most
+    not-applicable and yes/no sentences): one object, made once per check version, which the store
+    keeps once (``shared_messages``) instead of once per finding."""
+
+    __slots__ = ()

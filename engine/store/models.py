@@ -166,6 +166,21 @@ class CheckVersion(SQLModel, table=True):
     due: dt.date | None = None
 
 
+class SharedMessage(SQLModel, table=True):
+    """A finding's sentence that does not vary with the record (most not-applicable findings), kept once.
+
+    Most finding rows are not applicable and each repeated one sentence of its check version; the
+    findings refer to it by ``message_ref`` instead (queries.run_findings puts it back in every row).
+    """
+
+    __tablename__ = "shared_messages"
+    __table_args__ = (UniqueConstraint("fingerprint", name="uq_shared_messages_fingerprint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=64)  # SHA-256 of the text
+    text: str = Field(sa_type=Text)
+
+
 class StoredFinding(SQLModel, table=True):
     """One outcome of one check for one record version in one run."""
 
@@ -194,7 +209,10 @@ class StoredFinding(SQLModel, table=True):
     threshold: str | None = Field(default=None, sa_type=Text)
     target: str | None = Field(default=None, sa_type=Text)
     as_of: dt.date
-    message: str = Field(sa_type=Text)
+    # The sentence, or NULL where it is the same for many findings: then message_ref names it.
+    message: str | None = Field(default=None, sa_type=Text)
+    message_ref: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("shared_messages.id", name="fk_findings_message"), nullable=True))
     missing_fields: str | None = Field(default=None, sa_type=Text)
     review: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     # JSON: review reasons, basis, reported/counted figures, baseline; NULL when there is none.

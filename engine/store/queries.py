@@ -23,6 +23,7 @@ from engine.store.models import (
     RunMessage,
     RunPack,
     RunRecord,
+    SharedMessage,
     StoredFinding,
 )
 from engine.store.runs import InputFile, RunSummary
@@ -164,12 +165,13 @@ class FindingRow(BaseModel):
 
 def _finding_query() -> Select[Any]:
     f, r, rr = StoredFinding.__table__, RecordVersion.__table__, RunRecord.__table__
-    ck, cv = CheckKey.__table__, CheckVersion.__table__
+    ck, cv, sm = CheckKey.__table__, CheckVersion.__table__, SharedMessage.__table__
     return (select(f, ck.c.check_id, *(cv.c[k] for k in STATIC_COLUMNS), r.c.kind, r.c.record_id.label("rec_id"),
                    r.c.period, r.c.name.label("record_name"), r.c.version.label("record_version"),
-                   rr.c.file, rr.c.sheet, rr.c.row)
+                   rr.c.file, rr.c.sheet, rr.c.row, sm.c.text.label("shared_message"))
             .join(ck, ck.c.id == f.c.check_ref)
             .join(cv, cv.c.id == f.c.version_ref)
+            .outerjoin(sm, sm.c.id == f.c.message_ref)
             .join(r, r.c.id == f.c.record_version_id)
             .outerjoin(rr, (rr.c.run_id == f.c.run_id) & (rr.c.record_version_id == f.c.record_version_id)))
 
@@ -183,7 +185,8 @@ def _row(m: Any) -> FindingRow:
         measure=m["measure"], measure_title=m["measure_title"], check_title=m["check_title"], nature=m["nature"],
         status=m["status"], value=decode_value(m["value"]), threshold=decode_value(m["threshold"]),
         target=target if isinstance(target, Decimal) else None, unit=m["unit"], op=m["op"], due=m["due"],
-        as_of=m["as_of"], message=m["message"], missing_fields=m["missing_fields"], review=bool(m["review"]),
+        as_of=m["as_of"], message=m["message"] if m["message"] is not None else m["shared_message"],
+        missing_fields=m["missing_fields"], review=bool(m["review"]),
         details=decode_details(m["details"]))
 
 

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import getpass
 import hashlib
 import json
-import operator
-import os
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, func, insert, select, text, update
@@ -26,15 +22,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 import engine
 from engine.policy.policy import Policy
-from engine.policy.schema import VERSION_FIELDS
-from engine.records.model import Record, SourceRef
+from engine.records.model import Record
+from engine.store.chunk_rows import ChunkLike, PreparedChunk, prepare_chunk  # noqa: F401 (re-exported)
 from engine.store.codec import (
     STATIC_COLUMNS,
     check_version_fingerprint,
     clean_text,
-    details_json,
-    encode_value,
-    version_texts,
 )
 from engine.store.database import StoreError
 from engine.store.models import (
@@ -46,34 +39,14 @@ from engine.store.models import (
     RunMessage,
     RunPack,
     RunRecord,
+    SharedMessage,
     StoredFinding,
 )
+from engine.store.run_inputs import InputFile, default_reviewer, describe_inputs  # noqa: F401 (re-exported)
 from engine.store.store import Store
-
-
-class ChunkLike(Protocol):
-    """What the store reads of a chunk (engine.pipeline.stream.ChunkResult): the store knows no evaluation."""
-
-    index: int
-    records: list[Record]
-    errors: list[Any]
-    file_problems: list[Any]
-    warnings: list[str]
-    findings: list[Any]
-    notices: list[Any]
-    skipped: bool
-    parts: list[tuple[Any, ...]] | None
-
 
 _CHUNK_LOCK = 7_316_042_025  # PostgreSQL advisory lock: record versions are numbered one writer at a time
 _IN_BATCH = 500  # ids per IN (...) look-up
-
-
-class InputFile(BaseModel):
-    path: str  # as given on the command line
-    abs_path: str
-    sha256: str
-    size: int
 
 
 class RunSummary(BaseModel):
@@ -89,31 +62,6 @@ class RunSummary(BaseModel):
     counts: dict[str, int]
 
 
-def default_reviewer() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
-
-
-def describe_inputs(paths: Sequence[str]) -> list[InputFile]:
-    out = []
-    for p in paths:
-        path = Path(p)
-        h = hashlib.sha256()
-        try:
-            with path.open("rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-            size = path.stat().st_size
-        except OSError:
-            # An unreadable file is reported by intake as a file problem; the run still records it.
-            out.append(InputFile(path=p, abs_path=str(path.resolve()), sha256="", size=-1))
-            continue
-        out.append(InputFile(path=p, abs_path=str(path.resolve()), sha256=h.hexdigest(), size=size))
-    return out
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -121,17 +69,6 @@ def _now() -> dt.datetime:
 def yearly_kinds(policy: Policy) -> frozenset[str]:
     """Kinds that report once a year: the same subject has one record per year, not versions."""
     return frozenset(k for k, spec in policy.catalog.kinds.items() if spec.date_field == "report_year")
-
-
-@dataclass
-class _Prepared:
-    """A chunk's rows as far as they can be built outside the write transaction."""
-
-    index: int
-    records: list[tuple]  # ((kind, id, period), content hash, name, values JSON, file, sheet, row)
-    findings: list[tuple]  # (record position, check version key, (status, value, …, missing fields))
-    messages: tuple[tuple[str, ...], list[tuple]]
-    counts: tuple[int, int, int, int]  # records, rejected, file problems, findings
 
 
 class StoreTarget(BaseModel):
@@ -151,6 +88,8 @@ class RunWriter:
         self._yearly = yearly_kinds(policy)
         self._refs: dict[tuple, tuple[int, int]] = {}  # check version -> (checks.id, check_versions.id)
         self._pending_refs: dict[tuple, tuple[int, int]] = {}
+        self._messages: dict[str, int] = {}  # shared sentence -> shared_messages.id (committed)
+        self._pending_messages: dict[str, int] = {}
 
     def hand_over(self) -> StoreTarget:
         """Where worker processes should write this run; this process's pooled connections are closed
@@ -180,6 +119,7 @@ class RunWriter:
         gc.disable()
         try:
             prepared = self._prepare(chunk)
+            self._pending_messages = {}
             with lock or nullcontext(), self.store.write() as conn:
                 if conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHUNK_LOCK})
@@ -195,78 +135,24 @@ class RunWriter:
                 gc.enable()
         self.committed = self.committed | {chunk.index}
         self._refs.update(self._pending_refs)
+        self._messages.update(self._pending_messages)
 
-    def _prepare(self, chunk: ChunkLike) -> _Prepared:
+    def _prepare(self, chunk: ChunkLike) -> PreparedChunk:
         """The chunk's rows, minus the ids only the database can give (record versions, check versions)."""
-        iso = self.store.dialect == "sqlite"
-        records = []
-        by_source: dict[tuple, int] = {}
-        by_id: dict[tuple[str, str], int | None] = {}
-        seen: set[tuple[str, str, str]] = set()
-        for pos, r in enumerate(chunk.records):
-            key = (r.kind, r.id, self.period(r))
-            if key in seen:
-                raise StoreError(f"record {r.id} ({r.kind}) appears twice in one chunk")
-            seen.add(key)
-            src = r.source
-            content_hash, values = version_texts(r.kind, r.id, r.name, r.values)
-            records.append((key, content_hash, clean_text(r.name), values, clean_text(src.file),
-                            clean_text(src.sheet, 200), src.row))
-            # Keyed on plain values: hashing and comparing SourceRef models per finding was a hot spot.
-            by_source[(r.kind, r.id, src.file, src.sheet, src.row)] = pos
-            by_id[(r.kind, r.id)] = None if (r.kind, r.id) in by_id else pos  # None: ambiguous
-        days: dict[dt.date, object] = {}
-        findings = []
-        if chunk.parts is not None:  # FindingParts from the evaluator: the record is the object itself
-            where = {id(r): pos for pos, r in enumerate(chunk.records)}
-            for rec, key, status, value, threshold, target, as_of, message, missing, review, extras in chunk.parts:
-                pos = where.get(id(rec))
-                if pos is None:
-                    raise StoreError(f"finding for record {rec.id} ({rec.kind}) matches no record of chunk "
-                                     f"{chunk.index}")
-                day = days.get(as_of)
-                if day is None:
-                    day = days[as_of] = as_of.isoformat() if iso else as_of
-                findings.append((pos, key, (status, encode_value(value), encode_value(threshold), encode_value(target),
-                                            day, clean_text(message), "、".join(missing) if missing else None,
-                                            int(review), details_json(extras))))
-        last: tuple[Any, Any, Any] = (None, None, None)  # a record's findings come together: its place once
-        for f in chunk.findings:
-            d = f.__dict__  # attribute access through pydantic's __getattr__ chain costs per field
-            src = d["source"]
-            if src is not None and src is last[0] and d["record_id"] == last[1]:
-                pos = last[2]
-            else:
-                pos = by_source.get((d["kind"], d["record_id"], src.file, src.sheet, src.row)) \
-                    if isinstance(src, SourceRef) else None
-                if pos is None:
-                    pos = by_id.get((d["kind"], d["record_id"]))
-                if pos is None:
-                    raise StoreError(f"finding for record {f.record_id} ({f.kind}) matches no record of chunk "
-                                     f"{chunk.index}")
-                last = (src, d["record_id"], pos)
-            as_of = d["as_of"]
-            day = days.get(as_of)
-            if day is None:
-                day = days[as_of] = as_of.isoformat() if iso else as_of
-            missing = d["missing_fields"]
-            findings.append((pos, _static_key(d), (d["status"], encode_value(d["value"]), encode_value(d["threshold"]),
-                                                   encode_value(d["target"]), day, clean_text(d["message"]),
-                                                   "、".join(missing) if missing else None, int(d["review"]),
-                                                   details_json(d))))
-        counts = (len(chunk.records), len(chunk.errors), len(chunk.file_problems), len(findings))
-        return _Prepared(chunk.index, records, findings, _dict_rows(self._message_rows(chunk)), counts)
+        return prepare_chunk(chunk, self.run_id, self.period, self.store.dialect == "sqlite")
 
-    def _write(self, conn: Connection, p: _Prepared) -> None:
+    def _write(self, conn: Connection, p: PreparedChunk) -> None:
         run_id, index = self.run_id, p.index
         version_ids = self._versions(conn, p.records)
         self._insert(conn, RunRecord, (_RUN_RECORD_COLUMNS, [
             (run_id, vid, index, file, sheet, row)
             for (*_, file, sheet, row), vid in zip(p.records, version_ids, strict=True)]))
-        refs = self._check_refs(conn, {key for _, key, _ in p.findings})
+        refs = self._check_refs(conn, {key for _, key, _, _ in p.findings})
+        shared = self._message_refs(conn, {m for _, _, m, _ in p.findings if m is not None})
+        shared[None] = None
         head = [(run_id, vid, index) for vid in version_ids]
         self._insert(conn, StoredFinding, (FINDING_COLUMNS, [
-            head[pos] + refs[key] + tail for pos, key, tail in p.findings]))
+            head[pos] + refs[key] + tail + (shared[m],) for pos, key, m, tail in p.findings]))
         self._insert(conn, RunMessage, p.messages)
         n_records, n_rejected, n_file_problems, n_findings = p.counts
         conn.execute(insert(RunChunk.__table__), {
@@ -363,6 +249,24 @@ class RunWriter:
         self._pending_refs = new
         return out
 
+    def _message_refs(self, conn: Connection, texts: set[str]) -> dict[Any, int | None]:
+        """shared_messages.id of each shared sentence; those not stored yet are added (as _check_refs)."""
+        out: dict[Any, int | None] = {}
+        t = SharedMessage.__table__
+        for text_ in texts:
+            ref = self._messages.get(text_)
+            if ref is None:
+                ref = self._pending_messages.get(text_)
+            if ref is None:
+                fp = hashlib.sha256(text_.encode()).hexdigest()
+                ref = conn.execute(select(t.c.id).where(t.c.fingerprint == fp)).scalar()
+                if ref is None:
+                    ref = conn.execute(insert(t).returning(t.c.id),
+                                       {"fingerprint": fp, "text": clean_text(text_)}).scalar_one()
+                self._pending_messages[text_] = ref
+            out[text_] = ref
+        return out
+
     def _check_ref_in(self, conn: Connection, key: tuple) -> tuple[int, int]:
         check_id, *static_values = key
         static = dict(zip(STATIC_COLUMNS, static_values, strict=True))
@@ -376,28 +280,6 @@ class RunWriter:
             version_ref = conn.execute(insert(cv).returning(cv.c.id),
                                        {"check_ref": check_ref, "fingerprint": fp, **static}).scalar_one()
         return check_ref, version_ref
-
-    def _message_rows(self, chunk: ChunkLike) -> list[dict]:
-        # Every row carries every column: one executemany needs uniform keys (a chunk can hold
-        # rejected rows and file problems together).
-        base = {"run_id": self.run_id, "chunk": chunk.index, "file": None, "sheet": None, "row": None,
-                "record_id": None, "field": None}
-        rows = []
-        for e in chunk.errors:
-            rows.append(base | {"category": "rejected", "file": clean_text(e.source.file),
-                                "sheet": clean_text(e.source.sheet, 200), "row": e.source.row,
-                                "record_id": clean_text(e.record_id, 200), "field": clean_text(e.field, 200),
-                                "message": clean_text(e.message)})
-        for p in chunk.file_problems:
-            rows.append(base | {"category": "file_problem", "file": clean_text(p.file), "message": clean_text(p.message)})
-        for w in chunk.warnings:
-            rows.append(base | {"category": "warning", "message": clean_text(w)})
-        for n in chunk.notices:
-            rows.append(base | {"category": "notice", "file": clean_text(n.source.file) if n.source else None,
-                                "sheet": clean_text(n.source.sheet, 200) if n.source else None,
-                                "row": n.source.row if n.source else None,
-                                "record_id": clean_text(n.record_id, 200), "message": clean_text(n.message)})
-        return rows
 
     def finish(self) -> RunSummary:
         """Mark the run complete with its counts (computed from what is stored, so resumed runs count right)."""
@@ -417,25 +299,11 @@ class RunWriter:
         return run_summary(self.store, self.run_id)
 
 
-def _dict_rows(rows: list[dict]) -> tuple[tuple[str, ...], list[tuple]]:
-    """Uniform dict rows (no dates) as (columns, tuples)."""
-    if not rows:
-        return (), []
-    cols = tuple(rows[0])
-    return cols, [tuple(r[c] for c in cols) for r in rows]
-
-
 _RUN_RECORD_COLUMNS = ("run_id", "record_version_id", "chunk", "file", "sheet", "row")
 _VERSION_COLUMNS = ("kind", "record_id", "period", "version", "content_hash", "name", "values_json", "previous_id",
                     "first_run_id", "created_at")
 FINDING_COLUMNS = ("run_id", "record_version_id", "chunk", "check_ref", "version_ref", "status", "value",
-                   "threshold", "target", "as_of", "message", "missing_fields", "review", "details")
-
-
-_STATIC_FIELDS = VERSION_FIELDS  # the Finding fields a check version determines (its key in FindingParts)
-
-
-_static_key = operator.itemgetter(*_STATIC_FIELDS)  # a finding's __dict__ -> its check version's key
+                   "threshold", "target", "as_of", "message", "missing_fields", "review", "details", "message_ref")
 
 
 def _status_counts(conn: Connection, run_id: int) -> dict[str, int]:
@@ -469,51 +337,5 @@ def reopen_run(target: StoreTarget, policy: Policy) -> RunWriter:
     return RunWriter(Store(target.url, create=False), target.run_id, policy)
 
 
-class ResumePlan(BaseModel):
-    """What an interrupted run needs to be continued exactly as it started."""
-
-    run_id: int
-    paths: list[str]
-    as_of: dt.date | None
-    kind: str | None
-    chunk_size: int
-    engine: str
-    rules_dirs: list[str]
-    reviewer: str
-    committed: frozenset[int]
-
-
-def resume_plan(store: Store, run_id: int) -> ResumePlan:
-    """Read back how a run was started; refuse if it is finished or its input files changed."""
-    with store.session() as s:
-        run = s.get(Run, run_id)
-        if run is None:
-            raise StoreError(f"no run {run_id} in {store.display}")
-        if run.finished_at is not None:
-            raise StoreError(f"run {run_id} is already complete; nothing to resume")
-        if run.engine_version != engine.__version__:
-            raise StoreError(f"run {run_id} was started by engine {run.engine_version}, this is "
-                             f"{engine.__version__}; start a new evaluation instead")
-        committed = frozenset(s.execute(select(RunChunk.chunk).where(RunChunk.run_id == run_id)).scalars().all())
-        files = [InputFile.model_validate(f) for f in json.loads(run.inputs)]
-        now = {f.abs_path: f for f in describe_inputs([f.abs_path for f in files])}
-        changed = [f.path for f in files if now[f.abs_path].sha256 != f.sha256]
-        if changed:
-            raise StoreError(f"run {run_id} cannot be resumed: input changed since it started: {', '.join(changed)}")
-        # Keep the file names as first given when resumed from the same folder, so sources read the same.
-        paths = [f.path if Path(f.path).resolve() == Path(f.abs_path) else f.abs_path for f in files]
-        return ResumePlan(run_id=run_id, paths=paths, as_of=run.as_of, kind=run.kind, chunk_size=run.chunk_size,
-                          engine=run.engine, rules_dirs=json.loads(run.rules_dirs), reviewer=run.reviewer,
-                          committed=committed)
-
-
-def resume_run(store: Store, plan: ResumePlan, policy: Policy) -> RunWriter:
-    """A writer that continues the run; the policy must be exactly the one the run started with."""
-    with store.write() as conn:
-        t = Run.__table__
-        fp = conn.execute(select(t.c.policy_fingerprint).where(t.c.id == plan.run_id)).scalar_one()
-        if fp != policy.fingerprint:
-            raise StoreError(f"run {plan.run_id} cannot be resumed: the rule packs changed since it started "
-                             f"(fingerprint {fp[:12]}…, now {policy.fingerprint[:12]}…); start a new evaluation")
-        conn.execute(update(t).where(t.c.id == plan.run_id).values(resumed=t.c.resumed + 1))
-    return RunWriter(store, plan.run_id, policy, plan.committed)
+# Resuming lives in its own module; these names stay importable from here.
+from engine.store.resume import ResumePlan, resume_plan, resume_run  # noqa: E402,F401,I001
