@@ -45,9 +45,11 @@ def serve(host: str, port: int, db: str | None, rules_dirs: tuple[str, ...], dat
     from engine.web.app import create_app
     from engine.web.settings import WebSettings
 
-    settings = WebSettings(db=db, **({"data_dir": Path(data_dir)} if data_dir else {}), max_upload_bytes=max_upload_mb * 1024 * 1024,
+    settings = WebSettings(db=db, max_upload_bytes=max_upload_mb * 1024 * 1024,
                            session_seconds=session_minutes * 60, rules_dirs=rules_dirs, queue=queue,
                            https_only=https_only)
+    if data_dir:
+        settings.data_dir = Path(data_dir)
     store = _open(db)
     from engine.store.accounts import count_users
 

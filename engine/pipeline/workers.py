@@ -28,6 +28,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
+from multiprocessing.context import BaseContext
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -150,7 +151,7 @@ def _decode(encoded: Encoded) -> list[Finding]:
         for k, v in zip(_EXTRA, extra, strict=True):
             d[k] = _dec(v)
         for k in _LISTS:
-            d[k] = list(d[k])  # each finding owns its lists, as after validation
+            d[k] = list(d[k] or ())  # each finding owns its lists, as after validation
         out.append(Finding.trusted(d))
     return out
 
@@ -246,7 +247,7 @@ _status = attrgetter("status")
 
 # A chunk on its way to a worker: its records as plain tuples (pickling pydantic models field by
 # field cost as much as validating them), the rest as it is (rejected rows, problems: few).
-SentChunk = tuple[int, list[tuple[Any, ...]], list[frozenset[str]], list[Any], list[Any], list[str]]
+SentChunk = tuple[int, list[tuple[Any, ...]], list[tuple[frozenset[str], frozenset[str]]], list[Any], list[Any], list[str]]
 
 
 _set_dict = BaseModel.__dict__["__dict__"].__set__
@@ -275,6 +276,7 @@ def send_chunk(chunk: ChunkResult) -> SentChunk:
         k = field_sets.setdefault(sets, len(field_sets))
         records.append((r.kind, r.id, r.name, r.values, src.file, src.sheet, src.row, r.conversions, r.warnings,
                         r.invalid, k))
+    # field_sets: each distinct (record fields set, source fields set) pair, by its number k
     return chunk.index, records, list(field_sets), chunk.errors, chunk.file_problems, chunk.warnings
 
 
@@ -311,7 +313,7 @@ class WorkerPool:
         if "fork" in methods:
             # The workers inherit the compiled policy instead of unpickling it.
             _policy, _history, _engine = policy, history, engine
-            ctx = mp.get_context("fork")
+            ctx: BaseContext = mp.get_context("fork")
             lock = ctx.Lock() if store_to is not None else None
             self._pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init,
                                              initargs=(None, None, engine, store_to, lock, rules_date))

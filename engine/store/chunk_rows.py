@@ -68,17 +68,17 @@ def prepare_chunk(chunk: ChunkLike, run_id: int, period: Callable[[Record], str]
     days: dict[dt.date, object] = {}
     findings = []
     if chunk.parts is not None:  # FindingParts from the evaluator: the record is the object itself
-        where = {id(r): pos for pos, r in enumerate(chunk.records)}
+        where = {id(r): at for at, r in enumerate(chunk.records)}
         for rec, key, status, value, threshold, target, as_of, message, missing, review, extras in chunk.parts:
-            pos = where.get(id(rec))
-            if pos is None:
+            at = where.get(id(rec))
+            if at is None:
                 raise StoreError(f"finding for record {rec.id} ({rec.kind}) matches no record of chunk "
                                  f"{chunk.index}")
             day = days.get(as_of)
             if day is None:
                 day = days[as_of] = as_of.isoformat() if iso else as_of
             shared = message if type(message) is SharedText else None
-            findings.append((pos, key, shared, (status, encode_value(value), encode_value(threshold),
+            findings.append((at, key, shared, (status, encode_value(value), encode_value(threshold),
                                                 encode_value(target), day,
                                                 None if shared is not None else clean_text(message),
                                                 "、".join(missing) if missing else None, int(review),
@@ -89,16 +89,16 @@ def prepare_chunk(chunk: ChunkLike, run_id: int, period: Callable[[Record], str]
         d = f.__dict__  # attribute access through pydantic's __getattr__ chain costs per field
         src = d["source"]
         if src is not None and src is last[0] and d["record_id"] == last[1]:
-            pos = last[2]
+            at = last[2]
         else:
-            pos = by_source.get((d["kind"], d["record_id"], src.file, src.sheet, src.row)) \
+            at = by_source.get((d["kind"], d["record_id"], src.file, src.sheet, src.row)) \
                 if isinstance(src, SourceRef) else None
-            if pos is None:
-                pos = by_id.get((d["kind"], d["record_id"]))
-            if pos is None:
+            if at is None:
+                at = by_id.get((d["kind"], d["record_id"]))
+            if at is None:
                 raise StoreError(f"finding for record {f.record_id} ({f.kind}) matches no record of chunk "
                                  f"{chunk.index}")
-            last = (src, d["record_id"], pos)
+            last = (src, d["record_id"], at)
         as_of = d["as_of"]
         day = days.get(as_of)
         if day is None:
@@ -106,7 +106,7 @@ def prepare_chunk(chunk: ChunkLike, run_id: int, period: Callable[[Record], str]
         missing = d["missing_fields"]
         message = d["message"]
         shared = message if type(message) is SharedText else None
-        findings.append((pos, _static_key(d), shared, (d["status"], encode_value(d["value"]),
+        findings.append((at, _static_key(d), shared, (d["status"], encode_value(d["value"]),
                                                        encode_value(d["threshold"]), encode_value(d["target"]), day,
                                                        None if shared is not None else clean_text(message),
                                                        "、".join(missing) if missing else None, int(d["review"]),

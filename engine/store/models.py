@@ -174,6 +174,7 @@ class SharedMessage(SQLModel, table=True):
     """
 
     __tablename__ = "shared_messages"
+    __table__: ClassVar[Table]
     __table_args__ = (UniqueConstraint("fingerprint", name="uq_shared_messages_fingerprint"),)
 
     id: int | None = Field(default=None, primary_key=True)

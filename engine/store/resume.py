@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from sqlalchemy import select, update
+from sqlmodel import col
 
 import engine
 from engine.policy.policy import Policy
@@ -49,7 +50,7 @@ def resume_plan(store: Store, run_id: int) -> ResumePlan:
         if run.engine_version != engine.__version__:
             raise StoreError(f"run {run_id} was started by engine {run.engine_version}, this is "
                              f"{engine.__version__}; start a new evaluation instead")
-        committed = frozenset(s.execute(select(RunChunk.chunk).where(RunChunk.run_id == run_id)).scalars().all())
+        committed = frozenset(s.execute(select(col(RunChunk.chunk)).where(col(RunChunk.run_id) == run_id)).scalars().all())
         files = [InputFile.model_validate(f) for f in json.loads(run.inputs)]
         now = {f.abs_path: f for f in describe_inputs([f.abs_path for f in files])}
         changed = [f.path for f in files if now[f.abs_path].sha256 != f.sha256]

@@ -287,7 +287,7 @@ class RunWriter:
             counts = _status_counts(conn, self.run_id)
             n_records = conn.execute(select(func.count()).select_from(RunRecord.__table__)
                                      .where(RunRecord.__table__.c.run_id == self.run_id)).scalar_one()
-            msgs = dict(conn.execute(select(RunMessage.__table__.c.category, func.count())
+            msgs: dict[str, int] = dict(conn.execute(select(RunMessage.__table__.c.category, func.count())
                                      .where(RunMessage.__table__.c.run_id == self.run_id)
                                      .group_by(RunMessage.__table__.c.category)).all())
             conn.execute(update(Run.__table__).where(Run.__table__.c.id == self.run_id).values(
