@@ -44,8 +44,9 @@ def test_default_output_lists_each_record_to_act_on_with_its_counts_and_only_the
     finding_lines = [ln for ln in lines if ln.startswith("  ")]
     assert all(RECORD_LINE.match(ln) for ln in record_lines), [ln for ln in record_lines if not RECORD_LINE.match(ln)]
     assert len(finding_lines) == len(need)  # every finding to act on, nothing else
-    judged = {(r["kind"], r["record_id"]) for r in rows}
-    acted = {(r["kind"], r["record_id"]) for r in need}
+    # one record: its id where it was read (a subject's two yearly reports are two records)
+    judged = {(r["kind"], r["record_id"], r["file"], r["row"]) for r in rows}
+    acted = {(r["kind"], r["record_id"], r["file"], r["row"]) for r in need}
     assert len(record_lines) == len(acted)
     assert lines[-1] == f"另有 {len(judged) - len(acted)} 条记录无需处理(无不符合、进度滞后或需复核的结论;用 --all 列出全部)"
     assert len(lines) < len(rows) / 4  # 1,400 findings do not become 2,500 lines
@@ -146,3 +147,25 @@ def test_notices_do_not_break_up_the_progress_bar():
     notices = [ln for ln in err.splitlines() if "提示 notice:" in ln]
     assert len(notices) == 1 and "基期数据" in notices[0]  # one summary after the bar, not one line per record
     assert err.index("审查 evaluating") < err.index("提示 notice:")
+
+
+def test_with_worker_processes_the_default_output_is_the_same_though_only_its_findings_come_back():
+    one = run("evaluate", "--no-store", "--jobs", "1", "--chunk-size", "20", str(SAMPLES))
+    two = run("evaluate", "--no-store", "--jobs", "2", "--chunk-size", "20", str(SAMPLES))
+    assert one[0] == two[0] == 0
+    assert one[1] == two[1] and one[1].count("\n") > 100
+    with_status = run("evaluate", "--no-store", "--jobs", "2", "--chunk-size", "20", "--status", "资料不足", str(SAMPLES))
+    assert with_status[1] == run("evaluate", "--no-store", "--jobs", "1", "--status", "资料不足", str(SAMPLES))[1]
+
+
+def test_a_worker_sends_back_only_the_findings_shown_with_each_records_counts():
+    from engine.pipeline.stream import evaluate_files
+    from engine.pipeline.workers import _selected
+    from engine.policy.policy import load_policy
+    from engine.records.readers import record_files
+
+    findings = [f for c in evaluate_files(record_files([str(SAMPLES)]), load_policy()) for f in c.findings]
+    kept, counts = _selected(findings, frozenset({"non_compliant"}))
+    assert kept == [f for f in findings if f.status == "non_compliant" or f.review]
+    assert sum(n for c in counts.values() for s, n in c.items() if s != "review") == len(findings)
+    assert sum(c.get("review", 0) for c in counts.values()) == sum(f.review for f in findings)

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from engine.cli.output import BASIS_ZH, measure_label
 from engine.evaluation.findings import Finding, value_text
+from engine.pipeline.stream import record_key
 from engine.policy.schema import OP_ZH, STATUS_ZH
 
 # The statuses a reviewer acts on; review-flagged findings of any status too.
@@ -60,21 +61,25 @@ class Digest:
     def _wanted(self, f: Finding) -> bool:
         return self.show_all or f.status in ACTION or f.review or f.status in self.statuses
 
-    def write(self, records: list[Any], findings: list[Finding]) -> None:
+    def write(self, records: list[Any], findings: list[Finding],
+              record_counts: dict[tuple[Any, ...], dict[str, int]] | None = None) -> None:
+        """One chunk; with `record_counts` the findings are only those to show (the workers kept the rest)."""
         out = self.out or sys.stdout  # looked up per call: tests and pipes swap sys.stdout
-        by_record: dict[tuple[str, str], list[Finding]] = {}
+        by_record: dict[tuple[Any, ...], list[Finding]] = {}
         for f in findings:
-            by_record.setdefault((f.kind, f.record_id), []).append(f)
+            by_record.setdefault(record_key(f.kind, f.record_id, f.source), []).append(f)
         lines: list[str] = []
         for r in records:
-            own = by_record.pop((r.kind, r.id), None)
-            if own is None:  # a baseline report or a record no rule judges (counted in the notices)
+            key = record_key(r.kind, r.id, r.source)
+            own = by_record.pop(key, None)
+            counts = record_counts.get(key) if record_counts is not None else _counts(own)
+            if counts is None:  # a baseline report or a record no rule judges (counted in the notices)
                 continue
-            shown = [f for f in own if self._wanted(f)]
+            shown = [f for f in own or () if self._wanted(f)]
             if not shown and not self.show_all:
                 self.quiet_records += 1
                 continue
-            lines.append(record_line(r.id, r.name, own))
+            lines.append(record_line(r.id, r.name, counts))
             lines.extend(finding_line(f) for f in shown)
         if lines:
             out.write("\n".join(lines) + "\n")
@@ -87,12 +92,21 @@ class Digest:
                       "用 --all 列出全部)\n")
 
 
-def record_line(record_id: str, name: str | None, findings: list[Finding]) -> str:
-    counts = {s: 0 for s in STATUS_ZH}
-    review = 0
+def _counts(findings: list[Finding] | None) -> dict[str, int] | None:
+    """A record's findings by status, and "review": those flagged for review; None without findings."""
+    if findings is None:
+        return None
+    out: dict[str, int] = {}
     for f in findings:
-        counts[f.status] += 1
-        review += f.review
+        out[f.status] = out.get(f.status, 0) + 1
+        if f.review:
+            out["review"] = out.get("review", 0) + 1
+    return out
+
+
+def record_line(record_id: str, name: str | None, found: dict[str, int]) -> str:
+    counts = {s: found.get(s, 0) for s in STATUS_ZH}
+    review = found.get("review", 0)
     shown = [f"{label} {counts[s]}" for s, label in _COUNTED]
     if counts["on_track"] or counts["behind_schedule"]:
         shown.insert(2, f"进度正常 {counts['on_track']} / 进度滞后 {counts['behind_schedule']}")

@@ -99,7 +99,8 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, rules_
     options = BatchOptions(reviewer=plan.reviewer if plan else reviewer, as_of=as_of.date() if as_of else None,
                            rules_date=rules_date.date() if rules_date else None, kind=kind,
                            engine=engine_name, chunk_size=chunk_size,  # type: ignore[arg-type]
-                           jobs=_jobs(jobs, paths, chunk_size), keep_findings=fmt != "summary",
+                           jobs=_jobs(jobs, paths, chunk_size),
+                           keep_findings=_keep(fmt, show_all, wanted),
                            rules_dirs=rules_dirs)
     batch = Batch(policy, paths, store=store, options=options, resume=plan)
     if plan is not None:
@@ -125,7 +126,7 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, rules_
             elif csv_writer is not None:
                 csv_writer.write(chunk.findings)
             elif digest is not None:
-                digest.write(chunk.records, chunk.findings)
+                digest.write(chunk.records, chunk.findings, chunk.record_counts)
         bar.stop()
         summary = batch.finish()
     except BatchError as exc:
@@ -162,6 +163,17 @@ def evaluate(files: tuple[str, ...], fmt: str, as_of: dt.datetime | None, rules_
                    "任何政策的有效期内) nothing could be judged: no record got any finding", err=True)
         raise SystemExit(EXIT_UNUSABLE)
     raise SystemExit(partial)
+
+
+def _keep(fmt: str, show_all: bool, wanted: frozenset[str]) -> bool | frozenset[str]:
+    """What the worker processes send back: everything printed, and for the default view only that."""
+    if fmt == "summary":
+        return False
+    if fmt == "table" and not show_all:
+        from engine.cli.digest import ACTION
+
+        return ACTION | wanted
+    return True
 
 
 def _statuses(given: tuple[str, ...]) -> frozenset[str]:

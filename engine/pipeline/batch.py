@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from engine.evaluation.evaluate import EngineName
-from engine.pipeline.stream import DEFAULT_CHUNK, ChunkResult, evaluate_files
+from engine.pipeline.stream import DEFAULT_CHUNK, ChunkResult, KeepFindings, evaluate_files
 from engine.policy.policy import Policy
 from engine.records.intake import FileProblem
 from engine.records.record import Record, RecordError
@@ -49,7 +49,9 @@ class BatchOptions:
     engine: EngineName = "durable"
     chunk_size: int = DEFAULT_CHUNK
     jobs: int = 1
-    keep_findings: bool = True  # False: findings stay in the workers (only their counts come back)
+    # False: findings stay in the workers (only their counts come back); a set of statuses: only those
+    # and the review-flagged ones come back from workers, with each record's counts (stream.KeepFindings)
+    keep_findings: KeepFindings = True
     rules_dirs: tuple[str, ...] = ()
 
 

@@ -25,13 +25,22 @@ from engine.policy.compiler import Cumulative
 from engine.policy.expressions import prior_parts
 from engine.policy.policy import Policy
 from engine.records.intake import FileProblem, iter_intake, sort_item
-from engine.records.model import Record
+from engine.records.model import Record, SourceRef
 from engine.records.record import RecordError
 
 if TYPE_CHECKING:
     from engine.store.runs import StoreTarget
 
 DEFAULT_CHUNK = 2000
+
+# Which findings come back from worker processes: all (True), none but their counts (False), or only
+# those of these statuses and those flagged for review, with each record's counts (what a person reads).
+KeepFindings = bool | frozenset[str]
+
+
+def record_key(kind: str, record_id: str, source: SourceRef | None) -> tuple[Any, ...]:
+    """One record among a batch's: its id and where it was read (one subject's yearly reports share an id)."""
+    return (kind, record_id, source.file, source.sheet, source.row) if source else (kind, record_id)
 
 
 @dataclass
@@ -49,6 +58,9 @@ class ChunkResult:
     parts: list[tuple[Any, ...]] | None = None  # the findings as FindingParts (findings.py), when not as models
     contributions: list[Contribution] = field(default_factory=list)  # what its records add to aggregates
     tallies: list[Any] = field(default_factory=list)  # rows read per file (records.intake.FileTally)
+    # With a selective keep (KeepFindings as a set of statuses) the findings sent back are only those
+    # of these statuses or flagged for review; then each record's counts come here, by (kind, id).
+    record_counts: dict[tuple[Any, ...], dict[str, int]] | None = None  # by record_key
 
     def status_counts(self) -> dict[str, int]:
         """Findings by status (from the findings, or from the worker when they were not sent back)."""
@@ -137,14 +149,15 @@ def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | N
                    as_of: dt.date | None = None, chunk_size: int = DEFAULT_CHUNK,
                    engine: EngineName = "durable", skip_chunks: frozenset[int] = frozenset(),
                    history: History | None = None, jobs: int = 1, store_to: StoreTarget | None = None,
-                   keep_findings: bool = True, rules_date: dt.date | None = None,
+                   keep_findings: KeepFindings = True, rules_date: dt.date | None = None,
                    stored: Sequence[Record] = ()) -> Iterator[ChunkResult]:
     """Yield one ChunkResult per `chunk_size` valid records (errors travel with the chunk they fall in).
 
     With ``jobs`` > 1 the chunks are evaluated in that many worker processes; they are still
     yielded in input order with the same findings as ``jobs=1``. Given ``store_to``, each worker
     also stores the chunks it evaluated (``chunk.stored``), so storing is spread over the cores too;
-    without ``keep_findings`` the findings stay in the worker and only their counts come back.
+    without ``keep_findings`` the findings stay in the worker and only their counts come back; with a
+    set of statuses only those findings (and the review-flagged ones) come back, with each record's counts.
     With one job nothing is stored here: the caller stores each chunk it is given.
 
     ``stored`` are the latest stored versions of records of earlier runs (from the store): context only,

@@ -37,7 +37,7 @@ from pydantic import BaseModel
 from engine.evaluation.context import AggregateTable, Contribution, History
 from engine.evaluation.evaluate import EngineName, Evaluator, compact_status_counts, finding_parts
 from engine.evaluation.findings import Finding, Notice
-from engine.pipeline.stream import ChunkResult
+from engine.pipeline.stream import ChunkResult, KeepFindings, record_key
 from engine.policy.policy import Policy
 from engine.records.model import Record, SourceRef
 
@@ -206,23 +206,24 @@ def _call(fn: Callable[[Evaluator, History | None, Any], Any], item: Any) -> Any
     return fn(_evaluator, _history, item)
 
 
-ChunkOutcome = tuple[Encoded | None, list[Notice], dict[str, int], bool, list[Contribution]]
+ChunkOutcome = tuple[Encoded | None, list[Notice], dict[str, int], bool, list[Contribution],
+                     dict[tuple[Any, ...], dict[str, int]] | None]
 
 
-def _work_chunk(sent: SentChunk, as_of: dt.date | None, keep_findings: bool,
+def _work_chunk(sent: SentChunk, as_of: dt.date | None, keep_findings: KeepFindings,
                 aggregates: AggregateTable | None = None, skipped: bool = False) -> ChunkOutcome:
     """Evaluate a chunk and, when this worker has a writer, store it: (findings?, notices, counts, stored, contributions)."""
     assert _evaluator is not None
     chunk = receive_chunk(sent)
     # Stored and not sent back: the findings are built as parts only (no models nobody reads).
-    as_parts = _writer is not None and not keep_findings
+    as_parts = _writer is not None and keep_findings is False
     result = _evaluator.evaluate(chunk.records, as_of=as_of, history=_history, parts=as_parts,
                                  aggregates=aggregates)
     counts = (compact_status_counts(result.parts) if result.parts is not None
               else dict(Counter(map(_status, result.findings))))
     stored = False
     if skipped:
-        return None, [], {}, False, result.contributions
+        return None, [], {}, False, result.contributions, None
     if _writer is not None:
         # The compact findings get their values and messages only here, where they are stored. The
         # chunk's rows are hundreds of thousands of acyclic containers, freed by reference counting
@@ -239,8 +240,27 @@ def _work_chunk(sent: SentChunk, as_of: dt.date | None, keep_findings: bool,
             if enabled:
                 gc.enable()
         stored = True
-    return ((encode_findings(result.findings) if keep_findings else None), result.notices, counts, stored,
-            result.contributions)
+    if isinstance(keep_findings, frozenset):  # only what a person is shown, and each record's counts
+        sent_back, per_record = _selected(result.findings, keep_findings)
+        return encode_findings(sent_back), result.notices, counts, stored, result.contributions, per_record
+    return ((encode_findings(result.findings) if keep_findings is not False else None), result.notices, counts, stored,
+            result.contributions, None)
+
+
+def _selected(findings: list[Finding], statuses: frozenset[str]
+              ) -> tuple[list[Finding], dict[tuple[Any, ...], dict[str, int]]]:
+    """The findings of `statuses` or flagged for review; each record's counts by status (and "review"),
+    by record_key (two yearly reports of one subject are two records)."""
+    kept = []
+    per_record: dict[tuple[Any, ...], dict[str, int]] = {}
+    for f in findings:
+        c = per_record.setdefault(record_key(f.kind, f.record_id, f.source), {})
+        c[f.status] = c.get(f.status, 0) + 1
+        if f.review:
+            c["review"] = c.get("review", 0) + 1
+        if f.review or f.status in statuses:
+            kept.append(f)
+    return kept, per_record
 
 
 _status = attrgetter("status")
@@ -324,17 +344,18 @@ class WorkerPool:
                                              initargs=(policy, history, engine, store_to, lock, rules_date))
 
     def map_chunks(self, chunks: Iterable[ChunkResult], as_of: dt.date | None, skip: frozenset[int],
-                   keep_findings: bool = True, aggregates: AggregateTable | None = None) -> Iterator[ChunkResult]:
+                   keep_findings: KeepFindings = True, aggregates: AggregateTable | None = None
+                   ) -> Iterator[ChunkResult]:
         """Evaluate (and store, if the pool has a store) every chunk not in `skip`; yield them in order.
 
         A skipped chunk (stored by an interrupted run) is still evaluated without storing, so that what its
         records add to aggregates is counted."""
         submitted = ((chunk, self._pool.submit(_work_chunk, send_chunk(chunk), as_of,
-                                               keep_findings and chunk.index not in skip,
+                                               keep_findings if chunk.index not in skip else False,
                                                aggregates, chunk.index in skip))
                      for chunk in chunks)
         for chunk, job in self._in_order(submitted):
-            encoded, notices, counts, stored, contributions = job.result()
+            encoded, notices, counts, stored, contributions, per_record = job.result()
             chunk.contributions = contributions
             if chunk.index in skip:
                 chunk.skipped = True
@@ -342,7 +363,8 @@ class WorkerPool:
                 continue
             chunk.findings = decode_findings(encoded) if encoded is not None else []
             chunk.notices, chunk.stored = notices, stored
-            chunk.counts = None if encoded is not None else counts
+            chunk.counts = None if encoded is not None and per_record is None else counts
+            chunk.record_counts = per_record
             yield chunk
 
     def map_in_workers(self, fn: Callable[[Evaluator, History | None, Any], Any], items: Iterable[Any]) -> Iterator[Any]:
