@@ -318,7 +318,7 @@ def _operand(e: Expr, formulas: dict[Any, str]) -> Callable[[_Prepared], Any]:
         name = e.name
 
         def field_value(prep: _Prepared) -> Any:
-            v = prep.values.get(name)
+            v: Any = prep.values.get(name)  # as Any | None, mypy narrows `t` to type[None] and flags `t is str`
             t = type(v)
             if t is Decimal or t is bool or t is str or v is None:
                 return v

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from engine.evaluation.build_findings import (  # noqa: F401 (re-exported)
     _BASIS_NOTE,
@@ -129,7 +129,7 @@ class Evaluator:
         result = EvaluationResult(parts=CompactFindings() if parts else None)
         if history is None:
             history = History()
-            history.add_all(records)
+            history.add_all(records)  # type: ignore[arg-type]  # add_all only iterates; its list | tuple is narrower
         catalog = self.policy.catalog
         dates = [rules_date or record_date(rec, catalog) for rec in records]
         judged_by_any: set[int] = set()
@@ -210,7 +210,8 @@ class Evaluator:
                     amount = Decimal(v) if isinstance(v, (int, Decimal)) and not isinstance(v, bool) else None
                     if code == "c" and amount is None:
                         code = "i"  # counted, but the figure to sum is missing
-                county = prep.record.values.get("county") if agg.by_county else None
+                # by_county requires a county field (aggregates.py), an enum of names (rules/records/kinds.yaml)
+                county = cast("str | None", prep.record.values.get("county")) if agg.by_county else None
                 rec = prep.record
                 subject = subject_of(rec) if self.policy.catalog.kind(rec.kind).date_field == "report_year" \
                     else (rec.kind, rec.id)
@@ -241,8 +242,8 @@ class Evaluator:
         cum_missing: dict[int, list[int]] = {} if kp.cumulative else _NONE_MISSING
         for ci in kp.cumulative:
             if ci in in_force:
-                key = in_force[ci].final.left
-                spec = ck.derived.get(key.name) if isinstance(key, FieldRef) else None
+                left = in_force[ci].final.left
+                spec = ck.derived.get(left.name) if isinstance(left, FieldRef) else None
                 if isinstance(spec, Cumulative):
                     cum_missing[ci] = history.total(rec, spec)[1]
         fact: dict[str, Any] = {"_k": ck.kind, "_i": i, "_d": float(d.toordinal())}

@@ -68,8 +68,8 @@ class SituationTable:
         where = {k: i for i, k in enumerate(self.fields)}
         self._pick: dict[int, Any] = {}
         self._plans: dict[int, tuple[dict[int, Segment], list[tuple[int, int, Any]] | None]] = {}
-        for sid, keys in self.keys.items():
-            positions = [where[k] for k in keys]
+        for sid, names in self.keys.items():
+            positions = [where[k] for k in names]
             if len(positions) >= 2:
                 self._pick[sid] = itemgetter(*positions)
             elif positions:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.policy.expressions import (
+    Compare,
     Expr,
 )
 from engine.policy.schema import Check, DatedValue, MeasureFile
@@ -102,7 +103,7 @@ class Segment:
     threshold_version: int
     amendment: int  # 0 = original applicability
     threshold: Expr  # the threshold expression with `param` replaced by this segment's value
-    final: Expr
+    final: Compare  # always `quantity op threshold` (compiler.py); its .op and .left are read
     due: Expr | None
     trajectory_key: str | None
     rules: dict[str, Conj] = field(default_factory=dict)

@@ -367,7 +367,7 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
         # by the evaluator): a 2025 report reviewed in June 2025 is judged on pace, not finally.
         due = (And((Compare(">=", FieldRef("report_year"), Const(Decimal(check.due.year))),
                     Compare("==", FieldRef("_closed"), Const(True))))
-               if has_due else None)
+               if check.due is not None else None)  # = has_due, spelled so mypy narrows check.due
         traj_key = None
         trajectory: Expr | None = None
         if has_due and check.pace == "flat":

@@ -69,7 +69,7 @@ def compile_number(e: Expr) -> Callable[[Values], Decimal | None]:
         name = e.name
 
         def field_number(values: Values) -> Decimal | None:  # _num(values.get(name)), by exact type first
-            v = values.get(name)
+            v: Any = values.get(name)  # narrowed by exact type through `t`, which mypy does not follow
             t = type(v)
             if t is Decimal:
                 return v

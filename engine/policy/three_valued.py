@@ -206,6 +206,9 @@ def _sort_key(lit: Literal_) -> str:
 
 
 def _segment_rules(comp: _Compiler, index: int, si: int, seg: Segment) -> dict[str, Conj]:
+    app_t: Dnf
+    app_f: Dnf
+    app_u: Dnf
     if seg.applies is None:
         app_t, app_f, app_u = [Conj()], [], []
     else:
