@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
@@ -60,7 +61,7 @@ class History:
             elif found.values[k] != v:
                 self.conflicts.append((subject_of(record), year, k, found.values[k], v))
 
-    def add_all(self, records: list[Record] | tuple[Record, ...]) -> None:
+    def add_all(self, records: Iterable[Record]) -> None:
         for r in records:
             self.add(r)
 

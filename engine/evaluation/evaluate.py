@@ -129,7 +129,7 @@ class Evaluator:
         result = EvaluationResult(parts=CompactFindings() if parts else None)
         if history is None:
             history = History()
-            history.add_all(records)  # type: ignore[arg-type]  # add_all only iterates; its list | tuple is narrower
+            history.add_all(records)
         catalog = self.policy.catalog
         dates = [rules_date or record_date(rec, catalog) for rec in records]
         judged_by_any: set[int] = set()
