@@ -58,7 +58,9 @@ def main() -> None:
             "default (digest), into SQLite": base + ["--db", str(Path(tmp) / "a.db")],
             "--format summary, into SQLite": base + ["--db", str(Path(tmp) / "b.db"), "--format", "summary"],
         }
-        print(f"| {args.records:,} project records, --jobs {args.jobs} | first line s | total s | peak RSS MB | lines |")
+        print(
+            f"| {args.records:,} project records, --jobs {args.jobs} | first line s | total s | peak RSS MB | lines |"
+        )
         print("|---|---:|---:|---:|---:|")
         for name, cmd in runs.items():
             r = measure(cmd)

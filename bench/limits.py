@@ -82,11 +82,14 @@ def compare(reference: list, ref_digest: str, out: list, boundary: set[int]) -> 
         return "identical (digest)"
     diff = [a for a, b in zip(reference, out, strict=True) if a != b]
     on_line = sum(a[0] in boundary for a in diff)
-    return (f"{'!! ' if len(diff) > on_line else ''}{len(diff) - on_line} differ off the threshold, "
-            f"{on_line} on it (records exactly on a decimal threshold)")
+    return (
+        f"{'!! ' if len(diff) > on_line else ''}{len(diff) - on_line} differ off the threshold, "
+        f"{on_line} on it (records exactly on a decimal threshold)"
+    )
 
 
 # --- the project's library path -------------------------------------------------------------------
+
 
 class Library:
     """Evaluator(policy).evaluate(records, parts=True), chunk by chunk; only the evaluate calls are timed."""
@@ -99,7 +102,9 @@ class Library:
         self.evaluator = Evaluator(self.policy)
         self.n_checks = len(self.policy.checks())
 
-    def run(self, records: list[Any], keep: bool, expand: bool = False) -> tuple[float, list[tuple[int, str, str]] | None]:
+    def run(
+        self, records: list[Any], keep: bool, expand: bool = False
+    ) -> tuple[float, list[tuple[int, str, str]] | None]:
         """With ``expand``, every finding's values and message are built too (finding_parts, what a
         worker does before storing), inside the timed part."""
         from engine.evaluation.evaluate import finding_parts
@@ -108,7 +113,7 @@ class Library:
         out: list[tuple[int, str, str]] | None = [] if keep else None
         evaluate = self.evaluator.evaluate
         for s in range(0, len(records), CHUNK):
-            part = records[s:s + CHUNK]
+            part = records[s : s + CHUNK]
             t = time.perf_counter()
             result = evaluate(part, as_of=AS_OF, parts=True)
             if expand:
@@ -117,8 +122,10 @@ class Library:
             if expand and len(expanded) != len(result.parts):
                 raise RuntimeError("library: expanded findings differ in number from the compact ones")
             if len(result.parts) != self.n_checks * len(part) or result.notices:
-                raise RuntimeError(f"library: {len(result.parts)} findings and {len(result.notices)} notices "
-                                   f"for {len(part)} records x {self.n_checks} checks")
+                raise RuntimeError(
+                    f"library: {len(result.parts)} findings and {len(result.notices)} notices "
+                    f"for {len(part)} records x {self.n_checks} checks"
+                )
             if out is not None:
                 out.extend(spec20.project_outcomes(result.parts))
         return spent, out
@@ -131,8 +138,10 @@ class Validation:
         from engine.records.model import Normaliser, RawRecord, SourceRef
 
         self.normaliser = Normaliser(library.policy.catalog)
-        self.raws = [RawRecord(source=SourceRef(file="spec20.csv", row=i + 2), data=row, default_kind="project")
-                     for i, row in enumerate(spec20.raw_rows(records))]
+        self.raws = [
+            RawRecord(source=SourceRef(file="spec20.csv", row=i + 2), data=row, default_kind="project")
+            for i, row in enumerate(spec20.raw_rows(records))
+        ]
 
     def run(self, expected: list[Any] | None) -> float:
         normalise = self.normaliser.normalise
@@ -150,6 +159,7 @@ class Validation:
 
 
 # --- end to end: the plain limit as a generated script ---------------------------------------------
+
 
 def plain_e2e_source() -> str:
     """A standalone script (no project import) for the Heze pack's project checks: csv module in,
@@ -192,7 +202,9 @@ def plain_e2e_source() -> str:
         if len(cc.segments) != 1:
             raise NotImplementedError(f"{cc.full_id}: one version expected")
         seg = cc.segments[0]
-        if not isinstance(seg.final, Compare) or (seg.applies is not None and not isinstance(seg.applies, Compare)):
+        if not isinstance(seg.final, Compare) or (
+            seg.applies is not None and not isinstance(seg.applies, Compare)
+        ):
             raise NotImplementedError(f"{cc.full_id}: a single comparison expected")
         cid, title = cc.full_id, cc.check.title
         af = sorted(fields_of(seg.applies)) if seg.applies is not None else []
@@ -200,15 +212,19 @@ def plain_e2e_source() -> str:
         qf = sorted(fields_of(q))
         used |= set(af) | set(qf)
         threshold = repr(str(thr.value).lower() if isinstance(thr.value, bool) else str(thr.value))
-        ins = (f"add((1, rid, {cid!r}, 'insufficient_data', None, {threshold}, "
-               f"{title + ':数据不足,无法判断'!r}))")
+        ins = (
+            f"add((1, rid, {cid!r}, 'insufficient_data', None, {threshold}, "
+            f"{title + ':数据不足,无法判断'!r}))"
+        )
         # a check judges only records dated within its period in force
         lines.append(f"            if not ({str(seg.start)!r} <= d <= {str(seg.end)!r}): pass")
         first = "elif"
         if af:
             lines.append(f"            elif {' or '.join(f'{var(f)} is None' for f in af)}: {ins}")
-            lines.append(f"            elif not {code(seg.applies)}: add((1, rid, {cid!r}, 'not_applicable', None, None, "
-                         f"{title + ':不适用'!r}))")
+            lines.append(
+                f"            elif not {code(seg.applies)}: add((1, rid, {cid!r}, 'not_applicable', None, None, "
+                f"{title + ':不适用'!r}))"
+            )
             first = "elif"
         guard = " or ".join(f"{var(f)} is None" for f in qf)
         if isinstance(q, Arith) and q.op == "/":
@@ -217,12 +233,16 @@ def plain_e2e_source() -> str:
         lines.append("            else:")
         lines.append(f"                q = {code(q)}")
         shown = "('true' if q else 'false')" if isinstance(thr.value, bool) else "repr(q)"
-        lines.append(f"                if q {seg.final.op} {code(thr)}: add((1, rid, {cid!r}, 'compliant', {shown}, "
-                     f"{threshold}, f{title + ':实际值{q},达到要求'!r}))")
+        lines.append(
+            f"                if q {seg.final.op} {code(thr)}: add((1, rid, {cid!r}, 'compliant', {shown}, "
+            f"{threshold}, f{title + ':实际值{q},达到要求'!r}))"
+        )
         # an inclusion rule not met is not applicable (不计入), never non_compliant
         unmet = "not_applicable" if cc.check.role == "inclusion" else "non_compliant"
-        lines.append(f"                else: add((1, rid, {cid!r}, {unmet!r}, {shown}, {threshold}, "
-                     f"f{title + ':实际值{q},未达到要求'!r}))")
+        lines.append(
+            f"                else: add((1, rid, {cid!r}, {unmet!r}, {shown}, {threshold}, "
+            f"f{title + ':实际值{q},未达到要求'!r}))"
+        )
     reads = []
     for name in sorted(used):
         i = column[name]
@@ -277,7 +297,9 @@ if __name__ == "__main__":
 '''
 
 
-def timed_process(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, str, str, int]:
+def timed_process(
+    cmd: list[str], env: dict[str, str] | None = None
+) -> tuple[float, float, float, str, str, int]:
     """Wall seconds, CPU seconds of the process and its children, peak RSS (MB, main process), stdout,
     stderr, exit status."""
     full = ["/usr/bin/time", "-f", "@@maxrss_kb=%M cpu_s=%U+%S", *cmd]
@@ -292,6 +314,7 @@ def timed_process(cmd: list[str], env: dict[str, str] | None = None) -> tuple[fl
 
 # --- the run --------------------------------------------------------------------------------------
 
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=100_000, help="records of each part (default 100,000)")
@@ -299,7 +322,9 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2, help="--jobs of the CLI run")
     ap.add_argument("--no-duckdb", action="store_true")
     ap.add_argument("--no-e2e", action="store_true", help="skip the end-to-end part")
-    ap.add_argument("--profile", type=int, default=20_000, help="records profiled on the library path (0: none)")
+    ap.add_argument(
+        "--profile", type=int, default=20_000, help="records profiled on the library path (0: none)"
+    )
     ap.add_argument("--cold", type=int, default=10, help="cold starts of one record timed (0: none)")
     ap.add_argument("--million", action="store_true", help="also 1,000,000 records through the CLI (long)")
     ap.add_argument("--million-only", action="store_true", help="only the 1,000,000-record CLI run")
@@ -317,6 +342,7 @@ def main() -> None:
         except ImportError:
             pass
     from importlib.metadata import version
+
     versions["zen-engine"] = version("zen-engine")
     versions["durable-rules"] = version("durable_rules")
     del durable
@@ -331,8 +357,11 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
         return
     started = dt.datetime.now(dt.UTC)
-    print(f"{started:%Y-%m-%d %H:%M} UTC; {platform.machine()}, {os.cpu_count()} cores; load {_load()}; "
-          f"{', '.join(f'{k} {v}' for k, v in versions.items())}", flush=True)
+    print(
+        f"{started:%Y-%m-%d %H:%M} UTC; {platform.machine()}, {os.cpu_count()} cores; load {_load()}; "
+        f"{', '.join(f'{k} {v}' for k, v in versions.items())}",
+        flush=True,
+    )
 
     # Same records for every engine.
     records, boundary = spec20.generate(args.records)
@@ -347,6 +376,7 @@ def main() -> None:
             t = time.perf_counter()
             out = run(records)
             return time.perf_counter() - t, (out if keep else None)
+
         return go
 
     engines["plain Python limit (generated straight-line code)"] = peer(limit)
@@ -375,13 +405,16 @@ def main() -> None:
     ref_digest = ""
     print(f"evaluation, {args.records:,} records x 20 checks, {args.rounds} interleaved rounds:", flush=True)
     for r in range(args.rounds):
-        order = names[r % len(names):] + names[:r % len(names)]
+        order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             keep = r == 0
             seconds, out = engines[name](keep)
             times[name].append(seconds)
-            print(f"  round {r + 1}  {name:<62} {seconds:8.2f} s  {args.records / seconds:>10,.0f} records/s  "
-                  f"(load {_load()})", flush=True)
+            print(
+                f"  round {r + 1}  {name:<62} {seconds:8.2f} s  {args.records / seconds:>10,.0f} records/s  "
+                f"(load {_load()})",
+                flush=True,
+            )
             if out is not None:  # round 1, where the plain limit runs first: compare at once
                 out = in_spec_order(out)
                 if reference is None:
@@ -397,20 +430,35 @@ def main() -> None:
     med = {n: statistics.median(ts) for n, ts in times.items()}
     rate = {n: args.records / s for n, s in med.items()}
     lib_val = args.records / (med[lib_name] + med[val_name])
-    figures: dict[str, Any] = {"started": started.isoformat(), "records": args.records, "rounds": args.rounds,
-                               "versions": versions, "cores": os.cpu_count(), "rates": rate,
-                               "library_with_validation": lib_val, "checks": checks, "times": times}
-    print("\n| engine (one process) | records/s | seconds (median) | outcomes vs plain limit |\n|---|---:|---:|---|")
+    figures: dict[str, Any] = {
+        "started": started.isoformat(),
+        "records": args.records,
+        "rounds": args.rounds,
+        "versions": versions,
+        "cores": os.cpu_count(),
+        "rates": rate,
+        "library_with_validation": lib_val,
+        "checks": checks,
+        "times": times,
+    }
+    print(
+        "\n| engine (one process) | records/s | seconds (median) | outcomes vs plain limit |\n|---|---:|---:|---|"
+    )
     for n in names:
         print(f"| {n} | {rate[n]:,.0f} | {med[n]:.2f} | {checks.get(n, '')} |")
-    print(f"| project library incl. validation (sum of the two rows above) | {lib_val:,.0f} | "
-          f"{med[lib_name] + med[val_name]:.2f} | |")
+    print(
+        f"| project library incl. validation (sum of the two rows above) | {lib_val:,.0f} | "
+        f"{med[lib_name] + med[val_name]:.2f} | |"
+    )
     plain_name, zen_name = names[0], peers.ZenBatch.name
-    print(f"\nproject library vs zen-engine: {rate[lib_name] / rate[zen_name]:.2f}x "
-          f"({'faster' if rate[lib_name] >= rate[zen_name] else 'slower'}); "
-          f"plain limit / project library: {rate[plain_name] / rate[lib_name]:,.0f}x; "
-          f"plain limit / zen-engine: {rate[plain_name] / rate[zen_name]:,.1f}x; "
-          f"durable-rules direct / project library: {rate[peers.DurableBatches.name] / rate[lib_name]:.2f}x", flush=True)
+    print(
+        f"\nproject library vs zen-engine: {rate[lib_name] / rate[zen_name]:.2f}x "
+        f"({'faster' if rate[lib_name] >= rate[zen_name] else 'slower'}); "
+        f"plain limit / project library: {rate[plain_name] / rate[lib_name]:,.0f}x; "
+        f"plain limit / zen-engine: {rate[plain_name] / rate[zen_name]:,.1f}x; "
+        f"durable-rules direct / project library: {rate[peers.DurableBatches.name] / rate[lib_name]:.2f}x",
+        flush=True,
+    )
     project_records.clear()  # free memory for the end-to-end part
     validation.raws = []
     engines.clear()
@@ -422,11 +470,13 @@ def main() -> None:
     if args.cold:
         figures["cold_start"] = cold_start(args.cold)
     if args.profile:
-        figures["profile"] = profile(library, records[:args.profile])
+        figures["profile"] = profile(library, records[: args.profile])
     figures["load_end"] = _load()
     figures["finished"] = dt.datetime.now(dt.UTC).isoformat()
-    print(f"finished {dt.datetime.now(dt.UTC):%H:%M} UTC, load {_load()}; peak RSS of this process "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+    print(
+        f"finished {dt.datetime.now(dt.UTC):%H:%M} UTC, load {_load()}; peak RSS of this process "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB"
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     if args.keep is None:
@@ -447,14 +497,26 @@ def end_to_end(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
     runs: dict[str, list[tuple[float, float, float]]] = {"cli": [], "plain": []}
     seen: dict[str, Any] = {}
-    print(f"end to end, {args.records:,} Heze project records, CSV -> SQLite, cold processes, "
-          f"{args.rounds} interleaved rounds:", flush=True)
+    print(
+        f"end to end, {args.records:,} Heze project records, CSV -> SQLite, cold processes, "
+        f"{args.rounds} interleaved rounds:",
+        flush=True,
+    )
     for r in range(args.rounds):
-        for which in (("cli", "plain") if r % 2 == 0 else ("plain", "cli")):
+        for which in ("cli", "plain") if r % 2 == 0 else ("plain", "cli"):
             if which == "cli":
                 clear(db)
-                cmd = [exe, "evaluate", str(csv_path), "--jobs", str(args.jobs), "--format", "summary",
-                       "--db", f"sqlite:///{db}"]
+                cmd = [
+                    exe,
+                    "evaluate",
+                    str(csv_path),
+                    "--jobs",
+                    str(args.jobs),
+                    "--format",
+                    "summary",
+                    "--db",
+                    f"sqlite:///{db}",
+                ]
                 wall, cpu, rss, out, err, rc = timed_process(cmd)
                 last = [x for x in err.splitlines() if x.startswith("记录")][-1:] or ["?"]
                 stored = [x for x in err.splitlines() if x.startswith("已保存")][-1:] or ["?"]
@@ -462,35 +524,54 @@ def end_to_end(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                     raise RuntimeError(f"CLI exit {rc}: {err[-2000:]}")
                 seen["cli_summary"] = last[0]
                 seen["cli_stored"] = stored[0]
-                counts = dict((k, int(v)) for k, v in re.findall(r"(\w+) (\d+)", last[0].split("findings:")[-1]))
+                counts = dict(
+                    (k, int(v)) for k, v in re.findall(r"(\w+) (\d+)", last[0].split("findings:")[-1])
+                )
                 seen["cli_counts"] = counts
             else:
                 clear(plain_db)
-                wall, cpu, rss, out, err, rc = timed_process([sys.executable, str(script), str(csv_path), str(plain_db)])
+                wall, cpu, rss, out, err, rc = timed_process(
+                    [sys.executable, str(script), str(csv_path), str(plain_db)]
+                )
                 if rc != 0:
                     raise RuntimeError(f"plain e2e exit {rc}: {err[-2000:]}")
                 fields = out.split(None, 2)
                 counts = json.loads(fields[2].rsplit(" ", 1)[0].replace("'", '"'))
                 seen["plain_counts"] = counts
             runs[which].append((wall, cpu, rss))
-            print(f"  round {r + 1}  {which:<6} {wall:8.2f} s  {args.records / wall:>9,.0f} records/s  CPU {cpu:7.1f} s  "
-                  f"peak RSS {rss:5.0f} MB  (load {_load()})", flush=True)
+            print(
+                f"  round {r + 1}  {which:<6} {wall:8.2f} s  {args.records / wall:>9,.0f} records/s  CPU {cpu:7.1f} s  "
+                f"peak RSS {rss:5.0f} MB  (load {_load()})",
+                flush=True,
+            )
     clear(db)
     clear(plain_db)
     same = seen.get("cli_counts") == seen.get("plain_counts")
     result: dict[str, Any] = {"same_counts": same, **seen}
     for which, rs in runs.items():
         wall = statistics.median(x[0] for x in rs)
-        result[which] = {"wall": wall, "rate": args.records / wall, "cpu": statistics.median(x[1] for x in rs),
-                         "rss": max(x[2] for x in rs), "walls": [x[0] for x in rs]}
-    print(f"\n| end to end ({args.records:,} records CSV -> SQLite) | records/s | wall (median) | CPU | peak RSS |"
-          "\n|---|---:|---:|---:|---:|")
-    for which, label in (("cli", f"CLI --jobs {args.jobs} --format summary"), ("plain", "plain limit, 1 process")):
+        result[which] = {
+            "wall": wall,
+            "rate": args.records / wall,
+            "cpu": statistics.median(x[1] for x in rs),
+            "rss": max(x[2] for x in rs),
+            "walls": [x[0] for x in rs],
+        }
+    print(
+        f"\n| end to end ({args.records:,} records CSV -> SQLite) | records/s | wall (median) | CPU | peak RSS |"
+        "\n|---|---:|---:|---:|---:|"
+    )
+    for which, label in (
+        ("cli", f"CLI --jobs {args.jobs} --format summary"),
+        ("plain", "plain limit, 1 process"),
+    ):
         x = result[which]
         print(f"| {label} | {x['rate']:,.0f} | {x['wall']:.2f} s | {x['cpu']:.1f} s | {x['rss']:.0f} MB |")
-    print(f"plain limit / CLI: {result['plain']['rate'] / result['cli']['rate']:.1f}x; status counts "
-          f"{'identical' if same else '!! differ'}: CLI {seen.get('cli_counts')}, plain {seen.get('plain_counts')}",
-          flush=True)
+    print(
+        f"plain limit / CLI: {result['plain']['rate'] / result['cli']['rate']:.1f}x; status counts "
+        f"{'identical' if same else '!! differ'}: CLI {seen.get('cli_counts')}, plain {seen.get('plain_counts')}",
+        flush=True,
+    )
     return result
 
 
@@ -532,8 +613,20 @@ def million(args: argparse.Namespace, work: Path, n: int = 1_000_000) -> dict[st
     big = write_projects_csv(work / "million.csv", n)
     db = work / "million.db"
     exe = shutil.which("compliance", path=str(Path(sys.executable).parent)) or "compliance"
-    cmd = ["/usr/bin/time", "-f", "@@maxrss_kb=%M cpu_s=%U+%S", exe, "evaluate", str(big), "--jobs", str(args.jobs),
-           "--format", "summary", "--db", f"sqlite:///{db}"]
+    cmd = [
+        "/usr/bin/time",
+        "-f",
+        "@@maxrss_kb=%M cpu_s=%U+%S",
+        exe,
+        "evaluate",
+        str(big),
+        "--jobs",
+        str(args.jobs),
+        "--format",
+        "summary",
+        "--db",
+        f"sqlite:///{db}",
+    ]
     err_path = work / "million.err"
     t = time.perf_counter()
     with open(err_path, "wb") as err:
@@ -548,13 +641,22 @@ def million(args: argparse.Namespace, work: Path, n: int = 1_000_000) -> dict[st
     m = re.search(r"@@maxrss_kb=(\d+) cpu_s=([\d.]+)\+([\d.]+)", text)
     main_rss = int(m.group(1)) / 1024 if m else 0.0
     last = [x for x in text.splitlines() if x.startswith(("记录", "已保存"))]
-    result = {"records": n, "wall": wall, "rate": n / wall, "main_rss": main_rss, "tree_rss": peak_tree,
-              "tree_pss": peak_pss,
-              "exit": proc.returncode, "summary": last}
-    print(f"{n:,} records CSV -> SQLite, --jobs {args.jobs}: exit {proc.returncode}, {wall:.1f} s, {n / wall:,.0f} "
-          f"records/s, peak RSS main process {main_rss:.0f} MB, main + workers {peak_tree:.0f} MB (RSS summed), "
-          f"{peak_pss:.0f} MB (PSS summed); {' '.join(last)}",
-          flush=True)
+    result = {
+        "records": n,
+        "wall": wall,
+        "rate": n / wall,
+        "main_rss": main_rss,
+        "tree_rss": peak_tree,
+        "tree_pss": peak_pss,
+        "exit": proc.returncode,
+        "summary": last,
+    }
+    print(
+        f"{n:,} records CSV -> SQLite, --jobs {args.jobs}: exit {proc.returncode}, {wall:.1f} s, {n / wall:,.0f} "
+        f"records/s, peak RSS main process {main_rss:.0f} MB, main + workers {peak_tree:.0f} MB (RSS summed), "
+        f"{peak_pss:.0f} MB (PSS summed); {' '.join(last)}",
+        flush=True,
+    )
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     big.unlink(missing_ok=True)
@@ -565,15 +667,20 @@ def cold_start(n: int) -> dict[str, Any]:
     exe = shutil.which("compliance", path=str(Path(sys.executable).parent)) or "compliance"
     one = HERE / "one.json"
     walls = []
-    timed_process([exe, "evaluate", str(one), "--no-store"])  # warm the compiled-policy cache and the page cache
+    timed_process(
+        [exe, "evaluate", str(one), "--no-store"]
+    )  # warm the compiled-policy cache and the page cache
     for _ in range(n):
         wall, cpu, rss, out, err, rc = timed_process([exe, "evaluate", str(one), "--no-store"])
         if rc != 0:
             raise RuntimeError(f"cold start exit {rc}: {err[-1000:]}")
         walls.append(wall)
     result = {"median": statistics.median(walls), "min": min(walls), "max": max(walls), "runs": n}
-    print(f"cold start, one record ({n} runs): median {result['median']:.2f} s, min {result['min']:.2f} s, "
-          f"max {result['max']:.2f} s (load {_load()})", flush=True)
+    print(
+        f"cold start, one record ({n} runs): median {result['median']:.2f} s, min {result['min']:.2f} s, "
+        f"max {result['max']:.2f} s (load {_load()})",
+        flush=True,
+    )
     return result
 
 
@@ -596,8 +703,10 @@ def profile(library: Library, records: list[dict[str, Any]]) -> dict[str, Any]:
         rows.append((tt, ct, nc, f"{short}:{line}({func})"))
     rows.sort(reverse=True)
     out = io.StringIO()
-    print(f"\nprofile of the library path, {len(records):,} records (cProfile, {total:.2f} s of profiled time):",
-          file=out)
+    print(
+        f"\nprofile of the library path, {len(records):,} records (cProfile, {total:.2f} s of profiled time):",
+        file=out,
+    )
     print("| function | own time | share | calls |\n|---|---:|---:|---:|", file=out)
     for tt, _ct, nc, name in rows[:20]:
         print(f"| `{name}` | {tt:.2f} s | {tt / total:.0%} | {nc:,} |", file=out)

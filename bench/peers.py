@@ -56,17 +56,32 @@ def zen_graph(checks: list = CHECKS) -> dict[str, Any]:
     for cid, desc, applies, test in checks:
         rows: list[tuple[str, str]] = []
         if applies is not None:
-            rows += [(_zen_absent(fields_of(applies)), "missing_data"),
-                     (_zen_cond(negation(applies)), "not_applicable")]
+            rows += [
+                (_zen_absent(fields_of(applies)), "missing_data"),
+                (_zen_cond(negation(applies)), "not_applicable"),
+            ]
         rows += [(_zen_absent(fields_of(test)), "missing_data"), (_zen_cond(test), "pass"), ("", "fail")]
-        nodes.append({
-            "id": cid, "type": "decisionTableNode", "name": desc, "position": pos,
-            "content": {"hitPolicy": "first", "inputs": [{"id": "when", "name": "condition"}],
-                        "outputs": [{"id": "out", "name": cid, "field": cid}],
-                        "rules": [{"_id": f"{cid}.{k}", "when": cond, "out": json.dumps(outcome)}
-                                  for k, (cond, outcome) in enumerate(rows)]}})
-        edges += [{"id": f"in-{cid}", "type": "edge", "sourceId": "in", "targetId": cid},
-                  {"id": f"{cid}-out", "type": "edge", "sourceId": cid, "targetId": "out"}]
+        nodes.append(
+            {
+                "id": cid,
+                "type": "decisionTableNode",
+                "name": desc,
+                "position": pos,
+                "content": {
+                    "hitPolicy": "first",
+                    "inputs": [{"id": "when", "name": "condition"}],
+                    "outputs": [{"id": "out", "name": cid, "field": cid}],
+                    "rules": [
+                        {"_id": f"{cid}.{k}", "when": cond, "out": json.dumps(outcome)}
+                        for k, (cond, outcome) in enumerate(rows)
+                    ],
+                },
+            }
+        )
+        edges += [
+            {"id": f"in-{cid}", "type": "edge", "sourceId": "in", "targetId": cid},
+            {"id": f"{cid}-out", "type": "edge", "sourceId": cid, "targetId": "out"},
+        ]
     nodes.append({"id": "out", "type": "outputNode", "name": "outcomes", "position": pos})
     return {"contentType": "application/vnd.gorules.decision", "nodes": nodes, "edges": edges}
 
@@ -86,7 +101,7 @@ class ZenBatch:
         add = out.append
         ids = self.ids
         for s in range(0, len(records), self.chunk):
-            part = records[s:s + self.chunk]
+            part = records[s : s + self.chunk]
             answers = self.engine.evaluate_batch([{"key": "spec20", "context": r} for r in part])
             for r, a in zip(part, answers, strict=True):
                 if not a.get("success"):
@@ -99,6 +114,7 @@ class ZenBatch:
 
 
 # --- polars -----------------------------------------------------------------------------------------
+
 
 class PolarsFrame:
     name = "polars (when/then per check, unpivot)"
@@ -130,11 +146,17 @@ class PolarsFrame:
         for cid, _d, applies, test in checks:
             chain = None
             if applies is not None:
-                chain = pl.when(absent(fields_of(applies))).then(pl.lit("missing_data")) \
-                          .when(~cond(applies)).then(pl.lit("not_applicable"))
+                chain = (
+                    pl.when(absent(fields_of(applies)))
+                    .then(pl.lit("missing_data"))
+                    .when(~cond(applies))
+                    .then(pl.lit("not_applicable"))
+                )
             start = pl.when if chain is None else chain.when
             chain = start(absent(fields_of(test))).then(pl.lit("missing_data"))
-            self.exprs.append(chain.when(cond(test)).then(pl.lit("pass")).otherwise(pl.lit("fail")).alias(cid))
+            self.exprs.append(
+                chain.when(cond(test)).then(pl.lit("pass")).otherwise(pl.lit("fail")).alias(cid)
+            )
         self.ids = [c[0] for c in checks]
         kinds = {float: pl.Float64, int: pl.Int64, bool: pl.Boolean}
         self.schema = {"rid": pl.Int64} | {f: kinds[TYPES[f]] for f in FIELDS}
@@ -148,6 +170,7 @@ class PolarsFrame:
 
 
 # --- duckdb -----------------------------------------------------------------------------------------
+
 
 def _sql_value(v: Any) -> str:
     if isinstance(v, tuple):
@@ -176,28 +199,40 @@ class DuckSQL:
         for cid, _d, applies, test in checks:
             whens = []
             if applies is not None:
-                whens.append(f"WHEN {' OR '.join(f'{f} IS NULL' for f in fields_of(applies))} THEN 'missing_data'")
+                whens.append(
+                    f"WHEN {' OR '.join(f'{f} IS NULL' for f in fields_of(applies))} THEN 'missing_data'"
+                )
                 whens.append(f"WHEN NOT {_sql_cond(applies)} THEN 'not_applicable'")
             whens.append(f"WHEN {' OR '.join(f'{f} IS NULL' for f in fields_of(test))} THEN 'missing_data'")
             whens.append(f"WHEN {_sql_cond(test)} THEN 'pass'")
             cases.append(f"CASE {' '.join(whens)} ELSE 'fail' END AS {cid}")
         ids = ", ".join(c[0] for c in checks)
-        self.sql = (f"SELECT rid, check_id, outcome FROM (SELECT rid, {', '.join(cases)} FROM spec20) "
-                    f"UNPIVOT (outcome FOR check_id IN ({ids}))")
+        self.sql = (
+            f"SELECT rid, check_id, outcome FROM (SELECT rid, {', '.join(cases)} FROM spec20) "
+            f"UNPIVOT (outcome FOR check_id IN ({ids}))"
+        )
 
     def run(self, records: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
         import pyarrow as pa
 
         kinds = {float: pa.float64(), int: pa.int64(), bool: pa.bool_()}
-        table = pa.table({"rid": pa.array([r["rid"] for r in records], pa.int64())}
-                         | {f: pa.array([r.get(f) for r in records], kinds[TYPES[f]]) for f in FIELDS})
+        table = pa.table(
+            {"rid": pa.array([r["rid"] for r in records], pa.int64())}
+            | {f: pa.array([r.get(f) for r in records], kinds[TYPES[f]]) for f in FIELDS}
+        )
         self.con.register("spec20", table)
         try:
             got = self.con.sql(self.sql).to_arrow_table()
         finally:
             self.con.unregister("spec20")
-        return list(zip(got.column("rid").to_pylist(), got.column("check_id").to_pylist(),
-                        got.column("outcome").to_pylist(), strict=True))
+        return list(
+            zip(
+                got.column("rid").to_pylist(),
+                got.column("check_id").to_pylist(),
+                got.column("outcome").to_pylist(),
+                strict=True,
+            )
+        )
 
 
 # --- durable-rules, batched -------------------------------------------------------------------------
@@ -250,14 +285,23 @@ def durable_rules(checks: list = CHECKS) -> tuple[dict[str, list], dict[str, tup
         if applies is not None:
             af = fields_of(applies)
             present = [{"$ex": {f: 1}} for f in af]
-            rules[f"{cid}_amiss"], meta[f"{cid}_amiss"] = [has_rid, _dr_some_absent(af)], (cid, "missing_data")
+            rules[f"{cid}_amiss"], meta[f"{cid}_amiss"] = (
+                [has_rid, _dr_some_absent(af)],
+                (cid, "missing_data"),
+            )
             rules[f"{cid}_na"] = [has_rid, *present, _dr_cond(negation(applies))]
             meta[f"{cid}_na"] = (cid, "not_applicable")
             given = [*present, _dr_cond(applies)]
         tf = fields_of(test)
         present_t = [{"$ex": {f: 1}} for f in tf]
-        rules[f"{cid}_tmiss"], meta[f"{cid}_tmiss"] = [has_rid, *given, _dr_some_absent(tf)], (cid, "missing_data")
-        rules[f"{cid}_pass"], meta[f"{cid}_pass"] = [has_rid, *given, *present_t, _dr_cond(test)], (cid, "pass")
+        rules[f"{cid}_tmiss"], meta[f"{cid}_tmiss"] = (
+            [has_rid, *given, _dr_some_absent(tf)],
+            (cid, "missing_data"),
+        )
+        rules[f"{cid}_pass"], meta[f"{cid}_pass"] = (
+            [has_rid, *given, *present_t, _dr_cond(test)],
+            (cid, "pass"),
+        )
         rules[f"{cid}_fail"] = [has_rid, *given, *present_t, _dr_cond(negation(test))]
         meta[f"{cid}_fail"] = (cid, "fail")
     return rules, meta
@@ -285,12 +329,15 @@ class DurableBatches:
             def act(c: Any) -> None:  # with cap, c.m is every message the rule matched in the batch
                 for m in c.m:
                     add((m._d["rid"], cid, outcome))
+
             return act
 
         DurableBatches._serial += 1
         self.ruleset_name = f"spec20_{DurableBatches._serial}"
-        definition = {name: {"all": [{"m": {"$and": conj}}], "cap": batch, "run": action(*meta[name])}
-                      for name, conj in rules.items()}
+        definition = {
+            name: {"all": [{"m": {"$and": conj}}], "cap": batch, "run": action(*meta[name])}
+            for name, conj in rules.items()
+        }
         self.host = Host()
         self.host.register_rulesets({self.ruleset_name: definition})
         self.ruleset = self.host.get_ruleset(self.ruleset_name)
@@ -312,7 +359,7 @@ class DurableBatches:
         self.reruns = 0
         n, k = self.n_checks, self.batch
         for s in range(0, len(records), k):
-            part = records[s:s + k]
+            part = records[s : s + k]
             sid = f"b{s}"
             before = len(out)
             self._sid(sid, [{**r, "sid": sid} for r in part])

@@ -61,8 +61,24 @@ CHUNK = 2000
 def digest(findings: list[Any]) -> str:
     """A fingerprint of findings in order: every field that a reader or the store sees (the same in
     every process: no salted hash())."""
-    return hashlib.blake2b(repr([(f.record_id, f.check, f.status, f.value, f.threshold, f.target, f.message,
-                                  f.check_version, f.missing_fields) for f in findings]).encode()).hexdigest()
+    return hashlib.blake2b(
+        repr(
+            [
+                (
+                    f.record_id,
+                    f.check,
+                    f.status,
+                    f.value,
+                    f.threshold,
+                    f.target,
+                    f.message,
+                    f.check_version,
+                    f.missing_fields,
+                )
+                for f in findings
+            ]
+        ).encode()
+    ).hexdigest()
 
 
 def _evaluate_in_worker(ev: Evaluator, history: History | None, records: list[Any]) -> tuple[int, str]:
@@ -73,6 +89,7 @@ def _evaluate_in_worker(ev: Evaluator, history: History | None, records: list[An
 
 
 # --- zen-engine: the same compiled checks as ZEN expressions ----------------------------------------
+
 
 def _zen_literal(lit: tuple) -> str:
     tag = lit[0]
@@ -106,16 +123,25 @@ def zen_decision_content(ck: CompiledKind) -> dict[str, Any]:
                 ordered = sorted(conj, key=lambda lit: (lit[0] not in ("ex", "nex"), repr(lit)))
                 tests = guard + [_zen_literal(lit) for lit in ordered]
                 clauses.append((" and ".join(tests), name.split(".")[2]))
-        expr = "".join(f"({cond}) ? \"{code}\" : " for cond, code in clauses) + "\"none\""
+        expr = "".join(f'({cond}) ? "{code}" : ' for cond, code in clauses) + '"none"'
         expressions.append({"id": f"e{cc.index}", "key": f"c{cc.index}", "value": expr})
     pos = {"x": 0, "y": 0}
     return {
-        "nodes": [{"id": "in", "type": "inputNode", "name": "request", "position": pos},
-                  {"id": "checks", "type": "expressionNode", "name": "checks", "position": pos,
-                   "content": {"expressions": expressions}},
-                  {"id": "out", "type": "outputNode", "name": "response", "position": pos}],
-        "edges": [{"id": "a", "sourceId": "in", "targetId": "checks", "type": "edge"},
-                  {"id": "b", "sourceId": "checks", "targetId": "out", "type": "edge"}],
+        "nodes": [
+            {"id": "in", "type": "inputNode", "name": "request", "position": pos},
+            {
+                "id": "checks",
+                "type": "expressionNode",
+                "name": "checks",
+                "position": pos,
+                "content": {"expressions": expressions},
+            },
+            {"id": "out", "type": "outputNode", "name": "response", "position": pos},
+        ],
+        "edges": [
+            {"id": "a", "sourceId": "in", "targetId": "checks", "type": "edge"},
+            {"id": "b", "sourceId": "checks", "targetId": "out", "type": "edge"},
+        ],
     }
 
 
@@ -132,7 +158,9 @@ class ZenEvaluator(Evaluator):
     def decision(self, pack: CompiledPack, ck: CompiledKind) -> Any:
         key = (pack.id, ck.kind)
         if key not in self._decisions:
-            self._decisions[key] = self._zen.create_decision(json.dumps(zen_decision_content(ck), ensure_ascii=False))
+            self._decisions[key] = self._zen.create_decision(
+                json.dumps(zen_decision_content(ck), ensure_ascii=False)
+            )
         return self._decisions[key]
 
     def _outcomes(self, pack: CompiledPack, ck: CompiledKind, batch: list[_Prepared]) -> list[dict[int, str]]:
@@ -145,6 +173,7 @@ class ZenEvaluator(Evaluator):
 
 
 # --- measuring --------------------------------------------------------------------------------------
+
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     t = time.perf_counter()
@@ -167,15 +196,23 @@ def main() -> None:
     ap.add_argument("--others", type=int, default=5_000, help="records of the other kinds (default 5,000)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--million", action="store_true", help="also run 1,000,000 records through the CLI")
-    ap.add_argument("--keep", type=Path, default=None, help="folder for the generated files (default: temporary)")
-    ap.add_argument("--end-to-end-only", action="store_true",
-                    help="only the CLI runs (CSV -> SQLite), not the stages and engines")
+    ap.add_argument(
+        "--keep", type=Path, default=None, help="folder for the generated files (default: temporary)"
+    )
+    ap.add_argument(
+        "--end-to-end-only",
+        action="store_true",
+        help="only the CLI runs (CSV -> SQLite), not the stages and engines",
+    )
     args = ap.parse_args()
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.1f}; Python {platform.python_version()}; files in {work}", flush=True)
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"load {os.getloadavg()[0]:.1f}; Python {platform.python_version()}; files in {work}",
+        flush=True,
+    )
     csv_path = write_projects_csv(work / "projects.csv", args.records)
     other_path = write_other_jsonl(work / "others.jsonl", args.others)
 
@@ -189,8 +226,13 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def stages(args: argparse.Namespace, csv_path: Path, other_path: Path, table: list[tuple[str, str, str, str]],
-           db: Path) -> None:
+def stages(
+    args: argparse.Namespace,
+    csv_path: Path,
+    other_path: Path,
+    table: list[tuple[str, str, str, str]],
+    db: Path,
+) -> None:
     """Each stage alone in this process, and the engines side by side on the same records."""
     from engine.records.intake import load_records
     from engine.records.model import Normaliser
@@ -198,7 +240,9 @@ def stages(args: argparse.Namespace, csv_path: Path, other_path: Path, table: li
 
     policy, t_policy = timed(lambda: load_policy([BENCH_PACK]))
     n_checks = sum(len(ck.checks) for cp in policy.packs for k, ck in cp.kinds.items() if k == "project")
-    print(f"policy: {len(policy.checks())} checks, {n_checks} on project records (compiled in {t_policy:.2f}s)")
+    print(
+        f"policy: {len(policy.checks())} checks, {n_checks} on project records (compiled in {t_policy:.2f}s)"
+    )
     print("stages (one process):")
     raws, t_read = timed(lambda: list(read_records(csv_path, policy.catalog, "project")))
     row(table, "read (CSV rows -> raw records)", len(raws), t_read)
@@ -212,7 +256,7 @@ def stages(args: argparse.Namespace, csv_path: Path, other_path: Path, table: li
 
     # Each engine over all records in chunks of CHUNK (as the CLI does), keeping only a digest of
     # every chunk's findings: holding 3.7 million findings of three engines at once would need GBs.
-    chunks = [records[s:s + CHUNK] for s in range(0, len(records), CHUNK)]
+    chunks = [records[s : s + CHUNK] for s in range(0, len(records), CHUNK)]
 
     def run(ev: Evaluator) -> tuple[int, list[str]]:
         n, digests = 0, []
@@ -227,8 +271,13 @@ def stages(args: argparse.Namespace, csv_path: Path, other_path: Path, table: li
     row(table, f"evaluate durable, 1 process ({n_checks} checks)", len(records), t_d, f"{n_d:,} findings")
     python = Evaluator(policy, "python")
     (n_p, dig_p), t_p = timed(lambda: run(python))
-    row(table, "evaluate, project general path (engine='python'), 1 process", len(records), t_p,
-        f"{n_p:,} findings, {'identical to durable' if dig_p == dig_d else '!! differ from durable'}")
+    row(
+        table,
+        "evaluate, project general path (engine='python'), 1 process",
+        len(records),
+        t_p,
+        f"{n_p:,} findings, {'identical to durable' if dig_p == dig_d else '!! differ from durable'}",
+    )
     try:
         zen_ev: ZenEvaluator | None = ZenEvaluator(policy)
     except ImportError:
@@ -236,8 +285,13 @@ def stages(args: argparse.Namespace, csv_path: Path, other_path: Path, table: li
         print("  zen-engine not installed (pip install -e '.[bench]'): skipped")
     if zen_ev is not None:
         (n_z, dig_z), t_z = timed(lambda: run(zen_ev))
-        row(table, "evaluate zen-engine, 1 process", len(records), t_z,
-            f"{n_z:,} findings, {'identical to durable' if dig_z == dig_d else '!! differ from durable'}")
+        row(
+            table,
+            "evaluate zen-engine, 1 process",
+            len(records),
+            t_z,
+            f"{n_z:,} findings, {'identical to durable' if dig_z == dig_d else '!! differ from durable'}",
+        )
 
     from engine.pipeline.workers import WorkerPool
 
@@ -253,12 +307,22 @@ def stages(args: argparse.Namespace, csv_path: Path, other_path: Path, table: li
         return n, digests
 
     (n_par, dig_par), t_par = timed(parallel)
-    row(table, f"evaluate durable, --jobs {args.jobs}", len(records), t_par,
-        f"{n_par:,} findings, {'identical to 1 process' if dig_par == dig_d else '!! differ from 1 process'}")
+    row(
+        table,
+        f"evaluate durable, --jobs {args.jobs}",
+        len(records),
+        t_par,
+        f"{n_par:,} findings, {'identical to 1 process' if dig_par == dig_d else '!! differ from 1 process'}",
+    )
 
     res_o, t_o = timed(lambda: durable.evaluate(others))
-    row(table, "evaluate durable, other kinds (town, city, county, ...)", len(others), t_o,
-        f"{len(res_o.findings):,} findings, {len(res_o.notices):,} notices")
+    row(
+        table,
+        "evaluate durable, other kinds (town, city, county, ...)",
+        len(others),
+        t_o,
+        f"{len(res_o.findings):,} findings, {len(res_o.notices):,} notices",
+    )
 
     # Statuses only, on identical prepared facts: the engines themselves.
     print("engines alone (statuses only, same prepared facts, one process):")
@@ -289,8 +353,17 @@ def stages(args: argparse.Namespace, csv_path: Path, other_path: Path, table: li
         db.unlink(missing_ok=True)
 
         def store() -> None:
-            rec = RunRecorder.begin(f"sqlite:///{db}", policy, paths=[str(csv_path)], reviewer="bench", as_of=None,
-                                    kind="project", chunk_size=CHUNK, engine_name="durable", rules_dirs=(str(BENCH_PACK),))
+            rec = RunRecorder.begin(
+                f"sqlite:///{db}",
+                policy,
+                paths=[str(csv_path)],
+                reviewer="bench",
+                as_of=None,
+                kind="project",
+                chunk_size=CHUNK,
+                engine_name="durable",
+                rules_dirs=(str(BENCH_PACK),),
+            )
             for i, part in enumerate(chunks):
                 findings = durable.evaluate(part).findings  # not timed: only the saving is
                 t = time.perf_counter()
@@ -305,9 +378,9 @@ def stages(args: argparse.Namespace, csv_path: Path, other_path: Path, table: li
         row(table, f"store (SQLite, chunks of {CHUNK:,})", len(records), spent[0], f"{n_d:,} findings")
 
 
-
-def run_end_to_end(args: argparse.Namespace, work: Path, csv_path: Path, table: list[tuple[str, str, str, str]],
-                   db: Path) -> None:
+def run_end_to_end(
+    args: argparse.Namespace, work: Path, csv_path: Path, table: list[tuple[str, str, str, str]], db: Path
+) -> None:
     """The CLI from a cold process, as a reviewer runs it."""
     print("end to end (CLI, cold process: read, validate, evaluate, store):")
     exe = shutil.which("compliance", path=str(Path(sys.executable).parent)) or "compliance"
@@ -315,8 +388,22 @@ def run_end_to_end(args: argparse.Namespace, work: Path, csv_path: Path, table: 
     def cli(csv_file: Path, n: int, label: str, extra: list[str], fmt: str = "csv") -> None:
         # GNU time reports the peak RSS of the CLI's main process (workers are separate processes) and
         # the CPU time of all of them (the workers are waited for).
-        cmd = ["/usr/bin/time", "-f", "maxrss_kb=%M cpu_s=%U+%S", exe, "evaluate", str(csv_file), "--kind", "project",
-               "--format", fmt, "--quiet", "--jobs", str(args.jobs), *extra]
+        cmd = [
+            "/usr/bin/time",
+            "-f",
+            "maxrss_kb=%M cpu_s=%U+%S",
+            exe,
+            "evaluate",
+            str(csv_file),
+            "--kind",
+            "project",
+            "--format",
+            fmt,
+            "--quiet",
+            "--jobs",
+            str(args.jobs),
+            *extra,
+        ]
         t = time.perf_counter()
         # stdout (the findings as CSV, GBs for a million records) is written but not kept.
         proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -326,29 +413,60 @@ def run_end_to_end(args: argparse.Namespace, work: Path, csv_path: Path, table: 
         peak = int(usage.split()[0].split("=")[1]) / 1024
         cpu = sum(float(x) for x in usage.split()[1].split("=")[1].split("+"))
         counts = [x for x in err if x.startswith("记录")][-1:]
-        lines = sum(int(n) for part in counts for n in re.findall(r" (\d+)(?:,|$)", part.split("findings:")[-1]))
+        lines = sum(
+            int(n) for part in counts for n in re.findall(r" (\d+)(?:,|$)", part.split("findings:")[-1])
+        )
         summary = [x for x in err if x.startswith("记录")][-1:]
-        row(table, label, n, seconds, f"exit {proc.returncode}, {lines:,} findings, peak RSS {peak:,.0f} MB, "
-            f"CPU {cpu:,.1f} s (all processes); "
-            + " ".join(summary))
+        row(
+            table,
+            label,
+            n,
+            seconds,
+            f"exit {proc.returncode}, {lines:,} findings, peak RSS {peak:,.0f} MB, "
+            f"CPU {cpu:,.1f} s (all processes); " + " ".join(summary),
+        )
 
     # The target run: findings go to the store only (--format summary prints the counts).
     for attempt in (1, 2):
         db.unlink(missing_ok=True)
-        cli(csv_path, args.records, f"CSV -> SQLite, Heze pack, --format summary, --jobs {args.jobs} (run {attempt})",
-            ["--db", f"sqlite:///{db}"], fmt="summary")
+        cli(
+            csv_path,
+            args.records,
+            f"CSV -> SQLite, Heze pack, --format summary, --jobs {args.jobs} (run {attempt})",
+            ["--db", f"sqlite:///{db}"],
+            fmt="summary",
+        )
     db.unlink(missing_ok=True)
-    cli(csv_path, args.records, f"CSV -> SQLite + CSV on stdout, Heze pack, --jobs {args.jobs}", ["--db", f"sqlite:///{db}"])
+    cli(
+        csv_path,
+        args.records,
+        f"CSV -> SQLite + CSV on stdout, Heze pack, --jobs {args.jobs}",
+        ["--db", f"sqlite:///{db}"],
+    )
     db.unlink(missing_ok=True)
-    cli(csv_path, args.records, f"CSV -> SQLite + CSV on stdout, Heze + bench pack, --jobs {args.jobs}",
-        ["--db", f"sqlite:///{db}", "--rules", str(BENCH_PACK)])
+    cli(
+        csv_path,
+        args.records,
+        f"CSV -> SQLite + CSV on stdout, Heze + bench pack, --jobs {args.jobs}",
+        ["--db", f"sqlite:///{db}", "--rules", str(BENCH_PACK)],
+    )
     if args.million:
         big = write_projects_csv(work / "million.csv", 1_000_000)
-        cli(big, 1_000_000, f"1,000,000 records CSV, Heze pack, --no-store, --jobs {args.jobs}", ["--no-store"])
+        cli(
+            big,
+            1_000_000,
+            f"1,000,000 records CSV, Heze pack, --no-store, --jobs {args.jobs}",
+            ["--no-store"],
+        )
         # And into the store, as the end-to-end target runs (the database file is ~5 GB; removed after).
         db.unlink(missing_ok=True)
-        cli(big, 1_000_000, f"1,000,000 records CSV -> SQLite, Heze pack, --format summary, --jobs {args.jobs}",
-            ["--db", f"sqlite:///{db}"], fmt="summary")
+        cli(
+            big,
+            1_000_000,
+            f"1,000,000 records CSV -> SQLite, Heze pack, --format summary, --jobs {args.jobs}",
+            ["--db", f"sqlite:///{db}"],
+            fmt="summary",
+        )
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
 

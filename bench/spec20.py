@@ -29,14 +29,45 @@ from typing import Any
 
 OUTCOMES = ("pass", "fail", "not_applicable", "missing_data")
 
-FIELDS = ("investment_wan", "land_mu", "annual_tax_wan", "employees", "output_value_wan", "floor_area_ratio",
-          "green_area_pct", "energy_tce", "is_industrial", "in_special_town", "town_population")
-TYPES = {"investment_wan": float, "land_mu": float, "annual_tax_wan": float, "employees": int,
-         "output_value_wan": float, "floor_area_ratio": float, "green_area_pct": float, "energy_tce": float,
-         "is_industrial": bool, "in_special_town": bool, "town_population": int}
-MISSING = {"investment_wan": .03, "land_mu": .03, "annual_tax_wan": .05, "employees": .02,
-           "output_value_wan": .04, "floor_area_ratio": .03, "green_area_pct": .03, "energy_tce": .05,
-           "is_industrial": .02, "in_special_town": .02, "town_population": .02}
+FIELDS = (
+    "investment_wan",
+    "land_mu",
+    "annual_tax_wan",
+    "employees",
+    "output_value_wan",
+    "floor_area_ratio",
+    "green_area_pct",
+    "energy_tce",
+    "is_industrial",
+    "in_special_town",
+    "town_population",
+)
+TYPES = {
+    "investment_wan": float,
+    "land_mu": float,
+    "annual_tax_wan": float,
+    "employees": int,
+    "output_value_wan": float,
+    "floor_area_ratio": float,
+    "green_area_pct": float,
+    "energy_tce": float,
+    "is_industrial": bool,
+    "in_special_town": bool,
+    "town_population": int,
+}
+MISSING = {
+    "investment_wan": 0.03,
+    "land_mu": 0.03,
+    "annual_tax_wan": 0.05,
+    "employees": 0.02,
+    "output_value_wan": 0.04,
+    "floor_area_ratio": 0.03,
+    "green_area_pct": 0.03,
+    "energy_tce": 0.05,
+    "is_industrial": 0.02,
+    "in_special_town": 0.02,
+    "town_population": 0.02,
+}
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 OPPOSITE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 
@@ -55,25 +86,41 @@ CHECKS: list[tuple[str, str, Any, Any]] = [
     ("C03", "investment >= 1000", None, (">=", "investment_wan", 1000)),
     ("C04", "land <= 300", None, ("<=", "land_mu", 300)),
     ("C05", "industrial: floor area ratio >= 1.0", IND, (">=", "floor_area_ratio", 1.0)),
-    ("C06", "floor area ratio in [0.5, 3.5]", None,
-     ("and", (">=", "floor_area_ratio", 0.5), ("<=", "floor_area_ratio", 3.5))),
+    (
+        "C06",
+        "floor area ratio in [0.5, 3.5]",
+        None,
+        ("and", (">=", "floor_area_ratio", 0.5), ("<=", "floor_area_ratio", 3.5)),
+    ),
     ("C07", "industrial: green <= 20", IND, ("<=", "green_area_pct", 20)),
     ("C08", "non-industrial: green >= 10", ("==", "is_industrial", False), (">=", "green_area_pct", 10)),
     ("C09", "industrial: output >= 300 x land", IND, (">=", "output_value_wan", ("*", _f("land_mu"), 300))),
     ("C10", "energy <= 0.5 x output", None, ("<=", "energy_tce", ("*", _f("output_value_wan"), 0.5))),
     ("C11", "industrial: employees >= 50", IND, (">=", "employees", 50)),
-    ("C12", "employees > 0: tax >= 2 x employees", (">", "employees", 0),
-     (">=", "annual_tax_wan", ("*", _f("employees"), 2))),
+    (
+        "C12",
+        "employees > 0: tax >= 2 x employees",
+        (">", "employees", 0),
+        (">=", "annual_tax_wan", ("*", _f("employees"), 2)),
+    ),
     ("C13", "special town: investment >= 5000", TOWN, (">=", "investment_wan", 5000)),
     ("C14", "special town: population >= 30000", TOWN, (">=", "town_population", 30000)),
     ("C15", "small town: land <= 100", ("<", "town_population", 10000), ("<=", "land_mu", 100)),
     ("C16", "output >= 0.8 x investment", None, (">=", "output_value_wan", ("*", _f("investment_wan"), 0.8))),
     ("C17", "tax <= output / 4", None, ("<=", "annual_tax_wan", ("/", _f("output_value_wan"), 4))),
-    ("C18", "non-industrial: energy <= 5000 or green >= 30", ("==", "is_industrial", False),
-     ("or", ("<=", "energy_tce", 5000), (">=", "green_area_pct", 30))),
+    (
+        "C18",
+        "non-industrial: energy <= 5000 or green >= 30",
+        ("==", "is_industrial", False),
+        ("or", ("<=", "energy_tce", 5000), (">=", "green_area_pct", 30)),
+    ),
     ("C19", "employees <= 20 x land", None, ("<=", "employees", ("*", _f("land_mu"), 20))),
-    ("C20", "special-town industrial: investment >= 3000 and tax >= 100", ("and", TOWN, IND),
-     ("and", (">=", "investment_wan", 3000), (">=", "annual_tax_wan", 100))),
+    (
+        "C20",
+        "special-town industrial: investment >= 3000 and tax >= 100",
+        ("and", TOWN, IND),
+        ("and", (">=", "investment_wan", 3000), (">=", "annual_tax_wan", 100)),
+    ),
 ]
 CHECK_IDS = tuple(c[0] for c in CHECKS)
 SEED = 20240601
@@ -120,6 +167,7 @@ def generate(n: int, seed: int = SEED, boundary_rate: float = 0.005) -> tuple[li
 
 # --- trees ------------------------------------------------------------------------------------------
 
+
 def fields_of(e: Any, acc: list[str] | None = None) -> list[str]:
     """The fields a condition reads, in order of first use."""
     acc = [] if acc is None else acc
@@ -156,6 +204,7 @@ def negation(e: Any) -> Any:
 
 # --- the plain-Python limit -------------------------------------------------------------------------
 
+
 def plain_source(checks: Iterable[tuple[str, str, Any, Any]] = CHECKS) -> str:
     """Straight-line Python for the checks: one function, every field read once per record, each check
     an if/elif chain appending (rid, check id, outcome)."""
@@ -176,8 +225,13 @@ def plain_source(checks: Iterable[tuple[str, str, Any, Any]] = CHECKS) -> str:
     def absent(fs: list[str]) -> str:
         return " or ".join(f"{name(f)} is None" for f in fs)
 
-    body = ["def run(records, out):", "    add = out.append", "    for rec in records:",
-            "        get = rec.get", "        rid = rec['rid']"]
+    body = [
+        "def run(records, out):",
+        "    add = out.append",
+        "    for rec in records:",
+        "        get = rec.get",
+        "        rid = rec['rid']",
+    ]
     body += [f"        {name(f)} = get({f!r})" for f in FIELDS]
     for cid, _desc, applies, test in checks:
         first = "if"
@@ -191,7 +245,9 @@ def plain_source(checks: Iterable[tuple[str, str, Any, Any]] = CHECKS) -> str:
     return "\n".join(body) + "\n"
 
 
-def plain_limit(checks: Iterable[tuple[str, str, Any, Any]] = CHECKS) -> Callable[[list[dict[str, Any]]], list]:
+def plain_limit(
+    checks: Iterable[tuple[str, str, Any, Any]] = CHECKS,
+) -> Callable[[list[dict[str, Any]]], list]:
     """records -> [(rid, check id, outcome)], record by record in check order."""
     namespace: dict[str, Any] = {}
     exec(compile(plain_source(checks), "<spec20 checks>", "exec"), namespace)
@@ -208,8 +264,12 @@ def plain_limit(checks: Iterable[tuple[str, str, Any, Any]] = CHECKS) -> Callabl
 # --- the project's records --------------------------------------------------------------------------
 
 RECORD_DATE = dt.date(2024, 9, 1)  # inside the spec20 pack's period: every check is in force
-STATUS_OUTCOME = {"compliant": "pass", "non_compliant": "fail", "not_applicable": "not_applicable",
-                  "insufficient_data": "missing_data"}
+STATUS_OUTCOME = {
+    "compliant": "pass",
+    "non_compliant": "fail",
+    "not_applicable": "not_applicable",
+    "insufficient_data": "missing_data",
+}
 
 
 def record_id(rid: int) -> str:
@@ -233,7 +293,9 @@ def project_records(records: list[dict[str, Any]]) -> list[Any]:
     from engine.records.model import Record, SourceRef
 
     src = SourceRef(file="spec20")
-    return [Record(kind="project", id=record_id(r["rid"]), values=project_values(r), source=src) for r in records]
+    return [
+        Record(kind="project", id=record_id(r["rid"]), values=project_values(r), source=src) for r in records
+    ]
 
 
 def raw_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -241,7 +303,11 @@ def raw_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     missing), the form a department's file takes before validation."""
     rows = []
     for r in records:
-        row: dict[str, Any] = {"编号": record_id(r["rid"]), "类型": "project", "申报日期": RECORD_DATE.isoformat()}
+        row: dict[str, Any] = {
+            "编号": record_id(r["rid"]),
+            "类型": "project",
+            "申报日期": RECORD_DATE.isoformat(),
+        }
         for f in FIELDS:
             v = r.get(f)
             row[f] = "" if v is None else ("是" if v else "否") if TYPES[f] is bool else repr(v)

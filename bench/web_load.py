@@ -79,18 +79,35 @@ class Stats:
             if not ts:
                 continue
             q = statistics.quantiles(ts, n=100, method="inclusive") if len(ts) > 1 else [ts[0]] * 99
-            rows.append({"page": name, "requests": len(ts), "p50_ms": round(q[49] * 1000, 1),
-                         "p95_ms": round(q[94] * 1000, 1), "max_ms": round(max(ts) * 1000, 1)})
+            rows.append(
+                {
+                    "page": name,
+                    "requests": len(ts),
+                    "p50_ms": round(q[49] * 1000, 1),
+                    "p95_ms": round(q[94] * 1000, 1),
+                    "max_ms": round(max(ts) * 1000, 1),
+                }
+            )
         return rows
 
 
-async def session(i: int, base: str, run: int, pages: int, counties: list[str], measures: list[int], stop: float,
-                  stats: Stats) -> None:
+async def session(
+    i: int,
+    base: str,
+    run: int,
+    pages: int,
+    counties: list[str],
+    measures: list[int],
+    stop: float,
+    stats: Stats,
+) -> None:
     rng = random.Random(i)
     async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False) as c:
         r = await c.get("/login")
         token = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
-        r = await c.post("/login", data={"username": USER, "password": PASSWORD, "csrf": token, "next": "/runs"})
+        r = await c.post(
+            "/login", data={"username": USER, "password": PASSWORD, "csrf": token, "next": "/runs"}
+        )
         if r.status_code != 303:
             stats.errors.append(f"login {r.status_code}")
             return
@@ -115,15 +132,21 @@ async def session(i: int, base: str, run: int, pages: int, counties: list[str], 
                 html = await get("results page", f"/runs/{run}", page=rng.randint(1, pages))
             elif roll < 0.55:
                 f = rng.choice(["status", "county", "measure", "review"])
-                value = {"status": lambda: rng.choice(STATUSES), "county": lambda: rng.choice(counties or [None]),
-                         "measure": lambda: rng.choice(measures or [None]), "review": lambda: rng.choice([0, 1])}[f]()
+                value = {
+                    "status": lambda: rng.choice(STATUSES),
+                    "county": lambda: rng.choice(counties or [None]),
+                    "measure": lambda: rng.choice(measures or [None]),
+                    "review": lambda: rng.choice([0, 1]),
+                }[f]()
                 html = await get("filtered results", f"/runs/{run}", **{f: value}, page=rng.randint(1, 20))
             elif roll < 0.85 and records:
                 html = await get("record detail", f"/records/{rng.choice(records)}", run=run)
             elif roll < 0.93:
                 html = await get("run list", "/runs")
             else:
-                html = await get("policy", rng.choice(["/policy", f"/policy/heze-2024/{rng.choice([2, 9, 24])}"]))
+                html = await get(
+                    "policy", rng.choice(["/policy", f"/policy/heze-2024/{rng.choice([2, 9, 24])}"])
+                )
             if html and "/records/" in html:
                 found = re.findall(r'href="/records/([^"?/]+)\?run=', html)
                 if found:
@@ -131,11 +154,21 @@ async def session(i: int, base: str, run: int, pages: int, counties: list[str], 
             await asyncio.sleep(rng.uniform(0.0, 0.2))  # a person reads a little between clicks
 
 
-async def load(base: str, run: int, n_records: int, counties: list[str], measures: list[int], sessions: int,
-               duration: float, stats: Stats) -> None:
+async def load(
+    base: str,
+    run: int,
+    n_records: int,
+    counties: list[str],
+    measures: list[int],
+    sessions: int,
+    duration: float,
+    stats: Stats,
+) -> None:
     pages = max(1, n_records * 9 // 50)
     stop = time.monotonic() + duration
-    await asyncio.gather(*(session(i, base, run, pages, counties, measures, stop, stats) for i in range(sessions)))
+    await asyncio.gather(
+        *(session(i, base, run, pages, counties, measures, stop, stats) for i in range(sessions))
+    )
 
 
 def main() -> None:
@@ -152,8 +185,18 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [str(Path(sys.executable).parent / "compliance"), "serve", "--db", db, "--port", str(port),
-               "--data-dir", str(Path(tmp) / "data"), "--workers", str(args.workers)]
+        cmd = [
+            str(Path(sys.executable).parent / "compliance"),
+            "serve",
+            "--db",
+            db,
+            "--port",
+            str(port),
+            "--data-dir",
+            str(Path(tmp) / "data"),
+            "--workers",
+            str(args.workers),
+        ]
         env = {**os.environ, "COMPLIANCE_SECRET_KEY": "load-test-" + "k" * 40}
         server = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
@@ -165,8 +208,10 @@ def main() -> None:
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the server did not start: " + (server.stderr.read().decode()[-2000:]
-                                                                     if server.poll() is not None else ""))
+                    raise SystemExit(
+                        "the server did not start: "
+                        + (server.stderr.read().decode()[-2000:] if server.poll() is not None else "")
+                    )
                 time.sleep(0.2)
             # warm-up: the run's filter choices and counts are computed once, then cached
             warm = httpx.Client(base_url=base, timeout=300)
@@ -186,12 +231,24 @@ def main() -> None:
             server.wait(20)
     rows = stats.table()
     total = sum(r["requests"] for r in rows if r["page"] != "all")
-    result = {"run": run, "records": n_records, "sessions": args.sessions, "server_processes": args.workers, "duration_s": round(elapsed, 1),
-              "requests": total, "throughput_per_s": round(total / elapsed, 1), "errors": len(stats.errors),
-              "first_results_page_s": round(first, 2), "pages": rows, "error_samples": stats.errors[:10]}
-    print(f"run {run} ({n_records} records), {args.sessions} sessions, {args.workers} server process(es), "
-          f"{elapsed:.0f} s: {total} requests "
-          f"({total / elapsed:.1f}/s), errors {len(stats.errors)}; first results page (cold) {first:.2f} s")
+    result = {
+        "run": run,
+        "records": n_records,
+        "sessions": args.sessions,
+        "server_processes": args.workers,
+        "duration_s": round(elapsed, 1),
+        "requests": total,
+        "throughput_per_s": round(total / elapsed, 1),
+        "errors": len(stats.errors),
+        "first_results_page_s": round(first, 2),
+        "pages": rows,
+        "error_samples": stats.errors[:10],
+    }
+    print(
+        f"run {run} ({n_records} records), {args.sessions} sessions, {args.workers} server process(es), "
+        f"{elapsed:.0f} s: {total} requests "
+        f"({total / elapsed:.1f}/s), errors {len(stats.errors)}; first results page (cold) {first:.2f} s"
+    )
     print("| page | requests | p50 ms | p95 ms | max ms |\n| --- | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(f"| {r['page']} | {r['requests']} | {r['p50_ms']} | {r['p95_ms']} | {r['max_ms']} |")

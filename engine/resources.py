@@ -17,8 +17,10 @@ def _folder(package: str, *parts: str) -> Path:
     try:
         path = Path(str(files(package).joinpath(*parts)))
     except ModuleNotFoundError as exc:  # a checkout used without `pip install -e .`: no mapping
-        raise FileNotFoundError(f"程序安装不完整,找不到 {package}:请在项目目录运行 pip install -e . 或安装 wheel"
-                                f" (package data {package} not importable: install the project)") from exc
+        raise FileNotFoundError(
+            f"程序安装不完整,找不到 {package}:请在项目目录运行 pip install -e . 或安装 wheel"
+            f" (package data {package} not importable: install the project)"
+        ) from exc
     if not path.is_dir():
         raise FileNotFoundError(f"程序安装不完整,缺少文件夹 {path} (package data of {package} missing)")
     return path

@@ -62,7 +62,9 @@ def make_record(policy: Policy, kind: str, rid: str, **values: Any) -> Record:
     return rec
 
 
-def project(policy: Policy, rid: str = "P1", submitted_on: dt.date = dt.date(2024, 9, 1), **values: Any) -> Record:
+def project(
+    policy: Policy, rid: str = "P1", submitted_on: dt.date = dt.date(2024, 9, 1), **values: Any
+) -> Record:
     return make_record(policy, "project", rid, submitted_on=submitted_on, **values)
 
 

@@ -67,14 +67,32 @@ checks:
 def test_raised_threshold_judges_old_before_and_new_after_with_version(tmp_path: Path) -> None:
     pack = write_pack(tmp_path, "amend", 1, "2024-01-01", RAISED)
     records = tmp_path / "p.csv"
-    records.write_text("项目编号,项目类别,总投资(万元),申报日期\nP1,制造业重点项目,600,2024-06-01\n",
-                       encoding="utf-8")
+    records.write_text(
+        "项目编号,项目类别,总投资(万元),申报日期\nP1,制造业重点项目,600,2024-06-01\n", encoding="utf-8"
+    )
 
     def verdict(as_of: str) -> dict:
         # A real process: the json writer binds sys.stdout at import, which CliRunner cannot capture.
-        res = subprocess.run([COMPLIANCE, "evaluate", "--rules", str(pack), "--kind", "project", "--rules-date", as_of,
-                              "--format", "json", "--no-store", str(records)], capture_output=True, text=True,
-                             check=False, cwd=tmp_path)
+        res = subprocess.run(
+            [
+                COMPLIANCE,
+                "evaluate",
+                "--rules",
+                str(pack),
+                "--kind",
+                "project",
+                "--rules-date",
+                as_of,
+                "--format",
+                "json",
+                "--no-store",
+                str(records),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
         assert res.returncode == 0, res.stderr
         rows = [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
         mine = [r for r in rows if r["check"] == "amend:m1.invest"]
@@ -158,8 +176,11 @@ def test_superseded_check_is_not_judged_once_its_successor_is_in_force(tmp_path:
     ev = Evaluator(policy)
 
     def judged(d: dt.date) -> dict[str, tuple[str, str]]:
-        return {f.check: (f.status, f.check_version) for f in ev.evaluate([rec], rules_date=d).findings
-                if f.pack in ("older", "newer")}
+        return {
+            f.check: (f.status, f.check_version)
+            for f in ev.evaluate([rec], rules_date=d).findings
+            if f.pack in ("older", "newer")
+        }
 
     assert {k: v[0] for k, v in judged(dt.date(2025, 2, 28)).items()} == {"older:m1.invest": "compliant"}
     after = judged(dt.date(2025, 3, 1))

@@ -38,8 +38,13 @@ def test_every_rule_file_field_has_a_chinese_explanation() -> None:
 
 def test_scaffold_mentions_every_check_field_and_lists_the_subject_fields() -> None:
     catalog = load_catalog(catalog_files(BASE_CATALOG))
-    text = rule_yaml(measure=5, title="投资强度", pack_number="鲁政发〔2024〕1号", start=dt.date(2024, 1, 10),
-                     catalog=catalog)
+    text = rule_yaml(
+        measure=5,
+        title="投资强度",
+        pack_number="鲁政发〔2024〕1号",
+        start=dt.date(2024, 1, 10),
+        catalog=catalog,
+    )
     for name, f in Check.model_fields.items():
         assert f"{f.alias or name}:" in text, name
     assert "总投资/total_investment (万元)" in text
@@ -53,8 +58,13 @@ def test_new_pack_and_new_refuse_to_overwrite(tmp_path: Path) -> None:
     again = runner.invoke(main, ["rules", "new-pack", str(d)])
     assert again.exit_code == 2 and "already exists" in again.output
     assert "id: p-1" in (d / "pack.yaml").read_text(encoding="utf-8")
-    assert runner.invoke(main, ["rules", "new", "--pack", str(d), "--measure", "3", "--title", "t"]).exit_code == 0
-    dup = runner.invoke(main, ["rules", "new", "--pack", str(d), "--measure", "3", "--title", "t", "--name", "x"])
+    assert (
+        runner.invoke(main, ["rules", "new", "--pack", str(d), "--measure", "3", "--title", "t"]).exit_code
+        == 0
+    )
+    dup = runner.invoke(
+        main, ["rules", "new", "--pack", str(d), "--measure", "3", "--title", "t", "--name", "x"]
+    )
     assert dup.exit_code == 2 and "measure 3 is already in" in dup.output
 
 
@@ -66,8 +76,10 @@ def test_pack_test_files_run_and_report_failures_with_file_and_line(tmp_path: Pa
     assert ok.exit_code == 0, ok.output
     assert "15 passed, 0 failed" in ok.output
     t = pack / "tests" / "m05.yaml"
-    t.write_text(t.read_text(encoding="utf-8").replace("expect: non_compliant", "expect: compliant", 1),
-                 encoding="utf-8")
+    t.write_text(
+        t.read_text(encoding="utf-8").replace("expect: non_compliant", "expect: compliant", 1),
+        encoding="utf-8",
+    )
     bad = runner.invoke(main, ["rules", "test", str(pack)])
     assert bad.exit_code == 1
     assert f"FAIL {t}:3 lu-2024:m5.industrial_invest_per_mu" in bad.output
@@ -95,12 +107,20 @@ def test_lint_checks_superseded_by_against_the_loaded_packs(tmp_path: Path) -> N
     shutil.copytree(TUTORIAL_PACK, pack)
     f = pack / "m05-investment-intensity.yaml"
     text = f.read_text(encoding="utf-8")
-    f.write_text(text.replace("    interpretation:", "    superseded_by: heze-2024:m2.no_such_check\n"
-                              "    interpretation:", 1), encoding="utf-8")
+    f.write_text(
+        text.replace(
+            "    interpretation:", "    superseded_by: heze-2024:m2.no_such_check\n    interpretation:", 1
+        ),
+        encoding="utf-8",
+    )
     report = lint([pack])
     assert [e.message for e in report.problems] == [
-        "superseded_by 'heze-2024:m2.no_such_check': pack heze-2024 has no such check"]
-    assert report.problems[0].line == text.splitlines().index("    interpretation: “不低于”含本数:亩均投资恰为300万元/亩即符合。") + 1
+        "superseded_by 'heze-2024:m2.no_such_check': pack heze-2024 has no such check"
+    ]
+    assert (
+        report.problems[0].line
+        == text.splitlines().index("    interpretation: “不低于”含本数:亩均投资恰为300万元/亩即符合。") + 1
+    )
 
 
 def test_tutorial_pack_lints_clean() -> None:

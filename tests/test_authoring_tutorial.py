@@ -54,8 +54,11 @@ def parse_tutorial(text: str) -> list[Step]:
     steps: list[Step] = []
     pending: Step | None = None
     pos = 0
-    tokens = sorted([(m.start(), "mark", m) for m in _MARK.finditer(text)]
-                    + [(m.start(), "fence", m) for m in _FENCE.finditer(text)], key=lambda t: t[0])
+    tokens = sorted(
+        [(m.start(), "mark", m) for m in _MARK.finditer(text)]
+        + [(m.start(), "fence", m) for m in _FENCE.finditer(text)],
+        key=lambda t: t[0],
+    )
     for start, tag, m in tokens:
         if start < pos:
             continue  # a marker inside a fenced block
@@ -67,8 +70,14 @@ def parse_tutorial(text: str) -> list[Step]:
             elif what == "tutorial-edit":
                 em = re.fullmatch(r'(.+?):\s*"(.*)"\s*=>\s*"(.*)"', body, re.S)
                 assert em, f"bad tutorial-edit marker: {body}"
-                steps.append(Step("edit", path=em.group(1).strip(), old=_unescape(em.group(2)),
-                                  new=_unescape(em.group(3))))
+                steps.append(
+                    Step(
+                        "edit",
+                        path=em.group(1).strip(),
+                        old=_unescape(em.group(2)),
+                        new=_unescape(em.group(3)),
+                    )
+                )
             else:
                 pending = Step("run")
                 for key, val in re.findall(r'([\w-]+)=("[^"]*"|\S+)', body):
@@ -103,7 +112,14 @@ STEPS = parse_tutorial(DOC.read_text(encoding="utf-8"))
 
 def test_tutorial_has_the_steps_the_issue_asks_for() -> None:
     commands = " ".join(s.text for s in STEPS if s.kind == "run")
-    for needed in ("rules new-pack", "rules new ", "rules lint", "rules test", "evaluate --rules", "--history"):
+    for needed in (
+        "rules new-pack",
+        "rules new ",
+        "rules lint",
+        "rules test",
+        "evaluate --rules",
+        "--history",
+    ):
         assert needed in commands, needed
     files = [s.path for s in STEPS if s.kind == "file"]
     assert "lu-2024/m05-investment-intensity.yaml" in files
@@ -142,8 +158,15 @@ def test_tutorial_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             for line in s.text.splitlines():
                 if line.strip() and not line.lstrip().startswith("#"):
                     assert shlex.split(line)[0] == "compliance", f"{where}: only compliance commands"
-            res = subprocess.run(["bash", "-c", s.text], cwd=work, env=env, capture_output=True, text=True,
-                                 timeout=300, check=False)
+            res = subprocess.run(
+                ["bash", "-c", s.text],
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
             out = res.stdout + res.stderr
             assert res.returncode == s.exit, f"{where}: exit {res.returncode}, expected {s.exit}\n{out}"
             for c in s.contains:

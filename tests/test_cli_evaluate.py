@@ -19,8 +19,11 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_samples_show_every_status_for_measures_2_and_9():
-    code, out, _ = run("evaluate", "--no-store", str(SAMPLES), "--format", "json") if _has_no_store() else \
-        run("evaluate", str(SAMPLES), "--format", "json")
+    code, out, _ = (
+        run("evaluate", "--no-store", str(SAMPLES), "--format", "json")
+        if _has_no_store()
+        else run("evaluate", str(SAMPLES), "--format", "json")
+    )
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
     for key in ("record_id", "kind", "measure", "check", "status", "value", "threshold", "unit", "message"):
@@ -61,13 +64,19 @@ def test_bad_records_are_named_and_the_good_ones_still_evaluated(tmp_path):
     # A bad cell costs its field, not the record: the other checks of those records are judged.
     assert judged == {"OK-1", "OK-2", "BAD-LAND", "BAD-INV", "BAD-TEXT"}
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    bad = [r for r in rows if r["record_id"] == "BAD-TEXT" and r["check"] == "heze-2024:m2.tech_upgrade_project_5m"]
+    bad = [
+        r
+        for r in rows
+        if r["record_id"] == "BAD-TEXT" and r["check"] == "heze-2024:m2.tech_upgrade_project_5m"
+    ]
     assert bad[0]["status"] == "insufficient_data" and "字段无效" in bad[0]["missing_fields"]
 
 
 def test_gbk_csv_is_read(tmp_path):
     f = tmp_path / "gbk.csv"
-    f.write_bytes(BAD_CSV.splitlines()[0].encode("gbk") + b"\n" + BAD_CSV.splitlines()[1].encode("gbk") + b"\n")
+    f.write_bytes(
+        BAD_CSV.splitlines()[0].encode("gbk") + b"\n" + BAD_CSV.splitlines()[1].encode("gbk") + b"\n"
+    )
     result = CliRunner().invoke(main, _args(str(f), "--format", "csv"))
     assert result.exit_code == 0, result.stderr
     assert "OK-1" in result.stdout and "heze-2024:m9.char_town_invest_per_mu" in result.stdout
@@ -83,9 +92,15 @@ def test_unusable_file_alone_exits_2(tmp_path):
 
 def test_record_dated_before_the_plan_is_a_baseline_and_one_far_outside_gets_a_notice(tmp_path):
     f = tmp_path / "old.json"
-    f.write_text(json.dumps([{"id": "OLD", "kind": "project", "申报日期": "2023-03-01", "总投资": 100},
-                             {"id": "ANCIENT", "kind": "project", "申报日期": "1900-03-01", "总投资": 100}]),
-                 encoding="utf-8")
+    f.write_text(
+        json.dumps(
+            [
+                {"id": "OLD", "kind": "project", "申报日期": "2023-03-01", "总投资": 100},
+                {"id": "ANCIENT", "kind": "project", "申报日期": "1900-03-01", "总投资": 100},
+            ]
+        ),
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(main, _args(str(f), "--format", "json"))
     assert result.stdout.strip() == ""
     assert "OLD" in result.stderr and "基期数据,不单独评判" in result.stderr
@@ -94,14 +109,30 @@ def test_record_dated_before_the_plan_is_a_baseline_and_one_far_outside_gets_a_n
 
 def test_rules_date_overrides_the_record_date_for_choosing_rules(tmp_path):
     f = tmp_path / "old.json"
-    f.write_text(json.dumps([{"id": "OLD", "kind": "project", "申报日期": "2023-03-01", "总投资": 100,
-                              "项目类别": "技改项目"}]), encoding="utf-8")
+    f.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "OLD",
+                    "kind": "project",
+                    "申报日期": "2023-03-01",
+                    "总投资": 100,
+                    "项目类别": "技改项目",
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(main, _args(str(f), "--format", "json", "--rules-date", "2024-06-01"))
     assert result.exit_code == 0
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     tech = [r for r in rows if r["check"] == "heze-2024:m2.tech_upgrade_project_5m"]
     # 100万元 is under the 500万元 inclusion rule: not counted, not a breach
-    assert tech[0]["status"] == "not_applicable" and "不计入" in tech[0]["message"] and tech[0]["as_of"] == "2024-06-01"
+    assert (
+        tech[0]["status"] == "not_applicable"
+        and "不计入" in tech[0]["message"]
+        and tech[0]["as_of"] == "2024-06-01"
+    )
 
 
 def test_xlsx_with_land_in_square_metres_is_converted():

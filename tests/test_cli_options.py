@@ -60,13 +60,18 @@ def test_a_parameter_has_the_same_long_names_in_every_command() -> None:
     assert not differing, differing
 
 
-@pytest.mark.parametrize(("args", "instead"), [
-    (["letter", "P-1", "--reviewer", "单县住房和城乡建设局"], "--office"),
-    (["notice", "town", "单县浮岗镇", "--reviewer", "单县住房和城乡建设局"], "--office"),
-    (["rules", "new-pack", "{dir}", "--from", "2024-01-01"], "--valid-from"),
-    (["rules", "new-pack", "{dir}", "--to", "2025-12-31"], "--valid-to"),
-])
-def test_a_retired_option_is_an_error_naming_the_option_to_use(args: list[str], instead: str, tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("args", "instead"),
+    [
+        (["letter", "P-1", "--reviewer", "单县住房和城乡建设局"], "--office"),
+        (["notice", "town", "单县浮岗镇", "--reviewer", "单县住房和城乡建设局"], "--office"),
+        (["rules", "new-pack", "{dir}", "--from", "2024-01-01"], "--valid-from"),
+        (["rules", "new-pack", "{dir}", "--to", "2025-12-31"], "--valid-to"),
+    ],
+)
+def test_a_retired_option_is_an_error_naming_the_option_to_use(
+    args: list[str], instead: str, tmp_path
+) -> None:
     result = CliRunner().invoke(main, [a.format(dir=tmp_path / "x") for a in args])
     assert result.exit_code == 2
     assert "已停用" in result.output and instead in result.output

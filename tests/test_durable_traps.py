@@ -26,11 +26,23 @@ def findings_by_check(policy, records, engine="durable"):
 
 def test_every_check_of_a_record_gets_exactly_one_finding(logic_policy):
     # Facts, not events: an event would be consumed by a single rule.
-    rec = project(logic_policy, flag_a=True, tag="甲", total_investment=600, land_area=10, annual_tax=1,
-                  category="技改项目", output_value=90, base_output=100)
+    rec = project(
+        logic_policy,
+        flag_a=True,
+        tag="甲",
+        total_investment=600,
+        land_area=10,
+        annual_tax=1,
+        category="技改项目",
+        output_value=90,
+        base_output=100,
+    )
     got = findings_by_check(logic_policy, [rec])
-    in_force = [c for c in logic_policy.checks() if c.check.subject == "project"
-                and any(s.start <= dt.date(2024, 9, 1) <= s.end for s in c.segments)]
+    in_force = [
+        c
+        for c in logic_policy.checks()
+        if c.check.subject == "project" and any(s.start <= dt.date(2024, 9, 1) <= s.end for s in c.segments)
+    ]
     assert len(got) == len(in_force)
     assert all(len(v) == 1 for v in got.values())
 
@@ -67,9 +79,18 @@ def test_no_arithmetic_is_sent_to_the_engine(policy, logic_policy):
 
 
 def test_division_by_zero_is_insufficient_data_not_a_crash(logic_policy):
-    rec = Record(kind="project", id="Z", source=SourceRef(file="t"),
-                 values={"submitted_on": dt.date(2024, 9, 1), "tag": "甲", "total_investment": Decimal(5),
-                         "annual_tax": Decimal(1), "land_area": Decimal(0)})
+    rec = Record(
+        kind="project",
+        id="Z",
+        source=SourceRef(file="t"),
+        values={
+            "submitted_on": dt.date(2024, 9, 1),
+            "tag": "甲",
+            "total_investment": Decimal(5),
+            "annual_tax": Decimal(1),
+            "land_area": Decimal(0),
+        },
+    )
     f = findings_by_check(logic_policy, [rec])[("Z", "test-logic:t.not_present_formula")][0]
     assert f.status == "insufficient_data"
 
@@ -89,7 +110,9 @@ def test_huge_derived_values_are_written_without_exponent(policy):
     # durable's parser misreads 5e+20 and returns a corrupt state that later segfaults.
     assert dumps({"q": 5e20, "s": 1e-7, "t": True}) == '{"q":500000000000000000000.0,"s":0.0000001,"t":true}'
     assert "e" not in dumps({"q": 5e20, "r": -1e300, "t": 1e16})
-    rec = project(policy, in_provincial_characteristic_town=True, total_investment=500, land_area="0.000000000001")
+    rec = project(
+        policy, in_provincial_characteristic_town=True, total_investment=500, land_area="0.000000000001"
+    )
     f = findings_by_check(policy, [rec])[("P1", "heze-2024:m9.char_town_invest_per_mu")][0]
     assert f.status == "compliant"
 
@@ -106,12 +129,16 @@ def test_more_than_1024_sessions_in_one_ruleset(logic_policy):
     handle = RulesetHandle("sids", ck.ruleset)
     for i in range(1100):  # each run is a fresh sid, deleted after its actions
         matches = handle.run([{"_k": "project", "_i": i, "_d": float(dt.date(2024, 6, 1).toordinal())}])
-        assert ("seen" in {r for _, r in matches})
+        assert "seen" in {r for _, r in matches}
 
 
 def test_identical_records_with_different_ids_all_get_findings(policy):
-    recs = [project(policy, f"SAME-{i}", in_provincial_characteristic_town=True, total_investment=20000,
-                    land_area=100) for i in range(600)]
+    recs = [
+        project(
+            policy, f"SAME-{i}", in_provincial_characteristic_town=True, total_investment=20000, land_area=100
+        )
+        for i in range(600)
+    ]
     got = Counter(f.record_id for f in Evaluator(policy).evaluate(recs).findings)
     assert len(got) == 600 and len(set(got.values())) == 1
 
@@ -129,8 +156,12 @@ def test_a_fact_dropped_by_the_engine_is_retried_and_a_persistent_loss_raises(po
         return out
 
     monkeypatch.setattr(RulesetHandle, "run", lossy)
-    recs = [project(policy, f"R{i}", in_provincial_characteristic_town=True, total_investment=20000,
-                    land_area=100) for i in range(3)]
+    recs = [
+        project(
+            policy, f"R{i}", in_provincial_characteristic_town=True, total_investment=20000, land_area=100
+        )
+        for i in range(3)
+    ]
     statuses = {(f.record_id, f.check): f.status for f in Evaluator(policy, engine).evaluate(recs).findings}
     assert statuses[("R1", "heze-2024:m9.char_town_invest_per_mu")] == "compliant"
 

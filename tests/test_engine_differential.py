@@ -21,8 +21,15 @@ from engine.records.catalog import MAX_MAGNITUDE
 from engine.records.model import Record, SourceRef
 
 N_RECORDS = 10_000
-EPS = [Decimal(0), Decimal("0.000001"), Decimal("-0.000001"), Decimal("0.01"), Decimal("-0.01"),
-       Decimal("0.0000004"), Decimal("-0.0000006")]
+EPS = [
+    Decimal(0),
+    Decimal("0.000001"),
+    Decimal("-0.000001"),
+    Decimal("0.01"),
+    Decimal("-0.01"),
+    Decimal("0.0000004"),
+    Decimal("-0.0000006"),
+]
 
 
 def _constants(policy: Policy) -> list[Decimal]:
@@ -39,7 +46,12 @@ def _ratio_checks(policy: Policy) -> list[tuple[str, str, str, Decimal]]:
     out = []
     for cc in policy.checks():
         q = cc.quantity
-        if isinstance(q, Arith) and q.op == "/" and isinstance(q.left, FieldRef) and isinstance(q.right, FieldRef):
+        if (
+            isinstance(q, Arith)
+            and q.op == "/"
+            and isinstance(q.left, FieldRef)
+            and isinstance(q.right, FieldRef)
+        ):
             for seg in cc.segments:
                 if isinstance(seg.threshold, Const) and isinstance(seg.threshold.value, Decimal):
                     out.append((cc.check.subject, q.left.name, q.right.name, seg.threshold.value))
@@ -91,22 +103,41 @@ def generate(policy: Policy, n: int, seed: int) -> list[Record]:
         if ratios and rng.random() < 0.4:
             k, num, den, t = rng.choice([r for r in ratios if r[0] == kind] or [(None, None, None, None)])
             if k is not None:
-                d = rng.choice([Decimal(1), Decimal(3), Decimal(7), Decimal(100), Decimal("0.5"), Decimal("66.7")])
+                d = rng.choice(
+                    [Decimal(1), Decimal(3), Decimal(7), Decimal(100), Decimal("0.5"), Decimal("66.7")]
+                )
                 values[den] = d
                 values[num] = max(Decimal(0), t * d + rng.choice(EPS) * rng.choice([1, 100]))
         # Yearly reports of a few subjects, so prior-year figures, baselines and aggregates have data.
         name = rng.choice(["甲", "乙", "丙"]) if spec.date_field == "report_year" else None
-        records.append(Record(kind=kind, id=f"G{i}", name=name, values=values, source=SourceRef(file="gen", row=i + 1)))
+        records.append(
+            Record(kind=kind, id=f"G{i}", name=name, values=values, source=SourceRef(file="gen", row=i + 1))
+        )
     return records
 
 
 def _key(f):
-    return (f.record_id, f.check, f.check_version, f.status, f.value, f.threshold, f.target, f.message, f.review,
-            tuple(f.review_reasons), f.basis, f.reported, f.counted, f.baseline)
+    return (
+        f.record_id,
+        f.check,
+        f.check_version,
+        f.status,
+        f.value,
+        f.threshold,
+        f.target,
+        f.message,
+        f.review,
+        tuple(f.review_reasons),
+        f.basis,
+        f.reported,
+        f.counted,
+        f.baseline,
+    )
 
 
-def _compare(policy: Policy, records: list[Record], as_of: dt.date | None = None,
-             review_date: dt.date | None = None) -> Counter:
+def _compare(
+    policy: Policy, records: list[Record], as_of: dt.date | None = None, review_date: dt.date | None = None
+) -> Counter:
     durable = Evaluator(policy, "durable").evaluate(records, as_of=review_date, rules_date=as_of)
     python = Evaluator(policy, "python").evaluate(records, as_of=review_date, rules_date=as_of)
     direct = Evaluator(policy, "durable-direct").evaluate(records, as_of=review_date, rules_date=as_of)
@@ -130,8 +161,15 @@ def test_durable_equals_plain_python_on_10000_generated_records(policy):
     records = generate(policy, N_RECORDS, seed=20240506)
     statuses = _compare(policy, records)
     # The generator reaches every status, so the comparison is not vacuous.
-    for s in ("compliant", "non_compliant", "not_applicable", "insufficient_data", "on_track", "behind_schedule",
-              "review"):
+    for s in (
+        "compliant",
+        "non_compliant",
+        "not_applicable",
+        "insufficient_data",
+        "on_track",
+        "behind_schedule",
+        "review",
+    ):
         assert statuses[s] > 0, statuses
 
 

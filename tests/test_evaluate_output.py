@@ -18,7 +18,9 @@ from engine.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
-RECORD_LINE = re.compile(r"^\S.*:符合 \d+ / 不符合 \d+ / (进度正常 \d+ / 进度滞后 \d+ / )?资料不足 \d+ / 需复核 \d+$")
+RECORD_LINE = re.compile(
+    r"^\S.*:符合 \d+ / 不符合 \d+ / (进度正常 \d+ / 进度滞后 \d+ / )?资料不足 \d+ / 需复核 \d+$"
+)
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -42,13 +44,18 @@ def test_default_output_lists_each_record_to_act_on_with_its_counts_and_only_the
     lines = out.splitlines()
     record_lines = [ln for ln in lines if not ln.startswith("  ") and not ln.startswith("另有")]
     finding_lines = [ln for ln in lines if ln.startswith("  ")]
-    assert all(RECORD_LINE.match(ln) for ln in record_lines), [ln for ln in record_lines if not RECORD_LINE.match(ln)]
+    assert all(RECORD_LINE.match(ln) for ln in record_lines), [
+        ln for ln in record_lines if not RECORD_LINE.match(ln)
+    ]
     assert len(finding_lines) == len(need)  # every finding to act on, nothing else
     # one record: its id where it was read (a subject's two yearly reports are two records)
     judged = {(r["kind"], r["record_id"], r["file"], r["row"]) for r in rows}
     acted = {(r["kind"], r["record_id"], r["file"], r["row"]) for r in need}
     assert len(record_lines) == len(acted)
-    assert lines[-1] == f"另有 {len(judged) - len(acted)} 条记录无需处理(无不符合、进度滞后或需复核的结论;用 --all 列出全部)"
+    assert (
+        lines[-1]
+        == f"另有 {len(judged) - len(acted)} 条记录无需处理(无不符合、进度滞后或需复核的结论;用 --all 列出全部)"
+    )
     assert len(lines) < len(rows) / 4  # 1,400 findings do not become 2,500 lines
 
 
@@ -58,11 +65,15 @@ def test_a_record_line_counts_its_findings_and_its_non_compliant_findings_follow
     n = {s: sum(r["status"] == s for r in rows) for s in ("compliant", "non_compliant", "insufficient_data")}
     lines = out.splitlines()
     at = next(i for i, ln in enumerate(lines) if ln.startswith("ENT-2025-03 "))
-    assert lines[at] == (f"ENT-2025-03 曹县华韵服饰有限公司:符合 {n['compliant']} / 不符合 {n['non_compliant']} / "
-                         f"资料不足 {n['insufficient_data']} / 需复核 0")
-    shown = lines[at + 1:at + 1 + n["non_compliant"]]
+    assert lines[at] == (
+        f"ENT-2025-03 曹县华韵服饰有限公司:符合 {n['compliant']} / 不符合 {n['non_compliant']} / "
+        f"资料不足 {n['insufficient_data']} / 需复核 0"
+    )
+    shown = lines[at + 1 : at + 1 + n["non_compliant"]]
     assert all(ln.startswith("  ✗ 第") and ":不符合" in ln for ln in shown)
-    assert any("第14条 招聘不得设置年龄、性别等不合理就业限制:不符合 实际 是,标准 应为 否" in ln for ln in shown)
+    assert any(
+        "第14条 招聘不得设置年龄、性别等不合理就业限制:不符合 实际 是,标准 应为 否" in ln for ln in shown
+    )
 
 
 def test_all_lists_every_finding_and_status_adds_the_findings_of_one_status():
@@ -70,7 +81,11 @@ def test_all_lists_every_finding_and_status_adds_the_findings_of_one_status():
     _, everything, _ = run("evaluate", "--no-store", "--all", str(SAMPLES))
     assert sum(ln.startswith("  ") for ln in everything.splitlines()) == len(rows)
     _, with_missing, _ = run("evaluate", "--no-store", "--status", "资料不足", str(SAMPLES))
-    need = [r for r in rows if r["status"] in ("non_compliant", "behind_schedule", "insufficient_data") or r["review"]]
+    need = [
+        r
+        for r in rows
+        if r["status"] in ("non_compliant", "behind_schedule", "insufficient_data") or r["review"]
+    ]
     assert sum(ln.startswith("  ") for ln in with_missing.splitlines()) == len(need)
     code, _, err = run("evaluate", "--no-store", "--status", "很好", str(SAMPLES))
     assert code == 2 and "未知的结论" in err
@@ -100,8 +115,12 @@ def test_notices_are_summarised_at_the_end_listed_with_verbose_and_silenced_with
 
 
 def test_stderr_speaks_chinese_first():
-    for args in (["--no-store", str(SAMPLES)], ["--no-store", "no-such-file.csv"], ["--no-store"],
-                 ["--no-store", "--kind", "rocket", str(SAMPLES)]):
+    for args in (
+        ["--no-store", str(SAMPLES)],
+        ["--no-store", "no-such-file.csv"],
+        ["--no-store"],
+        ["--no-store", "--kind", "rocket", str(SAMPLES)],
+    ):
         _, _, err = run("evaluate", *args)
         for line in err.splitlines():
             assert re.match(r"^[\u4e00-\u9fff]", line), line
@@ -145,7 +164,9 @@ def test_notices_do_not_break_up_the_progress_bar():
     _, _, err = run("evaluate", "--no-store", "--progress", str(SAMPLES))
     assert "审查 evaluating" in err  # the bar was shown
     notices = [ln for ln in err.splitlines() if "提示 notice:" in ln]
-    assert len(notices) == 1 and "基期数据" in notices[0]  # one summary after the bar, not one line per record
+    assert (
+        len(notices) == 1 and "基期数据" in notices[0]
+    )  # one summary after the bar, not one line per record
     assert err.index("审查 evaluating") < err.index("提示 notice:")
 
 
@@ -154,8 +175,13 @@ def test_with_worker_processes_the_default_output_is_the_same_though_only_its_fi
     two = run("evaluate", "--no-store", "--jobs", "2", "--chunk-size", "20", str(SAMPLES))
     assert one[0] == two[0] == 0
     assert one[1] == two[1] and one[1].count("\n") > 100
-    with_status = run("evaluate", "--no-store", "--jobs", "2", "--chunk-size", "20", "--status", "资料不足", str(SAMPLES))
-    assert with_status[1] == run("evaluate", "--no-store", "--jobs", "1", "--status", "资料不足", str(SAMPLES))[1]
+    with_status = run(
+        "evaluate", "--no-store", "--jobs", "2", "--chunk-size", "20", "--status", "资料不足", str(SAMPLES)
+    )
+    assert (
+        with_status[1]
+        == run("evaluate", "--no-store", "--jobs", "1", "--status", "资料不足", str(SAMPLES))[1]
+    )
 
 
 def test_a_worker_sends_back_only_the_findings_shown_with_each_records_counts():

@@ -68,12 +68,17 @@ def test_xlsx_numbers_years_and_dates_are_typed_with_formats(sheet) -> None:  # 
 
 
 def test_xlsx_names_kinds_in_chinese_and_source_files_without_their_folder(sheet) -> None:  # type: ignore[no-untyped-def]
-    assert {c.value for c in _col(sheet, "类型")} == {"建设项目"}  # the record vocabulary's label, not `project`
-    assert {c.value for c in _col(sheet, "来源文件")} == {"projects.csv"}  # never /srv/uploads/… on the server
+    assert {c.value for c in _col(sheet, "类型")} == {
+        "建设项目"
+    }  # the record vocabulary's label, not `project`
+    assert {c.value for c in _col(sheet, "来源文件")} == {
+        "projects.csv"
+    }  # never /srv/uploads/… on the server
 
 
 def test_xlsx_on_a_full_disk_fails_clearly_without_tracebacks_or_an_empty_file(
-        run_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    run_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     from engine.render import files
 
     def full(fd: int) -> None:

@@ -108,12 +108,24 @@ def _pack(tmp_path: Path, applies: str, messages: str = "") -> Path:
     root = tmp_path / "hostile-pack"
     root.mkdir()
     (root / "pack.yaml").write_text(PACK_YAML, encoding="utf-8")
-    (root / "m01-hostile.yaml").write_text(MEASURE.format(applies=applies, messages=messages), encoding="utf-8")
+    (root / "m01-hostile.yaml").write_text(
+        MEASURE.format(applies=applies, messages=messages), encoding="utf-8"
+    )
     return root
 
 
-@pytest.mark.parametrize("name", ["import-os-system", "class-mro", "open-passwd", "lambda", "list-comprehension",
-                                  "dunder-subscript", "eval-call"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "import-os-system",
+        "class-mro",
+        "open-passwd",
+        "lambda",
+        "list-comprehension",
+        "dunder-subscript",
+        "eval-call",
+    ],
+)
 def test_escape_in_a_rule_file_stops_the_load_naming_file_and_line(name: str, tmp_path: Path) -> None:
     text, fragment = ESCAPES[name]
     root = _pack(tmp_path, "'" + text.replace("'", "''") + "'")
@@ -133,29 +145,48 @@ def test_python_tag_in_a_rule_file_is_refused_and_never_runs(tmp_path: Path) -> 
 
 
 def test_python_tag_on_a_mapping_in_a_rule_file_is_refused(tmp_path: Path) -> None:
-    root = _pack(tmp_path, 'category == "技改项目"',
-                 messages=f'    messages: !!python/object/apply:os.system {{args: ["{TOUCH}"]}}')
+    root = _pack(
+        tmp_path,
+        'category == "技改项目"',
+        messages=f'    messages: !!python/object/apply:os.system {{args: ["{TOUCH}"]}}',
+    )
     with pytest.raises(PolicyError) as exc:
         load_policy([root])
     assert "is not allowed" in str(exc.value)
 
 
 def test_template_injection_through_a_rule_message_prints_literally(tmp_path: Path) -> None:
-    hostile = ("{{ 7*7 }} {% for x in range(3) %}{{ x }}{% endfor %} {title.__class__} {value!r} "
-               "{0} {__class__} ${{config}} 实际值{value}")
-    root = _pack(tmp_path, 'category == "技改项目"',
-                 messages="    messages:\n      compliant: '" + hostile.replace("'", "''") + "'")
+    hostile = (
+        "{{ 7*7 }} {% for x in range(3) %}{{ x }}{% endfor %} {title.__class__} {value!r} "
+        "{0} {__class__} ${{config}} 实际值{value}"
+    )
+    root = _pack(
+        tmp_path,
+        'category == "技改项目"',
+        messages="    messages:\n      compliant: '" + hostile.replace("'", "''") + "'",
+    )
     policy = load_policy([root])
-    raw = RawRecord(source=SourceRef(file="t", row=1),
-                    data={"id": "P1", "kind": "project", "category": "技改项目", "total_investment": 600,
-                          "submitted_on": dt.date(2024, 9, 1)})
+    raw = RawRecord(
+        source=SourceRef(file="t", row=1),
+        data={
+            "id": "P1",
+            "kind": "project",
+            "category": "技改项目",
+            "total_investment": 600,
+            "submitted_on": dt.date(2024, 9, 1),
+        },
+    )
     rec = Normaliser(policy.catalog).normalise(raw)[0]
     assert rec is not None
-    findings = [f for f in Evaluator(policy, "durable").evaluate([rec]).findings if f.check.endswith("t1.hostile")]
+    findings = [
+        f for f in Evaluator(policy, "durable").evaluate([rec]).findings if f.check.endswith("t1.hostile")
+    ]
     assert len(findings) == 1 and findings[0].status == "compliant"
     message = findings[0].message
-    assert message.startswith("{{ 7*7 }} {% for x in range(3) %}{{ x }}{% endfor %} {title.__class__} {value!r} "
-                              "{0} {__class__} ${{config}} 实际值600")
+    assert message.startswith(
+        "{{ 7*7 }} {% for x in range(3) %}{{ x }}{% endfor %} {title.__class__} {value!r} "
+        "{0} {__class__} ${{config}} 实际值600"
+    )
     assert "49" not in message and "012" not in message
 
 
@@ -177,9 +208,17 @@ def test_rule_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
 def test_rule_text_is_never_passed_to_eval_or_exec() -> None:
     """The modules that read rule text call no eval/exec/compile, no unsafe YAML loader, no template engine."""
     root = Path(__file__).resolve().parents[1] / "engine"
-    for rel in ("policy/expressions.py", "policy/loader.py", "policy/compiler.py", "policy/compiled.py",
-                "policy/three_valued.py", "evaluation/findings.py", "evaluation/build_findings.py",
-                "policy/formulas.py", "records/yamlsource.py"):
+    for rel in (
+        "policy/expressions.py",
+        "policy/loader.py",
+        "policy/compiler.py",
+        "policy/compiled.py",
+        "policy/three_valued.py",
+        "evaluation/findings.py",
+        "evaluation/build_findings.py",
+        "policy/formulas.py",
+        "records/yamlsource.py",
+    ):
         tree = ast.parse((root / rel).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
@@ -189,5 +228,7 @@ def test_rule_text_is_never_passed_to_eval_or_exec() -> None:
                 assert f.id not in ("eval", "exec", "compile", "__import__"), (rel, f.id, node.lineno)
             if isinstance(f, ast.Attribute):
                 owner = f.value.id if isinstance(f.value, ast.Name) else ""
-                assert not (owner == "yaml" and f.attr in ("load", "unsafe_load", "full_load", "load_all")), rel
+                assert not (owner == "yaml" and f.attr in ("load", "unsafe_load", "full_load", "load_all")), (
+                    rel
+                )
                 assert f.attr not in ("from_string", "Template", "format_map"), (rel, f.attr, node.lineno)

@@ -26,8 +26,11 @@ def test_the_version_key_is_the_check_versions_row_of_the_store() -> None:
 
 
 def test_parts_equal_the_findings_field_for_field(policy: Policy, tmp_path: Path) -> None:
-    paths = [str(ROOT / "samples"), str(write_projects_csv(tmp_path / "p.csv", 1500, seed=11)),
-             str(write_other_jsonl(tmp_path / "o.jsonl", 400, seed=12))]
+    paths = [
+        str(ROOT / "samples"),
+        str(write_projects_csv(tmp_path / "p.csv", 1500, seed=11)),
+        str(write_other_jsonl(tmp_path / "o.jsonl", 400, seed=12)),
+    ]
     history = collect_history(paths, policy)
     for engine in ("durable", "python"):
         ev = Evaluator(policy, engine)  # type: ignore[arg-type]
@@ -38,10 +41,16 @@ def test_parts_equal_the_findings_field_for_field(policy: Policy, tmp_path: Path
             assert lean.findings == [] and lean.notices == full.notices
             assert lean.parts is not None and len(lean.parts) == len(full.findings)
             assert compact_status_counts(lean.parts) == dict(Counter(f.status for f in full.findings))
-            for f, (record, key, *own, review, extras) in zip(full.findings, finding_parts(lean.parts), strict=True):
+            for f, (record, key, *own, review, extras) in zip(
+                full.findings, finding_parts(lean.parts), strict=True
+            ):
                 d = f.__dict__
-                assert (record.kind, record.id, record.name, record.source) == \
-                    (f.kind, f.record_id, f.record_name, f.source)
+                assert (record.kind, record.id, record.name, record.source) == (
+                    f.kind,
+                    f.record_id,
+                    f.record_name,
+                    f.source,
+                )
                 assert key == tuple(d[k] for k in VERSION_FIELDS)
                 assert [(type(v), v) for v in own] == [(type(d[k]), d[k]) for k in OWN]
                 assert review == d["review"] and all(d[k] == v for k, v in extras.items())

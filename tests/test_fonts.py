@@ -47,18 +47,25 @@ def stored(tmp_path: Path) -> str:
     return db
 
 
-def test_html_docx_and_markdown_letters_and_notices_need_no_chinese_font(no_fonts, stored, tmp_path: Path) -> None:
+def test_html_docx_and_markdown_letters_and_notices_need_no_chinese_font(
+    no_fonts, stored, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
-    code, _, err = cli("letter", "HZ-2024-004", "-f", "html", "-f", "docx", "-f", "md", "-o", str(out), "--db", stored)
+    code, _, err = cli(
+        "letter", "HZ-2024-004", "-f", "html", "-f", "docx", "-f", "md", "-o", str(out), "--db", stored
+    )
     assert code == 0, err
     assert {p.suffix for p in out.glob("*HZ-2024-004.*")} == {".html", ".docx", ".md"}
-    code, _, err = cli("notice", "town", "单县浮岗镇", "-f", "html", "-f", "docx", "-f", "md", "-o", str(out),
-                       "--db", stored)
+    code, _, err = cli(
+        "notice", "town", "单县浮岗镇", "-f", "html", "-f", "docx", "-f", "md", "-o", str(out), "--db", stored
+    )
     assert code == 0, err
     assert {p.suffix for p in out.glob("达标情况通报_*")} == {".html", ".docx", ".md"}
 
 
-def test_only_the_pdf_needs_a_chinese_font_and_its_error_names_the_packages(no_fonts, stored, tmp_path: Path) -> None:
+def test_only_the_pdf_needs_a_chinese_font_and_its_error_names_the_packages(
+    no_fonts, stored, tmp_path: Path
+) -> None:
     for args in (["letter", "HZ-2024-004"], ["notice", "town", "单县浮岗镇"]):
         code, _, err = cli(*args, "-f", "pdf", "-o", str(tmp_path / "pdf"), "--db", stored)
         assert code == 2

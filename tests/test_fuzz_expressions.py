@@ -22,29 +22,116 @@ from engine.policy.expressions import ExpressionError, fields_of, parse, render
 from engine.policy.formulas import evaluate_condition
 from engine.policy.policy import load_policy
 
-settings.register_profile("hostile-expressions-ci", max_examples=2000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("hostile-expressions-local", max_examples=150, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-PROFILE = settings.get_profile("hostile-expressions-ci" if os.environ.get("CI") == "true" else "hostile-expressions-local")
+settings.register_profile(
+    "hostile-expressions-ci", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "hostile-expressions-local", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+PROFILE = settings.get_profile(
+    "hostile-expressions-ci" if os.environ.get("CI") == "true" else "hostile-expressions-local"
+)
 
 POLICY = load_policy()
 RESOLVER = _resolver(POLICY.catalog, "project")
 SENTINEL = Path("/tmp/heze-fuzz-sentinel")
 
 TOKENS = [
-    "total_investment", "land_area", "annual_tax", "category", "in_provincial_characteristic_town", "总投资",
-    "用地面积", "项目类别", "submitted_on", "report_year", "unknown_field", "0", "1", "500", "0.5", "1e3", "-", "+",
-    "*", "/", "//", "%", "**", "×", "÷", "≥", "≤", "≠", "（", "）", "(", ")", "[", "]", "{", "}", ",", ":", ".",
-    "==", "!=", "<", "<=", ">", ">=", "and", "or", "not", "in", "not in", "is", "if", "else", "true", "false", "是",
-    "否", '"技改项目"', "'x'", "missing", "present", "missing(total_investment)", "present(land_area)",
-    "__import__", "__class__", "__mro__", "__subclasses__", "__builtins__", "_private", "open", "eval", "exec",
-    "lambda", "for", "x", "yield", "await", ":=", "@", "f'", "\"", "'", "\\", "\x00", "\n", "#", ";", "import",
-    f"'touch {SENTINEL}'", "os", "system",
+    "total_investment",
+    "land_area",
+    "annual_tax",
+    "category",
+    "in_provincial_characteristic_town",
+    "总投资",
+    "用地面积",
+    "项目类别",
+    "submitted_on",
+    "report_year",
+    "unknown_field",
+    "0",
+    "1",
+    "500",
+    "0.5",
+    "1e3",
+    "-",
+    "+",
+    "*",
+    "/",
+    "//",
+    "%",
+    "**",
+    "×",
+    "÷",
+    "≥",
+    "≤",
+    "≠",
+    "（",
+    "）",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    ".",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "and",
+    "or",
+    "not",
+    "in",
+    "not in",
+    "is",
+    "if",
+    "else",
+    "true",
+    "false",
+    "是",
+    "否",
+    '"技改项目"',
+    "'x'",
+    "missing",
+    "present",
+    "missing(total_investment)",
+    "present(land_area)",
+    "__import__",
+    "__class__",
+    "__mro__",
+    "__subclasses__",
+    "__builtins__",
+    "_private",
+    "open",
+    "eval",
+    "exec",
+    "lambda",
+    "for",
+    "x",
+    "yield",
+    "await",
+    ":=",
+    "@",
+    "f'",
+    '"',
+    "'",
+    "\\",
+    "\x00",
+    "\n",
+    "#",
+    ";",
+    "import",
+    f"'touch {SENTINEL}'",
+    "os",
+    "system",
 ]
 
 token_soup = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=25).map(" ".join)
-numbers = st.decimals(min_value=-10 ** 6, max_value=10 ** 6, places=2, allow_nan=False, allow_infinity=False)
+numbers = st.decimals(min_value=-(10**6), max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
 
 
 @PROFILE
@@ -61,11 +148,19 @@ def test_any_text_parses_or_raises_expression_error(text: str, want: str | None)
 
 
 @PROFILE
-@given(token_soup, st.fixed_dictionaries({}, optional={
-    "total_investment": numbers, "land_area": numbers, "annual_tax": numbers,
-    "category": st.sampled_from(["技改项目", "房地产", "其他"]),
-    "in_provincial_characteristic_town": st.booleans(),
-}))
+@given(
+    token_soup,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "total_investment": numbers,
+            "land_area": numbers,
+            "annual_tax": numbers,
+            "category": st.sampled_from(["技改项目", "房地产", "其他"]),
+            "in_provincial_characteristic_town": st.booleans(),
+        },
+    ),
+)
 def test_parsed_conditions_evaluate_to_true_false_or_unknown(text: str, values: dict) -> None:
     try:
         expr = parse(text, RESOLVER, "bool")

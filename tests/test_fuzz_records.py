@@ -35,12 +35,26 @@ from engine.records.model import Normaliser, RawRecord, Record, SourceRef
 from engine.records.record import RecordError
 from engine.records.yamlsource import YamlSourceError, load_record_documents, load_yaml_text
 
-settings.register_profile("hostile-ci", max_examples=2000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                 HealthCheck.function_scoped_fixture])
-settings.register_profile("hostile-local", max_examples=150, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                 HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "hostile-ci",
+    max_examples=2000,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+settings.register_profile(
+    "hostile-local",
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 PROFILE = settings.get_profile("hostile-ci" if os.environ.get("CI") == "true" else "hostile-local")
 
 POLICY: Policy = load_policy()
@@ -52,13 +66,54 @@ KINDS = ["project", "town", "county", "city", "enterprise", "department"]
 
 JUNK = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["NaN", "nan", "inf", "-Infinity", "1e308", "-1e308", "1e-400", "-0", "-0.0", "", " ", "\u3000",
-                     "—", "N/A", "#DIV/0!", "#N/A", "是", "否", "true", "1,23,4", "1.2.3", "１２３４", "１，２３４．５",
-                     "57%", "0.57", "５７％", "1.2亿元", "3公顷", "500万元", "20000平方米", "12万人", "2024年",
-                     "2024-13-45", "2024年6月18日", "45461", "{{ 7*7 }}", "<b>x</b>", "../../etc/passwd",
-                     "\x00", "a\x07b", "\ud800", "x" * 3000]),
+    st.sampled_from(
+        [
+            "NaN",
+            "nan",
+            "inf",
+            "-Infinity",
+            "1e308",
+            "-1e308",
+            "1e-400",
+            "-0",
+            "-0.0",
+            "",
+            " ",
+            "\u3000",
+            "—",
+            "N/A",
+            "#DIV/0!",
+            "#N/A",
+            "是",
+            "否",
+            "true",
+            "1,23,4",
+            "1.2.3",
+            "１２３４",
+            "１，２３４．５",
+            "57%",
+            "0.57",
+            "５７％",
+            "1.2亿元",
+            "3公顷",
+            "500万元",
+            "20000平方米",
+            "12万人",
+            "2024年",
+            "2024-13-45",
+            "2024年6月18日",
+            "45461",
+            "{{ 7*7 }}",
+            "<b>x</b>",
+            "../../etc/passwd",
+            "\x00",
+            "a\x07b",
+            "\ud800",
+            "x" * 3000,
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.integers(min_value=-(10 ** 30), max_value=10 ** 30),
+    st.integers(min_value=-(10**30), max_value=10**30),
     st.booleans(),
     st.none(),
     st.just(-0.0),
@@ -70,9 +125,11 @@ JUNK = st.one_of(
 
 def _number(f: FieldSpec) -> st.SearchStrategy[Any]:
     lo = int(f.min) if f.min is not None else 0
-    hi = int(min(f.max, Decimal(10 ** 7))) if f.max is not None else 10 ** 7
-    base = st.one_of(st.integers(min_value=lo, max_value=hi),
-                     st.decimals(min_value=lo, max_value=hi, places=3, allow_nan=False, allow_infinity=False))
+    hi = int(min(f.max, Decimal(10**7))) if f.max is not None else 10**7
+    base = st.one_of(
+        st.integers(min_value=lo, max_value=hi),
+        st.decimals(min_value=lo, max_value=hi, places=3, allow_nan=False, allow_infinity=False),
+    )
 
     def render(v: Any, style: int) -> Any:
         if style == 0:
@@ -97,16 +154,22 @@ def _good(f: FieldSpec) -> st.SearchStrategy[Any]:
         return _number(f)
     if f.type == "integer":
         lo = int(f.min) if f.min is not None else 0
-        hi = int(f.max) if f.max is not None else 10 ** 6
-        return st.one_of(st.integers(min_value=lo, max_value=hi), st.integers(min_value=lo, max_value=hi).map(str))
+        hi = int(f.max) if f.max is not None else 10**6
+        return st.one_of(
+            st.integers(min_value=lo, max_value=hi), st.integers(min_value=lo, max_value=hi).map(str)
+        )
     if f.type == "boolean":
         return st.sampled_from([True, False, "是", "否", "yes", "no", 1, 0, "√", "×"])
     if f.type == "enum":
         return st.sampled_from(f.choices)
     if f.type == "date":
         d = st.dates(min_value=dt.date(2024, 5, 6), max_value=dt.date(2025, 12, 31))
-        return st.one_of(d, d.map(str), d.map(lambda x: f"{x.year}年{x.month}月{x.day}日"),
-                         d.map(lambda x: (x - dt.date(1899, 12, 30)).days))
+        return st.one_of(
+            d,
+            d.map(str),
+            d.map(lambda x: f"{x.year}年{x.month}月{x.day}日"),
+            d.map(lambda x: (x - dt.date(1899, 12, 30)).days),
+        )
     return st.text(alphabet=string.ascii_letters + "项目镇县区市{}<>/$%", max_size=20)
 
 
@@ -145,7 +208,8 @@ def raw_record(draw: st.DrawFn, index: int = 0) -> RawRecord:
 
 
 batches = st.integers(min_value=1, max_value=25).flatmap(
-    lambda n: st.tuples(*[raw_record(i) for i in range(n)]))
+    lambda n: st.tuples(*[raw_record(i) for i in range(n)])
+)
 
 
 def _key(f: Any) -> tuple:
@@ -186,10 +250,16 @@ def _csv_cell(v: Any) -> str:
 
 
 @PROFILE
-@given(st.lists(raw_record(), min_size=1, max_size=8), st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]),
-       st.sampled_from(["\r\n", "\n", "\r"]), st.binary(max_size=40), st.booleans())
-def test_generated_csv_files_read_without_crashing(tmp_path_factory: Any, raws: list[RawRecord], encoding: str,
-                                                   eol: str, garbage: bytes, inject: bool) -> None:
+@given(
+    st.lists(raw_record(), min_size=1, max_size=8),
+    st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]),
+    st.sampled_from(["\r\n", "\n", "\r"]),
+    st.binary(max_size=40),
+    st.booleans(),
+)
+def test_generated_csv_files_read_without_crashing(
+    tmp_path_factory: Any, raws: list[RawRecord], encoding: str, eol: str, garbage: bytes, inject: bool
+) -> None:
     header: list[str] = []
     for r in raws:
         for k in r.data:
@@ -208,11 +278,18 @@ def test_generated_csv_files_read_without_crashing(tmp_path_factory: Any, raws: 
 
 
 @PROFILE
-@given(st.recursive(st.one_of(JUNK.filter(lambda v: not isinstance(v, (dt.date, str)) or isinstance(v, str)),
-                              st.text(max_size=10)),
-                    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                            st.dictionaries(st.text(max_size=6), inner, max_size=4)),
-                    max_leaves=20))
+@given(
+    st.recursive(
+        st.one_of(
+            JUNK.filter(lambda v: not isinstance(v, (dt.date, str)) or isinstance(v, str)),
+            st.text(max_size=10),
+        ),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)
+        ),
+        max_leaves=20,
+    )
+)
 def test_generated_json_documents_read_without_crashing(tmp_path_factory: Any, doc: Any) -> None:
     path = Path(tmp_path_factory.mktemp("json")) / "fuzz.json"
     try:
@@ -224,9 +301,15 @@ def test_generated_json_documents_read_without_crashing(tmp_path_factory: Any, d
 
 
 @PROFILE
-@given(st.lists(st.sampled_from(list("abc:-[]{}&*!?|>'\"#%@` \n\t,.1234") + ["<<", "!!python/object:os.system",
-                                                                             "!!binary", "&a", "*a", "---", "  "]),
-                max_size=40).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(
+            list("abc:-[]{}&*!?|>'\"#%@` \n\t,.1234")
+            + ["<<", "!!python/object:os.system", "!!binary", "&a", "*a", "---", "  "]
+        ),
+        max_size=40,
+    ).map("".join)
+)
 def test_generated_yaml_text_loads_or_fails_with_a_yaml_error(text: str) -> None:
     try:
         load_yaml_text(text, "fuzz.yaml")
@@ -252,10 +335,27 @@ def _drain(path: Path) -> None:
 
 
 @PROFILE
-@given(st.lists(st.sampled_from(list("abc:-[]{}&*!?|>'\"#%@` \n\t,.1234") + ["<<", "!!python/object:os.system",
-                                                                             "!!binary", "&a", "*a", "---", "  ",
-                                                                             "!!int", "0600", "1:30", "yes"]),
-                max_size=40).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(
+            list("abc:-[]{}&*!?|>'\"#%@` \n\t,.1234")
+            + [
+                "<<",
+                "!!python/object:os.system",
+                "!!binary",
+                "&a",
+                "*a",
+                "---",
+                "  ",
+                "!!int",
+                "0600",
+                "1:30",
+                "yes",
+            ]
+        ),
+        max_size=40,
+    ).map("".join)
+)
 def test_generated_yaml_record_text_loads_or_fails_with_a_yaml_error(text: str) -> None:
     try:
         docs = load_record_documents(text, "fuzz.yaml")
@@ -273,5 +373,6 @@ def test_generated_yaml_record_text_loads_or_fails_with_a_yaml_error(text: str) 
                 yield from scalars(x)
         else:
             yield v
+
     for d in docs:  # the loader decides nothing: text, true/false, null, or a refused tag
         assert all(v is None or isinstance(v, (str, bool, BadCell)) for v in scalars(d.data))

@@ -59,11 +59,16 @@ def test_corpus_file_outcome(case: dict[str, Any], intakes: dict[str, Intake]) -
     expected_errors = case.get("errors", [])
     unmatched = list(got.errors)
     for exp in expected_errors:
-        hits = [e for e in unmatched
-                if e.source.row == exp["row"] and e.field == exp["field"] and exp["contains"] in e.message
-                and ("file" not in exp or e.source.file.endswith(exp["file"]))
-                and ("sheet" not in exp or e.source.sheet == exp["sheet"])
-                and e.row_rejected is not exp.get("kept", False)]
+        hits = [
+            e
+            for e in unmatched
+            if e.source.row == exp["row"]
+            and e.field == exp["field"]
+            and exp["contains"] in e.message
+            and ("file" not in exp or e.source.file.endswith(exp["file"]))
+            and ("sheet" not in exp or e.source.sheet == exp["sheet"])
+            and e.row_rejected is not exp.get("kept", False)
+        ]
         assert len(hits) == 1, f"expected error {exp} not found in {[str(e) for e in unmatched]}"
         unmatched.remove(hits[0])
     assert not unmatched, f"unexpected errors: {[str(e) for e in unmatched]}"
@@ -99,7 +104,9 @@ def test_corpus_file_outcome(case: dict[str, Any], intakes: dict[str, Intake]) -
 
 
 @pytest.mark.parametrize("case", MANIFEST, ids=[c["id"] for c in MANIFEST])
-def test_every_row_is_evaluated_rejected_or_counted_blank(case: dict[str, Any], intakes: dict[str, Intake]) -> None:
+def test_every_row_is_evaluated_rejected_or_counted_blank(
+    case: dict[str, Any], intakes: dict[str, Intake]
+) -> None:
     got = intakes[case["id"]]
     assert sorted(t.file for t in got.tallies) == sorted(str(FILES / f) for f in case["files"])
     read = sum(t.rows_read for t in got.tallies)
@@ -114,13 +121,16 @@ def _summary_numbers(stderr: str) -> tuple[int, int, int, int] | None:
 
 
 @pytest.mark.parametrize("case", MANIFEST, ids=[c["id"] for c in MANIFEST])
-def test_the_command_exits_as_expected_without_a_traceback(case: dict[str, Any], intakes: dict[str, Intake]) -> None:
+def test_the_command_exits_as_expected_without_a_traceback(
+    case: dict[str, Any], intakes: dict[str, Intake]
+) -> None:
     from click.testing import CliRunner
 
     from engine.cli import main
 
-    result = CliRunner().invoke(main, ["evaluate", "--no-store", "--format", "summary",
-                                       *(str(FILES / f) for f in case["files"])])
+    result = CliRunner().invoke(
+        main, ["evaluate", "--no-store", "--format", "summary", *(str(FILES / f) for f in case["files"])]
+    )
     assert isinstance(result.exception, SystemExit) or result.exception is None, result.exception
     assert "Traceback" not in result.output and "Traceback" not in result.stderr
     assert result.exit_code == case["exit"], result.stderr[-2000:]
@@ -134,9 +144,12 @@ def test_the_command_exits_as_expected_without_a_traceback(case: dict[str, Any],
         assert "无法作出任何审查结论" in result.stderr  # valid records, but nothing could be judged
 
 
-@pytest.mark.parametrize("case", [c for c in MANIFEST if c["valid"]], ids=[c["id"] for c in MANIFEST if c["valid"]])
-def test_valid_records_of_a_broken_file_are_still_evaluated(case: dict[str, Any], intakes: dict[str, Intake],
-                                                           policy: Policy) -> None:
+@pytest.mark.parametrize(
+    "case", [c for c in MANIFEST if c["valid"]], ids=[c["id"] for c in MANIFEST if c["valid"]]
+)
+def test_valid_records_of_a_broken_file_are_still_evaluated(
+    case: dict[str, Any], intakes: dict[str, Intake], policy: Policy
+) -> None:
     records = intakes[case["id"]].records
     durable = Evaluator(policy, "durable").evaluate(records)
     python = Evaluator(policy, "python").evaluate(records)
@@ -165,23 +178,34 @@ def test_yaml_escape_attempt_in_a_record_file_executes_nothing(policy: Policy) -
     if SENTINEL.exists():
         os.remove(SENTINEL)
     got = load_records([FILES / "yaml" / "python-tag.yaml"], policy.catalog)
-    assert [r.id for r in got.records] == ["PY-1", "PY-2"] and got.records[0].name is None  # the tagged value is refused
+    assert [r.id for r in got.records] == ["PY-1", "PY-2"] and got.records[
+        0
+    ].name is None  # the tagged value is refused
     assert "!!python/object/apply:os.system" in got.records[0].invalid["name"]
     assert not SENTINEL.exists()
 
 
 def test_cross_file_duplicate_names_the_first_occurrence(intakes: dict[str, Intake]) -> None:
-    errors = [e for e in intakes["duplicate-ids"].errors if e.source.file.endswith("duplicates-b-projects.csv")]
-    assert len(errors) == 1 and "first at" in errors[0].message and "duplicates-a-projects.csv row 2" in errors[0].message
+    errors = [
+        e for e in intakes["duplicate-ids"].errors if e.source.file.endswith("duplicates-b-projects.csv")
+    ]
+    assert (
+        len(errors) == 1
+        and "first at" in errors[0].message
+        and "duplicates-a-projects.csv row 2" in errors[0].message
+    )
 
 
-def test_valid_records_of_every_corpus_file_are_stored_with_their_findings(policy: Policy, tmp_path: Path) -> None:
+def test_valid_records_of_every_corpus_file_are_stored_with_their_findings(
+    policy: Policy, tmp_path: Path
+) -> None:
     """One run over the whole corpus: broken files and rows are reported, the valid records' findings are kept."""
     from engine.pipeline.stream import evaluate_files
     from engine.store import Store, begin_run, run_findings
 
-    paths = [str(FILES / f) for c in MANIFEST for f in c["files"]
-             if c["id"] != "duplicate-ids"]  # the duplicates case is a pair; its ids repeat other cases' ids
+    paths = [
+        str(FILES / f) for c in MANIFEST for f in c["files"] if c["id"] != "duplicate-ids"
+    ]  # the duplicates case is a pair; its ids repeat other cases' ids
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     try:
         writer = begin_run(store, policy, inputs=paths, chunk_size=50)

@@ -28,15 +28,24 @@ HEADER = "项目编号,项目名称,类型,所在县区,项目类别,总投资(�
 
 
 def _projects(path: Path, n: int) -> Path:
-    rows = [f"FLT-{i},项目{i},项目,曹县,技改项目,{400 + i % 300},{10 + i % 7},{i % 50},2024-06-18\n" for i in range(n)]
+    rows = [
+        f"FLT-{i},项目{i},项目,曹县,技改项目,{400 + i % 300},{10 + i % 7},{i % 50},2024-06-18\n"
+        for i in range(n)
+    ]
     path.write_text(HEADER + "".join(rows), encoding="utf-8")
     return path
 
 
 def _run(*args: str, db: Path, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "COMPLIANCE_DB": str(db)}
-    return subprocess.run([COMPLIANCE, "evaluate", "--format", "json", "--jobs", "1", *args], env=env,
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [COMPLIANCE, "evaluate", "--format", "json", "--jobs", "1", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 def _consistent(db: Path) -> dict[int, list[int]]:
@@ -46,16 +55,21 @@ def _consistent(db: Path) -> dict[int, list[int]]:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         committed: dict[int, list[int]] = {}
         for run_id, chunk, n_records, n_findings in con.execute(
-                "SELECT run_id, chunk, n_records, n_findings FROM run_chunks ORDER BY run_id, chunk"):
+            "SELECT run_id, chunk, n_records, n_findings FROM run_chunks ORDER BY run_id, chunk"
+        ):
             committed.setdefault(run_id, []).append(chunk)
-            got_records = con.execute("SELECT count(*) FROM run_records WHERE run_id=? AND chunk=?",
-                                      (run_id, chunk)).fetchone()[0]
-            got_findings = con.execute("SELECT count(*) FROM findings WHERE run_id=? AND chunk=?",
-                                       (run_id, chunk)).fetchone()[0]
+            got_records = con.execute(
+                "SELECT count(*) FROM run_records WHERE run_id=? AND chunk=?", (run_id, chunk)
+            ).fetchone()[0]
+            got_findings = con.execute(
+                "SELECT count(*) FROM findings WHERE run_id=? AND chunk=?", (run_id, chunk)
+            ).fetchone()[0]
             assert (got_records, got_findings) == (n_records, n_findings), (run_id, chunk)
         for table in ("run_records", "findings", "run_messages"):
-            orphans = con.execute(f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM run_chunks c "
-                                  "WHERE c.run_id = t.run_id AND c.chunk = t.chunk)").fetchone()[0]
+            orphans = con.execute(
+                f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM run_chunks c "
+                "WHERE c.run_id = t.run_id AND c.chunk = t.chunk)"
+            ).fetchone()[0]
             assert orphans == 0, f"{table} holds rows of an uncommitted chunk"
         return committed
     finally:
@@ -92,8 +106,9 @@ def _tmpfs(path: Path, size: str) -> Iterator[Path]:
     path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root; read-only / full-disk behaviour not exercised here")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}); read-only / full-disk not exercised")
     try:
@@ -109,11 +124,17 @@ def _remount(path: Path, opts: str) -> None:
 def test_a_rule_pack_that_fails_to_load_stops_the_run_before_anything_is_stored(tmp_path: Path) -> None:
     pack = tmp_path / "broken-pack"
     pack.mkdir()
-    (pack / "pack.yaml").write_text("id: broken\ntitle: 坏的包\nnumber: x\nissuer: x\nissued_on: 2024-01-01\n"
-                                    "period: {from: 2024-01-01, to: 2025-12-31}\n", encoding="utf-8")
-    (pack / "m01-broken.yaml").write_text("measure: 1\ntitle: t\nsection: s\nsource: s\nchecks:\n"
-                                          "  - id: b.1\n    title: t\n    subject: project\n    nature: standard\n"
-                                          "    source: s\n    applies_when: __import__('os')\n", encoding="utf-8")
+    (pack / "pack.yaml").write_text(
+        "id: broken\ntitle: 坏的包\nnumber: x\nissuer: x\nissued_on: 2024-01-01\n"
+        "period: {from: 2024-01-01, to: 2025-12-31}\n",
+        encoding="utf-8",
+    )
+    (pack / "m01-broken.yaml").write_text(
+        "measure: 1\ntitle: t\nsection: s\nsource: s\nchecks:\n"
+        "  - id: b.1\n    title: t\n    subject: project\n    nature: standard\n"
+        "    source: s\n    applies_when: __import__('os')\n",
+        encoding="utf-8",
+    )
     db = tmp_path / "store.db"
     done = _run(str(SAMPLES), "--rules", str(pack), db=db)
     assert done.returncode not in (0, 1), done.stderr  # 1 = partial success
@@ -126,22 +147,27 @@ def test_ctrl_c_during_a_batch_leaves_only_whole_chunks_and_the_run_resumes(tmp_
     data = _projects(tmp_path / "many-projects.csv", 4000)
     db = tmp_path / "store.db"
     env = {**os.environ, "COMPLIANCE_DB": str(db)}
-    proc = subprocess.Popen([COMPLIANCE, "evaluate", "--format", "json", "--jobs", "1", "--chunk-size", "100",
-                             str(data)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [COMPLIANCE, "evaluate", "--format", "json", "--jobs", "1", "--chunk-size", "100", str(data)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _interrupt_after_two_chunks(proc, db)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0
     assert "Traceback" not in err, err[-3000:]
     chunks = _consistent(db)
-    (run_id, finished, _), = _runs(db)
+    ((run_id, finished, _),) = _runs(db)
     assert finished is None and 2 <= len(chunks[run_id]) < 40
 
     resumed = _run("--resume", str(run_id), db=db)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     chunks = _consistent(db)
     assert chunks[run_id] == list(range(40))
-    (_, finished, n_records), = _runs(db)
+    ((_, finished, n_records),) = _runs(db)
     assert finished is not None and n_records == 4000
 
 
@@ -158,8 +184,9 @@ def test_a_read_only_store_gives_a_clear_error_and_stays_consistent(tmp_path: Pa
             _remount(folder, "rw")
         assert again.returncode not in (0, 1)
         assert "Traceback" not in again.stderr, again.stderr[-3000:]
-        assert "store" in again.stderr and ("read-only" in again.stderr or "readonly" in again.stderr
-                                            or "unable to open" in again.stderr), again.stderr[-2000:]
+        assert "store" in again.stderr and (
+            "read-only" in again.stderr or "readonly" in again.stderr or "unable to open" in again.stderr
+        ), again.stderr[-2000:]
         assert again.stdout == ""  # nothing was evaluated into a store that cannot keep it
         assert _runs(db) == before
         _consistent(db)
@@ -174,7 +201,7 @@ def test_a_full_disk_gives_a_clear_error_keeps_whole_chunks_and_the_run_resumes(
         assert "Traceback" not in done.stderr, done.stderr[-3000:]
         assert "full" in done.stderr and "--resume" in done.stderr, done.stderr[-2000:]
         chunks = _consistent(db)
-        (run_id, finished, _), = _runs(db)
+        ((run_id, finished, _),) = _runs(db)
         assert finished is None and len(chunks.get(run_id, [])) < 30
         _remount(folder, "size=256m")
         resumed = _run("--resume", str(run_id), db=db)
@@ -182,9 +209,15 @@ def test_a_full_disk_gives_a_clear_error_keeps_whole_chunks_and_the_run_resumes(
         assert _consistent(db)[run_id] == list(range(30))
 
 
-HOSTILE = [ROOT / "tests" / "corpus" / "files" / f for f in
-           ("csv/overflow-projects.csv", "csv/impossible-dates-projects.csv", "yaml/tags-projects.yaml",
-            "yaml/big-numbers-projects.yaml")]
+HOSTILE = [
+    ROOT / "tests" / "corpus" / "files" / f
+    for f in (
+        "csv/overflow-projects.csv",
+        "csv/impossible-dates-projects.csv",
+        "yaml/tags-projects.yaml",
+        "yaml/big-numbers-projects.yaml",
+    )
+]
 
 
 def test_a_run_stopped_in_a_batch_with_hostile_files_resumes_and_evaluates_the_rest(tmp_path: Path) -> None:
@@ -193,16 +226,32 @@ def test_a_run_stopped_in_a_batch_with_hostile_files_resumes_and_evaluates_the_r
     data = _projects(tmp_path / "many-projects.csv", 3000)
     db = tmp_path / "store.db"
     env = {**os.environ, "COMPLIANCE_DB": str(db)}
-    proc = subprocess.Popen([COMPLIANCE, "evaluate", "--format", "json", "--jobs", "1", "--chunk-size", "100",
-                             *map(str, HOSTILE), str(data)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            COMPLIANCE,
+            "evaluate",
+            "--format",
+            "json",
+            "--jobs",
+            "1",
+            "--chunk-size",
+            "100",
+            *map(str, HOSTILE),
+            str(data),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _interrupt_after_two_chunks(proc, db)
     _, err = proc.communicate(timeout=120)
     assert "Traceback" not in err, err[-3000:]
-    (run_id, finished, _), = _runs(db)
+    ((run_id, finished, _),) = _runs(db)
     assert finished is None
     resumed = _run("--resume", str(run_id), db=db)
     assert "Traceback" not in resumed.stderr, resumed.stderr[-3000:]
     assert resumed.returncode == 1, resumed.stderr[-3000:]  # some rows rejected, the rest evaluated
-    (_, finished, n_records), = _runs(db)
+    ((_, finished, n_records),) = _runs(db)
     assert finished is not None and n_records > 3000

@@ -65,22 +65,48 @@ def _is_number(cell: str) -> bool:
 
 
 def _row(**over: object) -> FindingRow:
-    base: dict = dict(run_id=1, kind="project", record_id="P1", period="", record_name="甲", record_version=1,
-                      record_version_id=1, file="f.csv", sheet=None, row=2, check_id="c", check_version="1",
-                      pack="heze-2024", measure=2, measure_title="t", check_title="ct", nature="binding",
-                      status="non_compliant", value=Decimal("-3.5"), threshold=Decimal(0), target=None, unit="万元",
-                      op="ge", due=None, as_of="2024-06-30", message="m", missing_fields=None)
+    base: dict = dict(
+        run_id=1,
+        kind="project",
+        record_id="P1",
+        period="",
+        record_name="甲",
+        record_version=1,
+        record_version_id=1,
+        file="f.csv",
+        sheet=None,
+        row=2,
+        check_id="c",
+        check_version="1",
+        pack="heze-2024",
+        measure=2,
+        measure_title="t",
+        check_title="ct",
+        nature="binding",
+        status="non_compliant",
+        value=Decimal("-3.5"),
+        threshold=Decimal(0),
+        target=None,
+        unit="万元",
+        op="ge",
+        due=None,
+        as_of="2024-06-30",
+        message="m",
+        missing_fields=None,
+    )
     base.update(over)
     return FindingRow(**base)
 
 
 def test_export_csv_neutralises_text_cells_but_writes_negative_numbers_as_numbers() -> None:
     out = io.StringIO()
-    write_csv([_row(record_name="=HYPERLINK(\"http://evil\")", record_id="@P1", message="\t=cmd", unit="-")], out)
+    write_csv(
+        [_row(record_name='=HYPERLINK("http://evil")', record_id="@P1", message="\t=cmd", unit="-")], out
+    )
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     header, data = rows[0], rows[1]
     cell = dict(zip(header, data, strict=True))
-    assert cell["名称"] == "'=HYPERLINK(\"http://evil\")" and cell["记录编号"] == "'@P1"
+    assert cell["名称"] == '\'=HYPERLINK("http://evil")' and cell["记录编号"] == "'@P1"
     assert cell["说明"] == "'\t=cmd" and cell["单位"] == "'-"
     assert cell["实际值"] == "-3.5"  # a number stays a number
     assert len(header) == len(EXPORT_COLUMNS)

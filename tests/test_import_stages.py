@@ -52,15 +52,20 @@ def _stage_imports(stage: str) -> set[tuple[str, str, int]]:
 
 def test_every_stage_of_the_engine_is_listed():
     stages = {p.name for p in ROOT.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
-    assert stages - {"web"} <= set(ALLOWED), f"a new stage needs its place in ALLOWED: {stages - set(ALLOWED)}"
+    assert stages - {"web"} <= set(ALLOWED), (
+        f"a new stage needs its place in ALLOWED: {stages - set(ALLOWED)}"
+    )
 
 
 @pytest.mark.parametrize("stage", sorted(ALLOWED))
 def test_a_stage_imports_only_the_stages_below_it(stage):
     if not (ROOT / stage).is_dir():
         pytest.skip(f"no stage {stage}")
-    wrong = sorted(f"{where}:{line} imports engine.{other}" for other, where, line in _stage_imports(stage)
-                   if other != stage and other not in ALLOWED[stage])
+    wrong = sorted(
+        f"{where}:{line} imports engine.{other}"
+        for other, where, line in _stage_imports(stage)
+        if other != stage and other not in ALLOWED[stage]
+    )
     assert not wrong, "\n".join(wrong)
 
 
@@ -76,10 +81,12 @@ def test_the_allowed_imports_have_no_circle():
 
 @pytest.mark.parametrize("stage", ["records", "policy", "evaluation", "store", "pipeline", "render", "web"])
 def test_a_stage_imports_alone_in_a_fresh_interpreter(stage):
-    code = (f"import sys, engine.{stage}, importlib, pkgutil\n"
-            f"for m in pkgutil.walk_packages(engine.{stage}.__path__, 'engine.{stage}.'):\n"
-            f"    if '.migrations' not in m.name: importlib.import_module(m.name)\n"
-            "print(sorted({n.split('.')[1] for n in sys.modules if n.startswith('engine.') and n.count('.') >= 1}))")
+    code = (
+        f"import sys, engine.{stage}, importlib, pkgutil\n"
+        f"for m in pkgutil.walk_packages(engine.{stage}.__path__, 'engine.{stage}.'):\n"
+        f"    if '.migrations' not in m.name: importlib.import_module(m.name)\n"
+        "print(sorted({n.split('.')[1] for n in sys.modules if n.startswith('engine.') and n.count('.') >= 1}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT.parent)
     assert out.returncode == 0, out.stderr
     loaded = set(ast.literal_eval(out.stdout.strip().splitlines()[-1])) - {stage} - BELOW_EVERY_STAGE

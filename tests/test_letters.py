@@ -18,7 +18,7 @@ from engine.render.letters import conclusion_of
 from engine.render.templates import md_escape
 from tests.test_letters_support import GOLDEN, evaluated, letter_for
 
-TECH_SOURCE = "滚动推进\"千企技改、千企转型\",每年实施投资500万元以上技改项目300个左右"
+TECH_SOURCE = '滚动推进"千企技改、千企转型",每年实施投资500万元以上技改项目300个左右'
 TECH_SOURCE_SHOWN = "滚动推进“千企技改、千企转型”，每年实施投资500万元以上技改项目300个左右"
 
 
@@ -30,8 +30,9 @@ def test_sample_projects_have_the_statuses_the_letters_rely_on() -> None:
     assert "insufficient_data" in {f.status for f in findings["P-MISSING"]}
 
 
-@pytest.mark.parametrize(("record_id", "conclusion"), [("P-FAIL", "不符合"), ("P-OK", "符合"),
-                                                        ("P-MISSING", "基本符合")])
+@pytest.mark.parametrize(
+    ("record_id", "conclusion"), [("P-FAIL", "不符合"), ("P-OK", "符合"), ("P-MISSING", "基本符合")]
+)
 def test_overall_conclusion_follows_the_documented_rule(record_id: str, conclusion: str) -> None:
     m = letter_for(record_id)
     assert m.conclusion == conclusion
@@ -49,9 +50,19 @@ def test_conclusion_rule_any_adverse_wins_over_missing_data() -> None:
 def test_non_compliant_letter_lists_clause_standard_value_source_and_department() -> None:
     m = letter_for("P-FAIL")
     md = render_letter(m, "md").decode()
-    for text in ("菏城审〔2026〕1号", "菏政发〔2024〕11号", "第2条“加快重大产业项目建设”", "不低于500万元",
-                 "480万元", "相差20万元", "市发展改革委、市工业和信息化局", "巨野县华新材料股份有限公司：",
-                 "35亩", "技改项目", "麒麟镇"):
+    for text in (
+        "菏城审〔2026〕1号",
+        "菏政发〔2024〕11号",
+        "第2条“加快重大产业项目建设”",
+        "不低于500万元",
+        "480万元",
+        "相差20万元",
+        "市发展改革委、市工业和信息化局",
+        "巨野县华新材料股份有限公司：",
+        "35亩",
+        "技改项目",
+        "麒麟镇",
+    ):
         assert text in md, text
     assert TECH_SOURCE_SHOWN in md  # shown with full-width punctuation ...
     assert len(m.issues) == 1 and m.issues[0].source_text == TECH_SOURCE  # ... the stored text unchanged
@@ -95,8 +106,9 @@ def test_same_evaluation_renders_byte_identical_html_and_markdown() -> None:
         assert render_letter(letter_for("P-FAIL"), fmt) == render_letter(letter_for("P-FAIL"), fmt)
 
 
-@pytest.mark.parametrize(("record_id", "golden"), [("P-OK", "letter-compliant.md"),
-                                                    ("P-FAIL", "letter-non-compliant.md")])
+@pytest.mark.parametrize(
+    ("record_id", "golden"), [("P-OK", "letter-compliant.md"), ("P-FAIL", "letter-non-compliant.md")]
+)
 def test_markdown_letter_matches_golden_file(record_id: str, golden: str) -> None:
     got = render_letter(letter_for(record_id), "md").decode()
     path = GOLDEN / golden
@@ -105,7 +117,9 @@ def test_markdown_letter_matches_golden_file(record_id: str, golden: str) -> Non
     assert got == path.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("record_id", ["../../x", "项目/一期", "..", "/etc/passwd", "a\\..\\..\\b", "", "．．／x"])
+@pytest.mark.parametrize(
+    "record_id", ["../../x", "项目/一期", "..", "/etc/passwd", "a\\..\\..\\b", "", "．．／x"]
+)
 def test_file_names_never_leave_the_output_folder(tmp_path: Path, record_id: str) -> None:
     p = output_path(tmp_path, safe_stem("菏城审〔2026〕1号", record_id), "html")
     assert p.parent == tmp_path.resolve()
@@ -128,11 +142,19 @@ def test_project_names_with_slashes_keep_their_id_readable() -> None:
     assert safe_stem("菏城审〔2026〕3号", "../../x") == "菏城审〔2026〕3号_x"
 
 
-@pytest.mark.parametrize(("value", "unit", "text"), [
-    (Decimal("30000"), "万元", "3亿元"), (Decimal("26000"), "万元", "2.6亿元"), (Decimal("19999"), "万元", "19999万元"),
-    (Decimal("480"), "万元", "480万元"), (Decimal("150"), "亩", "150亩"), (Decimal("27100"), "人", "2.71万人"),
-    (Decimal("13.714286"), "万元/亩", "13.71万元/亩"), (None, "亩", "—"),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (Decimal("30000"), "万元", "3亿元"),
+        (Decimal("26000"), "万元", "2.6亿元"),
+        (Decimal("19999"), "万元", "19999万元"),
+        (Decimal("480"), "万元", "480万元"),
+        (Decimal("150"), "亩", "150亩"),
+        (Decimal("27100"), "人", "2.71万人"),
+        (Decimal("13.714286"), "万元/亩", "13.71万元/亩"),
+        (None, "亩", "—"),
+    ],
+)
 def test_quantities_follow_chinese_conventions(value: Decimal | None, unit: str, text: str) -> None:
     assert zh.quantity(value, unit) == text
 

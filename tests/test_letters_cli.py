@@ -58,7 +58,10 @@ def test_letter_from_store_is_numbered_recorded_and_hashed(stored, tmp_path: Pat
     text = md.read_text(encoding="utf-8")
     assert "菏政发〔2024〕11号" in text and "480万元" in text and "不符合" in text
     rows = _letters(url)
-    assert [(r.format, r.number) for r in rows] == [("md", "菏城审〔2026〕1号"), ("html", "菏城审〔2026〕1号")]
+    assert [(r.format, r.number) for r in rows] == [
+        ("md", "菏城审〔2026〕1号"),
+        ("html", "菏城审〔2026〕1号"),
+    ]
     for r in rows:
         assert r.sha256 == hashlib.sha256(Path(r.path).read_bytes()).hexdigest()
     store = Store(url, create=False)
@@ -90,8 +93,22 @@ def test_letter_all_writes_one_file_per_project_inside_the_folder(stored, tmp_pa
 def test_letter_from_files_numbers_locally_and_records_nothing(stored, tmp_path: Path) -> None:
     url, src = stored
     out = tmp_path / "o"
-    code, stdout, err = cli("letter", "P-MISSING", "--from", str(src / "projects.csv"), "-f", "md",
-                            "--number-start", "7", "-o", str(out), "--db", url, "--date", "2025-01-02")
+    code, stdout, err = cli(
+        "letter",
+        "P-MISSING",
+        "--from",
+        str(src / "projects.csv"),
+        "-f",
+        "md",
+        "--number-start",
+        "7",
+        "-o",
+        str(out),
+        "--db",
+        url,
+        "--date",
+        "2025-01-02",
+    )
     assert code == 0, err
     (path,) = out.iterdir()
     assert path.name == "菏城审〔2025〕7号_P-MISSING.md"
@@ -102,7 +119,9 @@ def test_letter_from_files_numbers_locally_and_records_nothing(stored, tmp_path:
 
 def test_notice_from_store_names_the_town(stored, tmp_path: Path) -> None:
     url, _ = stored
-    code, stdout, err = cli("notice", "town", "单县浮岗镇", "-f", "md", "-o", str(tmp_path / "n"), "--db", url)
+    code, stdout, err = cli(
+        "notice", "town", "单县浮岗镇", "-f", "md", "-o", str(tmp_path / "n"), "--db", url
+    )
     assert code == 0, err
     text = Path(stdout.strip()).read_text(encoding="utf-8")
     assert "单县浮岗镇新型城镇化建设目标达标情况通报" in text and "进度滞后" in text
@@ -110,8 +129,9 @@ def test_notice_from_store_names_the_town(stored, tmp_path: Path) -> None:
     assert code == 2 and "单县浮岗镇" in err  # the error lists the towns it knows
 
 
-def test_unknown_record_and_missing_font_fail_clearly(stored, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_record_and_missing_font_fail_clearly(
+    stored, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url, _ = stored
     code, _, err = cli("letter", "NOPE", "-o", str(tmp_path), "--db", url)
     assert code == 2 and "NOPE" in err

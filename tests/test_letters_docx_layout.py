@@ -57,7 +57,9 @@ def test_docx_properties_name_the_office_and_the_real_date(letter_docx: bytes) -
 
 def test_docx_names_chinese_fonts_explicitly_in_zh_cn_without_theme_fonts(letter_docx: bytes) -> None:
     styles = _xml(letter_docx, "word/styles.xml")
-    assert not re.search(r'w:(ascii|eastAsia|hAnsi|cs)Theme="', styles)  # theme fonts would override 仿宋/黑体
+    assert not re.search(
+        r'w:(ascii|eastAsia|hAnsi|cs)Theme="', styles
+    )  # theme fonts would override 仿宋/黑体
     assert 'w:eastAsia="ja-JP"' not in styles and 'w:eastAsia="zh-CN"' in styles
     assert 'w:eastAsia="仿宋"' in styles and 'w:eastAsia="黑体"' in styles
     assert 'w:eastAsia="ja-JP"' not in _xml(letter_docx, "word/settings.xml")
@@ -66,22 +68,30 @@ def test_docx_names_chinese_fonts_explicitly_in_zh_cn_without_theme_fonts(letter
     assert "明朝" not in _xml(letter_docx, "word/fontTable.xml")
 
 
-def test_docx_tables_have_fixed_widths_shaded_labels_merged_applicant_and_unsplit_rows(letter_docx: bytes) -> None:
+def test_docx_tables_have_fixed_widths_shaded_labels_merged_applicant_and_unsplit_rows(
+    letter_docx: bytes,
+) -> None:
     import docx
 
     d = docx.Document(io.BytesIO(letter_docx))
     summary, met = d.tables[0], d.tables[1]
-    grid = [int(c.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}w")) / 56.7
-            for c in summary._tbl.tblGrid]
+    grid = [
+        int(c.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}w")) / 56.7
+        for c in summary._tbl.tblGrid
+    ]
     assert [round(w) for w in grid] == [27, 51, 27, 51] and abs(sum(grid) - 156) < 1  # the type area
     applicant = summary.rows[1]
-    assert applicant.cells[0].text == "申报单位" and applicant.cells[1].text == applicant.cells[3].text  # merged
+    assert (
+        applicant.cells[0].text == "申报单位" and applicant.cells[1].text == applicant.cells[3].text
+    )  # merged
     xml = summary._tbl.xml
     assert 'w:fill="D9D9D9"' in xml and "<w:cantSplit/>" in xml and 'w:type="fixed"' in xml
     header = met.rows[0]._tr.xml
     assert "<w:tblHeader/>" in header  # repeated on every page
-    met_grid = [int(c.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}w")) / 56.7
-                for c in met._tbl.tblGrid]
+    met_grid = [
+        int(c.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}w")) / 56.7
+        for c in met._tbl.tblGrid
+    ]
     assert min(met_grid) >= 20  # 条款 not a sliver; labels like 第10条 fit on one line
 
 
@@ -101,7 +111,7 @@ def test_docx_has_gb_page_numbers_red_rule_and_a_chained_closing(letter_docx: by
     assert masthead.text == OFFICE and masthead.style.font.color.rgb == docx.shared.RGBColor(0xFF, 0, 0)
     texts = [p.text for p in d.paragraphs]
     i_date = texts.index(DATE)
-    chain = d.paragraphs[texts.index(next(t for t in texts if t.startswith("经审查"))):i_date]
+    chain = d.paragraphs[texts.index(next(t for t in texts if t.startswith("经审查"))) : i_date]
     assert all(p.paragraph_format.keep_with_next or p.style.paragraph_format.keep_with_next for p in chain)
 
 
@@ -123,7 +133,9 @@ def test_docx_letter_table_labels_are_not_wrapped_in_libreoffice(letter_lo: byte
 
 
 @pytest.mark.parametrize("record_id", ["P-FAIL", "P-OK", "P-MISSING"])
-def test_docx_letters_of_every_conclusion_keep_signature_and_date_together(record_id: str, tmp_path: Path) -> None:
+def test_docx_letters_of_every_conclusion_keep_signature_and_date_together(
+    record_id: str, tmp_path: Path
+) -> None:
     pdf = soffice_pdf(render_letter(letter_for(record_id), "docx"), tmp_path, record_id)
     pages = pdf_lines(pdf)
     assert closing_problems(pages, [OFFICE], DATE, "审查结论为") == []
@@ -131,12 +143,15 @@ def test_docx_letters_of_every_conclusion_keep_signature_and_date_together(recor
 
 
 def test_docx_county_notice_in_libreoffice_fits_six_pages_with_the_chart_inside_the_page(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     import docx
 
     data = render_notice(sample_notice("county", "曹县"), "docx")
     d = docx.Document(io.BytesIO(data))
-    assert d.inline_shapes and all(s.width.mm <= 156.5 for s in d.inline_shapes)  # chart parts fit the type area
+    assert d.inline_shapes and all(
+        s.width.mm <= 156.5 for s in d.inline_shapes
+    )  # chart parts fit the type area
     assert all(s.height.mm <= 225 for s in d.inline_shapes)
     pdf = soffice_pdf(data, tmp_path, "county")
     pages = pdf_lines(pdf)

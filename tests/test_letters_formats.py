@@ -16,13 +16,22 @@ from engine.render.documents import render_letter, render_notice
 from engine.render.notices import Subject, build_notice, percent_reached
 from tests.test_letters_support import frozen_policy, letter_for
 
-TECH_SOURCE = "滚动推进\"千企技改、千企转型\",每年实施投资500万元以上技改项目300个左右"
+TECH_SOURCE = '滚动推进"千企技改、千企转型",每年实施投资500万元以上技改项目300个左右'
 TECH_SOURCE_SHOWN = "滚动推进“千企技改、千企转型”，每年实施投资500万元以上技改项目300个左右"
-MUST_CONTAIN = ["菏城审〔2026〕1号", "菏政发〔2024〕11号", "第2条", "加快重大产业项目建设", "500万元", "480万元",
-                TECH_SOURCE_SHOWN]
+MUST_CONTAIN = [
+    "菏城审〔2026〕1号",
+    "菏政发〔2024〕11号",
+    "第2条",
+    "加快重大产业项目建设",
+    "500万元",
+    "480万元",
+    TECH_SOURCE_SHOWN,
+]
 needs_cjk = pytest.mark.skipif(not pdf_mod.cjk_fonts(), reason="no CJK font (CI installs fonts-noto-cjk)")
-needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
-                                   reason="poppler-utils not installed (CI installs it)")
+needs_poppler = pytest.mark.skipif(
+    shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
+    reason="poppler-utils not installed (CI installs it)",
+)
 
 
 def _squash(text: str) -> str:
@@ -61,8 +70,9 @@ def test_docx_opens_with_python_docx_and_contains_the_key_facts() -> None:
 @needs_poppler
 def test_pdf_text_extracts_with_chinese_intact(letter_pdf: bytes, tmp_path: Path) -> None:
     (tmp_path / "l.pdf").write_bytes(letter_pdf)
-    text = subprocess.run(["pdftotext", str(tmp_path / "l.pdf"), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "l.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     flat = _squash(text)
     assert "建设项目新型城镇化政策符合性审查意见书" in flat
     for needle in MUST_CONTAIN:
@@ -75,8 +85,22 @@ def test_pdf_first_page_renders_as_a_non_blank_a4_picture(letter_pdf: bytes, tmp
     from PIL import Image
 
     (tmp_path / "l.pdf").write_bytes(letter_pdf)
-    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", "-singlefile", str(tmp_path / "l.pdf"),
-                    str(tmp_path / "page")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "40",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(tmp_path / "l.pdf"),
+            str(tmp_path / "page"),
+        ],
+        check=True,
+    )
     png = tmp_path / "page.png"
     assert png.exists()
     img = Image.open(png).convert("L")
@@ -95,12 +119,14 @@ def test_pdf_without_a_chinese_font_names_the_debian_package(monkeypatch: pytest
 
 # --- progress notices --------------------------------------------------------------------------
 
+
 def _notice_inputs(tmp_path: Path):
     from engine.evaluation.evaluate import Evaluator
     from engine.records.intake import load_records
 
     # Baselines are the subjects' own 2023 reports (not judged themselves).
-    (tmp_path / "towns.yaml").write_text("""records:
+    (tmp_path / "towns.yaml").write_text(
+        """records:
   - {id: T-FG-2023, kind: town, name: 单县浮岗镇, county: 单县, report_year: 2023, 镇区人口目标档次: 3万人,
      镇区常住人口(万人): 2.55}
   - {id: T-FG, kind: town, name: 单县浮岗镇, county: 单县, report_year: 2024, 镇区人口目标档次: 3万人,
@@ -110,23 +136,33 @@ def _notice_inputs(tmp_path: Path):
   - {id: C-HZ-2023, kind: city, name: 菏泽市, county: 全市, report_year: 2023, 新能源和可再生能源装机(万千瓦): 480}
   - {id: C-HZ, kind: city, name: 菏泽市, county: 全市, report_year: 2024, 投资500万元以上技改项目数: 286,
      新能源和可再生能源装机(万千瓦): 572}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     pol = frozen_policy()
     intake = load_records([tmp_path / "towns.yaml"], pol.catalog)
     assert not intake.errors, intake.errors
     findings = Evaluator(pol).evaluate(intake.records).findings
-    subjects = [Subject(id=r.id, kind=r.kind, name=r.name, county=str(r.values.get("county")))
-                for r in intake.records]
+    subjects = [
+        Subject(id=r.id, kind=r.kind, name=r.name, county=str(r.values.get("county"))) for r in intake.records
+    ]
     return findings, subjects
 
 
 def test_town_notice_shows_target_gap_deadline_and_percent(tmp_path: Path) -> None:
     findings, subjects = _notice_inputs(tmp_path)
-    m = build_notice(findings, subjects, scope="town", name="单县浮岗镇", date=dt.date(2026, 3, 5), reviewer="菏泽市")
+    m = build_notice(
+        findings, subjects, scope="town", name="单县浮岗镇", date=dt.date(2026, 3, 5), reviewer="菏泽市"
+    )
     items = [i for s in m.sections for i in s.items]
     item = next(i for i in items if "3万人" in i.check_title)
     assert (item.status, item.value, item.target, item.gap, item.due) == (
-        "behind_schedule", "2.71万人", "3万人", "2900人", "2025年底")
+        "behind_schedule",
+        "2.71万人",
+        "3万人",
+        "2900人",
+        "2025年底",
+    )
     assert item.check_title.startswith("力争")
     assert item.percent_text == "90.3%"
     assert m.sections[0].title == "三、实施城镇能级提升行动"
@@ -135,13 +171,19 @@ def test_town_notice_shows_target_gap_deadline_and_percent(tmp_path: Path) -> No
 
 def test_county_notice_gathers_its_towns_and_city_notice_its_own_targets(tmp_path: Path) -> None:
     findings, subjects = _notice_inputs(tmp_path)
-    county = build_notice(findings, subjects, scope="county", name="曹县", date=dt.date(2026, 3, 5), reviewer="x")
+    county = build_notice(
+        findings, subjects, scope="county", name="曹县", date=dt.date(2026, 3, 5), reviewer="x"
+    )
     assert {i.subject for s in county.sections for i in s.items} == {"曹县大集镇"}
-    city = build_notice(findings, subjects, scope="city", name="菏泽市", date=dt.date(2026, 3, 5), reviewer="x")
+    city = build_notice(
+        findings, subjects, scope="city", name="菏泽市", date=dt.date(2026, 3, 5), reviewer="x"
+    )
     statuses = {i.status for s in city.sections for i in s.items}
     assert statuses == {"on_track", "non_compliant"}
     with pytest.raises(LookupError):
-        build_notice(findings, subjects, scope="town", name="不存在镇", date=dt.date(2026, 3, 5), reviewer="x")
+        build_notice(
+            findings, subjects, scope="town", name="不存在镇", date=dt.date(2026, 3, 5), reviewer="x"
+        )
 
 
 def test_percent_reached_for_at_most_targets_inverts_the_ratio() -> None:
@@ -149,9 +191,26 @@ def test_percent_reached_for_at_most_targets_inverts_the_ratio() -> None:
 
     from engine.evaluation.findings import Finding
 
-    f = Finding(record_id="x", kind="city", pack="p", document="d", measure=1, measure_title="t", section="s",
-                check="p:c", check_title="c", check_version="v", nature="target", status="non_compliant",
-                value=Decimal(50), threshold=Decimal(40), op="<=", message="", source_text="", as_of=dt.date(2025, 1, 1))
+    f = Finding(
+        record_id="x",
+        kind="city",
+        pack="p",
+        document="d",
+        measure=1,
+        measure_title="t",
+        section="s",
+        check="p:c",
+        check_title="c",
+        check_version="v",
+        nature="target",
+        status="non_compliant",
+        value=Decimal(50),
+        threshold=Decimal(40),
+        op="<=",
+        message="",
+        source_text="",
+        as_of=dt.date(2025, 1, 1),
+    )
     assert percent_reached(f) == Decimal("80.0")
 
 
@@ -160,10 +219,14 @@ def test_notice_chart_reads_in_html_and_docx_and_labels_are_escaped(tmp_path: Pa
 
     findings, subjects = _notice_inputs(tmp_path)
     subjects = [s.model_copy(update={"name": "<b>菏泽市</b>"}) if s.kind == "city" else s for s in subjects]
-    findings = [f.model_copy(update={"record_name": "<b>菏泽市</b>"}) if f.kind == "city" else f for f in findings]
-    m = build_notice(findings, subjects, scope="city", name="<b>菏泽市</b>", date=dt.date(2026, 3, 5), reviewer="x")
+    findings = [
+        f.model_copy(update={"record_name": "<b>菏泽市</b>"}) if f.kind == "city" else f for f in findings
+    ]
+    m = build_notice(
+        findings, subjects, scope="city", name="<b>菏泽市</b>", date=dt.date(2026, 3, 5), reviewer="x"
+    )
     html = render_notice(m, "html").decode()
-    svg = html[html.index("<svg"):html.index("</svg>")]
+    svg = html[html.index("<svg") : html.index("</svg>")]
     assert "#2e7d32" in svg and "#c62828" in svg  # green on track, red non-compliant
     assert "88.0%" in svg and "95.3%" in svg
     assert "<b>" not in html and "&lt;b&gt;菏泽市&lt;/b&gt;" in html
@@ -178,9 +241,12 @@ def test_notice_chart_reads_in_html_and_docx_and_labels_are_escaped(tmp_path: Pa
 @needs_poppler
 def test_notice_pdf_has_the_title_and_the_chart(tmp_path: Path) -> None:
     findings, subjects = _notice_inputs(tmp_path)
-    m = build_notice(findings, subjects, scope="town", name="单县浮岗镇", date=dt.date(2026, 3, 5), reviewer="x")
+    m = build_notice(
+        findings, subjects, scope="town", name="单县浮岗镇", date=dt.date(2026, 3, 5), reviewer="x"
+    )
     (tmp_path / "n.pdf").write_bytes(render_notice(m, "pdf"))
-    text = subprocess.run(["pdftotext", str(tmp_path / "n.pdf"), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "n.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     flat = _squash(text)
     assert "单县浮岗镇新型城镇化建设目标达标情况通报" in flat and "90.3%" in flat and "目标完成进度" in flat

@@ -33,7 +33,10 @@ def test_upgrade_from_0002_adds_letter_judgements_and_keeps_letters_and_downgrad
         tables = set(sa.inspect(conn).get_table_names())
         cols = {c["name"] for c in sa.inspect(conn).get_columns("letter_judgements")}
         last = conn.execute(sa.text("SELECT last FROM letter_sequences")).scalar_one()
-    assert "letter_judgements" in tables and {"number", "record_version_id", "judgement", "prefix", "year"} <= cols
+    assert (
+        "letter_judgements" in tables
+        and {"number", "record_version_id", "judgement", "prefix", "year"} <= cols
+    )
     assert last == 7  # the sequence goes on from where it was
     with write_connection(engine) as conn:
         command.downgrade(alembic_config(db_url, conn), "0002")

@@ -50,7 +50,10 @@ def test_rendering_the_same_judgement_again_in_any_format_reuses_its_number(stor
         assert code == 0, err
         assert all("菏城审〔2026〕1号_P-FAIL" in line for line in stdout.split())
     letters = _rows(url, Letter)
-    assert sorted((le.number, le.format) for le in letters) == [("菏城审〔2026〕1号", "html"), ("菏城审〔2026〕1号", "md")]
+    assert sorted((le.number, le.format) for le in letters) == [
+        ("菏城审〔2026〕1号", "html"),
+        ("菏城审〔2026〕1号", "md"),
+    ]
     for le in letters:  # the register points at the file written last, with its hash
         import hashlib
 
@@ -69,7 +72,9 @@ def test_a_new_judgement_of_the_record_gets_a_new_number(stored, tmp_path: Path)
     code, stdout, _ = cli("letter", "P-FAIL", "-f", "md", "-o", str(out), "--db", url)
     assert code == 0 and stdout.strip().endswith("菏城审〔2026〕1号_P-FAIL.md")
     # the project now invests 520万元: a new judgement (compliant) -> the next number
-    (src / "projects.csv").write_text(PROJECTS_CSV.replace("技改项目,480,35", "技改项目,520,35"), encoding="utf-8")
+    (src / "projects.csv").write_text(
+        PROJECTS_CSV.replace("技改项目,480,35", "技改项目,520,35"), encoding="utf-8"
+    )
     assert cli("evaluate", str(src), "--db", url, "--format", "json")[0] in (0, 1)
     code, stdout, _ = cli("letter", "P-FAIL", "-f", "md", "-o", str(out), "--db", url)
     assert code == 0 and stdout.strip().endswith("菏城审〔2026〕2号_P-FAIL.md")
@@ -82,15 +87,18 @@ def test_judgement_fingerprint_follows_status_value_threshold_and_review_only() 
     fs = findings["P-FAIL"]
     key = judgement_fingerprint(fs)
     assert judgement_fingerprint(list(reversed(fs))) == key  # order does not matter
-    assert judgement_fingerprint([f.model_copy(update={"message": "x", "source_text": "y"}) for f in fs]) == key
+    assert (
+        judgement_fingerprint([f.model_copy(update={"message": "x", "source_text": "y"}) for f in fs]) == key
+    )
     flagged = [f.model_copy(update={"review": True}) if i == 0 else f for i, f in enumerate(fs)]
     assert judgement_fingerprint(flagged) != key
     changed = [f.model_copy(update={"status": "compliant"}) if f.status == "non_compliant" else f for f in fs]
     assert judgement_fingerprint(changed) != key
 
 
-def test_disk_full_gives_a_clear_error_keeps_the_number_and_leaves_no_file(stored, tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_gives_a_clear_error_keeps_the_number_and_leaves_no_file(
+    stored, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url, _ = stored
     out = tmp_path / "out"
     from engine.render import files
@@ -113,7 +121,9 @@ def test_a_real_full_disk_leaves_no_partial_letter(stored, tmp_path: Path) -> No
     url, _ = stored
     out = tmp_path / "tiny"
     out.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(out)], capture_output=True).returncode:
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(out)], capture_output=True
+    ).returncode:
         pytest.skip("cannot mount a tmpfs here")
     try:
         (out / "filler").write_bytes(b"x" * 12 * 1024)
@@ -137,5 +147,7 @@ def test_a_letter_never_cites_a_run_that_is_not_finished(stored, tmp_path: Path)
     assert row.run_id == latest - 1  # the finished run, not the one being written
     code, _, err = cli("letter", "P-FAIL", "--run", str(latest), "-o", str(tmp_path / "o"), "--db", url)
     assert code == 2 and "not finished" in err
-    code, _, err = cli("letter", "--every-project", "--run", str(latest), "-o", str(tmp_path / "o"), "--db", url)
+    code, _, err = cli(
+        "letter", "--every-project", "--run", str(latest), "-o", str(tmp_path / "o"), "--db", url
+    )
     assert code == 2 and "not finished" in err

@@ -58,9 +58,15 @@ def letter_for(record_id: str, seq: int = 1) -> LetterModel:
     records, findings = evaluated()
     rec = records[record_id]
     pol = frozen_policy()
-    return build_letter(findings[record_id], record_id=rec.id, name=rec.name, values=rec.values,
-                        number=letter_number("菏城审", LETTER_DATE.year, seq), date=LETTER_DATE,
-                        plan_titles={p.pack.meta.number: p.pack.meta.title for p in pol.packs})
+    return build_letter(
+        findings[record_id],
+        record_id=rec.id,
+        name=rec.name,
+        values=rec.values,
+        number=letter_number("菏城审", LETTER_DATE.year, seq),
+        date=LETTER_DATE,
+        plan_titles={p.pack.meta.number: p.pack.meta.title for p in pol.packs},
+    )
 
 
 # --- reading laid-out documents (PDF from WeasyPrint, or DOCX converted by LibreOffice) ----------------
@@ -97,8 +103,13 @@ def pdf_lines(data: bytes) -> list[list[TextLine]]:
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         for n, page in enumerate(pdf.pages, start=1):
             assert abs(page.width - A4_W) < 2 and abs(page.height - A4_H) < 2, "not A4 portrait"
-            pages.append([TextLine(n, re.sub(r"\s+", "", ln["text"]), ln["x0"], ln["x1"], ln["top"], ln["bottom"])
-                          for ln in page.extract_text_lines(strip=True, return_chars=False) if ln["text"].strip()])
+            pages.append(
+                [
+                    TextLine(n, re.sub(r"\s+", "", ln["text"]), ln["x0"], ln["x1"], ln["top"], ln["bottom"])
+                    for ln in page.extract_text_lines(strip=True, return_chars=False)
+                    if ln["text"].strip()
+                ]
+            )
     return pages
 
 
@@ -125,9 +136,16 @@ def layout_problems(pages: list[list[TextLine]]) -> list[str]:
             # LibreOffice hangs a closing full-width mark into the margin (行尾标点悬挂, CJK typography);
             # it stays in the printable area, so one such mark beyond the edge is allowed.
             hang = 17 if ln.text[-1:] in HANGING else 0
-            if ln.x0 < left - SLACK or ln.x1 > right + SLACK + hang or ln.top < TOP - SLACK or ln.bottom > BOTTOM + SLACK:
-                problems.append(f"page {ln.page}: {ln.text[:20]!r} outside the type area "
-                                f"({ln.x0:.0f}-{ln.x1:.0f} x {ln.top:.0f}-{ln.bottom:.0f})")
+            if (
+                ln.x0 < left - SLACK
+                or ln.x1 > right + SLACK + hang
+                or ln.top < TOP - SLACK
+                or ln.bottom > BOTTOM + SLACK
+            ):
+                problems.append(
+                    f"page {ln.page}: {ln.text[:20]!r} outside the type area "
+                    f"({ln.x0:.0f}-{ln.x1:.0f} x {ln.top:.0f}-{ln.bottom:.0f})"
+                )
         if not any(PAGE_NUMBER.match(ln.text) for ln in lines):
             problems.append(f"page {lines[0].page if lines else '?'}: no page number")
     return problems
@@ -194,15 +212,31 @@ def soffice_pdf(docx_bytes: bytes, folder: Path, name: str = "doc") -> bytes:
         pytest.skip("LibreOffice (soffice) not installed; CI installs it")
     folder.mkdir(parents=True, exist_ok=True)
     conf = folder / "fonts.conf"
-    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd"><fontconfig>'
-                    '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
-                    f'<include>{ROOT / "reports/templates/fontconfig-cjk.conf"}</include></fontconfig>',
-                    encoding="utf-8")
+    conf.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd"><fontconfig>'
+        '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+        f"<include>{ROOT / 'reports/templates/fontconfig-cjk.conf'}</include></fontconfig>",
+        encoding="utf-8",
+    )
     src = folder / f"{name}.docx"
     src.write_bytes(docx_bytes)
     env = {**os.environ, "FONTCONFIG_FILE": str(conf), "HOME": str(folder)}
-    subprocess.run([exe, "--headless", f"-env:UserInstallation=file://{folder / 'lo-profile'}", "--convert-to", "pdf",
-                    "--outdir", str(folder), str(src)], env=env, capture_output=True, timeout=300, check=True)
+    subprocess.run(
+        [
+            exe,
+            "--headless",
+            f"-env:UserInstallation=file://{folder / 'lo-profile'}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            str(src),
+        ],
+        env=env,
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
     return (folder / f"{name}.pdf").read_bytes()
 
 
@@ -220,9 +254,24 @@ def sample_store() -> str:
 
     folder = Path(tempfile.mkdtemp(prefix="samples-store-"))
     url = f"sqlite:///{folder / 'samples.db'}"
-    done = subprocess.run([sys.executable, "-c", "from engine.cli import main; main()", "evaluate", "samples/",
-                           "--db", url, "--format", "summary", "--quiet"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from engine.cli import main; main()",
+            "evaluate",
+            "samples/",
+            "--db",
+            url,
+            "--format",
+            "summary",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode in (0, 1) and "已保存 stored" in done.stderr, done.stderr
     return url
 
@@ -236,11 +285,24 @@ def sample_notice(scope: str, name: str):  # type: ignore[no-untyped-def]
     pol = load_policy([])
     with Store(sample_store(), create=False) as store:
         js = list(run_judgements(store, pol, 1, kinds={"town", "county", "city"}))
-    subjects = [Subject(id=j.record_id, kind=j.kind, name=j.name,
-                        county=None if j.values.get("county") is None else str(j.values["county"])) for j in js]
-    return build_notice([f for j in js for f in j.findings], subjects, scope=scope, name=name,  # type: ignore[arg-type]
-                        date=LETTER_DATE, reviewer="菏泽市推进新型城镇化工作领导小组办公室",
-                        plan_titles={p.pack.meta.number: p.pack.meta.title for p in pol.packs})
+    subjects = [
+        Subject(
+            id=j.record_id,
+            kind=j.kind,
+            name=j.name,
+            county=None if j.values.get("county") is None else str(j.values["county"]),
+        )
+        for j in js
+    ]
+    return build_notice(
+        [f for j in js for f in j.findings],
+        subjects,
+        scope=scope,
+        name=name,  # type: ignore[arg-type]
+        date=LETTER_DATE,
+        reviewer="菏泽市推进新型城镇化工作领导小组办公室",
+        plan_titles={p.pack.meta.number: p.pack.meta.title for p in pol.packs},
+    )
 
 
 def sample_letter(record_id: str = "HZ-2024-004", number: str = "菏城审〔2026〕2号") -> LetterModel:
@@ -250,13 +312,22 @@ def sample_letter(record_id: str = "HZ-2024-004", number: str = "菏城审〔202
     pol = load_policy([])
     with Store(sample_store(), create=False) as store:
         j = latest_judgement(store, pol, record_id, kind="project")
-    return build_letter(j.findings, record_id=j.record_id, name=j.name, values=j.values, number=number,
-                        date=LETTER_DATE, plan_titles={p.pack.meta.number: p.pack.meta.title for p in pol.packs},
-                        run_id=str(j.run_id), fingerprint=j.fingerprint)
+    return build_letter(
+        j.findings,
+        record_id=j.record_id,
+        name=j.name,
+        values=j.values,
+        number=number,
+        date=LETTER_DATE,
+        plan_titles={p.pack.meta.number: p.pack.meta.title for p in pol.packs},
+        run_id=str(j.run_id),
+        fingerprint=j.fingerprint,
+    )
 
 
-def closing_problems(pages: list[list[TextLine]], signature: list[str], date: str,
-                     body_marker: str) -> list[str]:
+def closing_problems(
+    pages: list[list[TextLine]], signature: list[str], date: str, body_marker: str
+) -> list[str]:
     """The 落款 as GB/T 9704 lays it out: signature lines and date right-aligned near the right margin, on
     one page, and that page also carries body text (`body_marker`), so the date never stands alone."""
     problems = []
@@ -276,7 +347,9 @@ def closing_problems(pages: list[list[TextLine]], signature: list[str], date: st
             problems.append("signature starts at the left margin (not right-aligned)")
     page_text = "".join(ln.text for ln in pages[d.page - 1])
     if body_marker not in page_text:
-        problems.append(f"the date's page {d.page} has no body text ({body_marker!r}): signature and date alone")
+        problems.append(
+            f"the date's page {d.page} has no body text ({body_marker!r}): signature and date alone"
+        )
     return problems
 
 

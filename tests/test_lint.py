@@ -39,10 +39,19 @@ checks:
 """
 
 
-def check(cid: str = "m1.invest", *, quantity: str = "total_investment", unit: str = "万元",
-          t_unit: str = "万元", value: str = "500", op: str = ">=", applies: str = 'category == "技改项目"',
-          extra: str = "") -> str:
-    return textwrap.indent(textwrap.dedent(f"""\
+def check(
+    cid: str = "m1.invest",
+    *,
+    quantity: str = "total_investment",
+    unit: str = "万元",
+    t_unit: str = "万元",
+    value: str = "500",
+    op: str = ">=",
+    applies: str = 'category == "技改项目"',
+    extra: str = "",
+) -> str:
+    return textwrap.indent(
+        textwrap.dedent(f"""\
         - id: {cid}
           title: 总投资
           subject: project
@@ -56,7 +65,10 @@ def check(cid: str = "m1.invest", *, quantity: str = "total_investment", unit: s
             unit: {t_unit}
             values:
               - {{from: 2024-01-01, value: {value}}}
-        """) + textwrap.indent(extra, "  "), "  ")
+        """)
+        + textwrap.indent(extra, "  "),
+        "  ",
+    )
 
 
 def make_pack(tmp_path: Path, files: dict[str, str], pack: str = PACK) -> Path:
@@ -89,7 +101,9 @@ def test_misspelt_field_name_points_at_the_expression_and_suggests_the_field(tmp
     assert "did you mean 总投资/total_investment?" in out
 
 
-def test_threshold_unit_that_does_not_match_the_quantity_is_reported_with_the_right_unit(tmp_path: Path) -> None:
+def test_threshold_unit_that_does_not_match_the_quantity_is_reported_with_the_right_unit(
+    tmp_path: Path,
+) -> None:
     root = make_pack(tmp_path, {"m01.yaml": HEAD + check(t_unit="亩")})
     code, out = run_lint(str(root))
     f = root / "m01.yaml"
@@ -150,8 +164,12 @@ def test_unknown_key_suggests_the_closest_field(tmp_path: Path) -> None:
 
 
 def test_range_written_as_two_checks_and_disjoint_applicability_are_not_conflicts(tmp_path: Path) -> None:
-    text = (HEAD + check("m1.low", value="100") + check("m1.high", value="5000", op="<=")
-            + check("m1.other", value="800", applies='category == "能源"'))
+    text = (
+        HEAD
+        + check("m1.low", value="100")
+        + check("m1.high", value="5000", op="<=")
+        + check("m1.other", value="800", applies='category == "能源"')
+    )
     code, out = run_lint(str(make_pack(tmp_path, {"m01.yaml": text})))
     assert code == EXIT_CLEAN, out
 
@@ -174,8 +192,9 @@ def test_enum_value_not_among_choices_suggests_the_closest_choice(tmp_path: Path
 
 def test_period_outside_the_pack_and_empty_period_are_reported(tmp_path: Path) -> None:
     outside = HEAD + check(extra="in_force: {from: 2023-01-01, to: 2024-12-31}\n")
-    empty = (HEAD.replace("measure: 1", "measure: 2")
-             + check("m2.x", extra="in_force: {from: 2025-01-01, to: 2024-01-01}\n"))
+    empty = HEAD.replace("measure: 1", "measure: 2") + check(
+        "m2.x", extra="in_force: {from: 2025-01-01, to: 2024-01-01}\n"
+    )
     root = make_pack(tmp_path, {"m01.yaml": outside, "m02.yaml": empty})
     code, out = run_lint(str(root))
     assert code == EXIT_FINDINGS
@@ -239,8 +258,14 @@ def test_never_true_verdict_agrees_with_brute_force(tests: list[tuple[str, int]]
     expr = parts[0] if len(parts) == 1 else And(parts)
     got = _can_be_true(_Compiler("project", catalog), [expr], catalog, "project")
     candidates = [Decimal(n) / 2 for n in range(-10, 11)]
-    ops = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b,
-           "<=": lambda a, b: a <= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
+    ops = {
+        ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b,
+        "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b,
+        "==": lambda a, b: a == b,
+        "!=": lambda a, b: a != b,
+    }
     want = any(all(ops[op](x, v) for op, v in tests) for x in candidates)
     assert got == want
 

@@ -24,13 +24,55 @@ def _usable(name: str) -> bool:  # one path component that is not the folder its
 
 # Folder names as people type them: capitals, spaces, Chinese, full-width forms, digits first, accents,
 # punctuation; anything a file system allows in one path component.
-NAMES = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/\\\x00"),
-                min_size=1, max_size=60).filter(_usable)
-MIXED = st.lists(st.sampled_from(["Lu", "2024", " ", "山东", "方案", "-", "_", ".", "（", "）", "Ｌｕ", "É", "v2",
-                                  "〔2024〕", "号", "Pack", "  "]), min_size=1, max_size=8).map("".join).filter(_usable)
+NAMES = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/\\\x00"),
+    min_size=1,
+    max_size=60,
+).filter(_usable)
+MIXED = (
+    st.lists(
+        st.sampled_from(
+            [
+                "Lu",
+                "2024",
+                " ",
+                "山东",
+                "方案",
+                "-",
+                "_",
+                ".",
+                "（",
+                "）",
+                "Ｌｕ",
+                "É",
+                "v2",
+                "〔2024〕",
+                "号",
+                "Pack",
+                "  ",
+            ]
+        ),
+        min_size=1,
+        max_size=8,
+    )
+    .map("".join)
+    .filter(_usable)
+)
 
-FULL = ["--title", "山东省新型城镇化建设行动方案", "--number", "鲁政发〔2024〕1号", "--issuer", "山东省人民政府",
-        "--issued-on", "2024-01-10", "--valid-from", "2024-01-10", "--valid-to", "2025-12-31"]
+FULL = [
+    "--title",
+    "山东省新型城镇化建设行动方案",
+    "--number",
+    "鲁政发〔2024〕1号",
+    "--issuer",
+    "山东省人民政府",
+    "--issued-on",
+    "2024-01-10",
+    "--valid-from",
+    "2024-01-10",
+    "--valid-to",
+    "2025-12-31",
+]
 
 
 def _examples(*names: str):  # type: ignore[no-untyped-def]
@@ -45,8 +87,16 @@ def _examples(*names: str):  # type: ignore[no-untyped-def]
 def _lint_id_accepts(pack_id: str) -> bool:
     """The id rule of pack.yaml, as validation (and so lint) applies it."""
     try:
-        PackMeta.model_validate({"id": pack_id, "title": "t", "number": "n", "issuer": "i",
-                                 "issued_on": "2024-01-01", "period": {"from": "2024-01-01", "to": "2025-12-31"}})
+        PackMeta.model_validate(
+            {
+                "id": pack_id,
+                "title": "t",
+                "number": "n",
+                "issuer": "i",
+                "issued_on": "2024-01-01",
+                "period": {"from": "2024-01-01", "to": "2025-12-31"},
+            }
+        )
     except ValidationError as exc:
         return all(e["loc"][:1] != ("id",) for e in exc.errors())
     return True
@@ -54,8 +104,17 @@ def _lint_id_accepts(pack_id: str) -> bool:
 
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(NAMES, MIXED))
-@_examples("Lu 2024", "2024年山东", "山东方案", "ＬＵ－２０２４", "Café pack", "..hidden", "a" * 120, "-_-",
-           "鲁政发〔2024〕1号 Lu")
+@_examples(
+    "Lu 2024",
+    "2024年山东",
+    "山东方案",
+    "ＬＵ－２０２４",
+    "Café pack",
+    "..hidden",
+    "a" * 120,
+    "-_-",
+    "鲁政发〔2024〕1号 Lu",
+)
 def test_a_derived_pack_id_always_passes_the_id_rule_of_lint(name: str) -> None:
     pack_id = pack_id_from_folder(name)
     if pack_id is None:  # only when the name holds no ASCII letter (after full-width and accents)

@@ -13,15 +13,21 @@ from engine.render.punctuation import fullwidth
 from tests.test_letters_support import sample_notice
 
 
-@pytest.mark.parametrize(("raw", "shown"), [
-    ('滚动推进"千企技改、千企转型",每年实施', "滚动推进“千企技改、千企转型”，每年实施"),
-    ("标准:不低于500万元;现为480万元", "标准：不低于500万元；现为480万元"),
-    ("(按进度应达5.6万人)", "（按进度应达5.6万人）"),
-    ("项目编号HZ-2024-004,已收悉!", "项目编号HZ-2024-004，已收悉！"),
-    ("是否达标?", "是否达标？"),
-    ("alert(1)", "alert(1)"), ("1,000万元", "1,000万元"), ("12:30开会", "12:30开会"),
-    ("http://x.cn/a,b", "http://x.cn/a,b"), ("A & B | *公司*", "A & B | *公司*"),
-])
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ('滚动推进"千企技改、千企转型",每年实施', "滚动推进“千企技改、千企转型”，每年实施"),
+        ("标准:不低于500万元;现为480万元", "标准：不低于500万元；现为480万元"),
+        ("(按进度应达5.6万人)", "（按进度应达5.6万人）"),
+        ("项目编号HZ-2024-004,已收悉!", "项目编号HZ-2024-004，已收悉！"),
+        ("是否达标?", "是否达标？"),
+        ("alert(1)", "alert(1)"),
+        ("1,000万元", "1,000万元"),
+        ("12:30开会", "12:30开会"),
+        ("http://x.cn/a,b", "http://x.cn/a,b"),
+        ("A & B | *公司*", "A & B | *公司*"),
+    ],
+)
 def test_display_text_gets_full_width_punctuation_only_beside_chinese(raw: str, shown: str) -> None:
     assert fullwidth(raw) == shown
 
@@ -65,13 +71,17 @@ def test_chart_is_split_into_parts_that_fit_a_page_and_labels_wrap_without_cutti
     assert sum(len(p) for p in parts) == sum(1 for i in city.actions + city.met if i.percent is not None)
     long = "菏泽市2025年 " + "全市累计建成开通5G基站1.3万个以上并实现重点场所全覆盖" * 2
     lines = charts.wrap(long)
-    assert len(lines) == 2 and lines[-1].endswith("…") and "".join(lines)[:-1] == long[:len("".join(lines)) - 1]
+    assert (
+        len(lines) == 2 and lines[-1].endswith("…") and "".join(lines)[:-1] == long[: len("".join(lines)) - 1]
+    )
     assert charts.wrap("曹县2025年 县区双高速") == ["曹县2025年 县区双高速"]
 
 
 def test_chart_reads_in_grey_by_pattern_and_words_not_colour_alone() -> None:
-    items = [charts.ChartItem(label="未达标的目标", percent=Decimal("88.0"), status="non_compliant"),
-             charts.ChartItem(label="达标的目标", percent=Decimal("110.5"), status="compliant")]
+    items = [
+        charts.ChartItem(label="未达标的目标", percent=Decimal("88.0"), status="non_compliant"),
+        charts.ChartItem(label="达标的目标", percent=Decimal("110.5"), status="compliant"),
+    ]
     svg = charts.svg(items)
     assert 'fill="url(#hatch)"' in svg and "<pattern" in svg  # short bars hatched, met bars solid
     assert "未达标 88.0%" in svg and "达标 110.5%" in svg  # the status in words beside each bar

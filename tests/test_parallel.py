@@ -25,15 +25,19 @@ from gen import write_other_jsonl, write_projects_csv  # noqa: E402
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     d = tmp_path_factory.mktemp("parallel")
-    return [str(write_projects_csv(d / "projects.csv", 19_000, seed=3)),
-            str(write_other_jsonl(d / "others.jsonl", 1_000, seed=5))]
+    return [
+        str(write_projects_csv(d / "projects.csv", 19_000, seed=3)),
+        str(write_other_jsonl(d / "others.jsonl", 1_000, seed=5)),
+    ]
 
 
 def _run(paths: list[str], policy: Policy, jobs: int, **kw: object) -> list[ChunkResult]:
     return list(evaluate_files(paths, policy, chunk_size=700, jobs=jobs, **kw))  # type: ignore[arg-type]
 
 
-def test_jobs_2_gives_the_findings_of_jobs_1_on_20000_generated_records(policy: Policy, inputs: list[str]) -> None:
+def test_jobs_2_gives_the_findings_of_jobs_1_on_20000_generated_records(
+    policy: Policy, inputs: list[str]
+) -> None:
     one = _run(inputs, policy, 1)
     two = _run(inputs, policy, 2)
     assert sum(len(c.records) for c in one) == 20_000
@@ -55,12 +59,16 @@ def test_skipped_chunks_pass_through_the_workers_unevaluated(policy: Policy, inp
     assert two[1].findings == _run(inputs[1:], policy, 1)[1].findings
 
 
-def _ids_and_statuses(ev: Evaluator, history: History | None, records: list) -> tuple[int, list[tuple[str, str]]]:
+def _ids_and_statuses(
+    ev: Evaluator, history: History | None, records: list
+) -> tuple[int, list[tuple[str, str]]]:
     """Runs in a worker: what the benchmark sends back instead of findings, and the worker's pid."""
     return os.getpid(), [(f.record_id, f.status) for f in ev.evaluate(records, history=history).findings]
 
 
-def test_map_in_workers_runs_in_the_workers_and_returns_results_in_order(policy: Policy, inputs: list[str]) -> None:
+def test_map_in_workers_runs_in_the_workers_and_returns_results_in_order(
+    policy: Policy, inputs: list[str]
+) -> None:
     chunks = [c.records for c in _run(inputs[:1], policy, 1)][:8]
     history = History()
     history.add_all([r for c in chunks for r in c])
@@ -72,13 +80,35 @@ def test_map_in_workers_runs_in_the_workers_and_returns_results_in_order(policy:
 
 
 def test_finding_codec_round_trips_every_field() -> None:
-    base = dict(record_id="P1", kind="project", pack="p", document="d", measure=2, measure_title="t",
-                section="s", check="p:c", check_title="t", check_version="v1", nature="duty", op="==",
-                message="m", source_text="s", lead_departments=["市发展改革委"], as_of=dt.date(2024, 9, 1))
+    base = dict(
+        record_id="P1",
+        kind="project",
+        pack="p",
+        document="d",
+        measure=2,
+        measure_title="t",
+        section="s",
+        check="p:c",
+        check_title="t",
+        check_version="v1",
+        nature="duty",
+        op="==",
+        message="m",
+        source_text="s",
+        lead_departments=["市发展改革委"],
+        as_of=dt.date(2024, 9, 1),
+    )
     findings = [
         Finding(**base, status="compliant", value=True, threshold=True),
-        Finding(**base, status="non_compliant", value=Decimal("199.999999"), threshold=Decimal("200"),
-                due=dt.date(2025, 12, 31), target=Decimal("1E+3"), missing_fields=["总投资"]),
+        Finding(
+            **base,
+            status="non_compliant",
+            value=Decimal("199.999999"),
+            threshold=Decimal("200"),
+            due=dt.date(2025, 12, 31),
+            target=Decimal("1E+3"),
+            missing_fields=["总投资"],
+        ),
         Finding(**base, status="insufficient_data"),
     ]
     back = decode_findings(encode_findings(findings))
@@ -96,9 +126,16 @@ def test_a_chunk_sent_to_a_worker_arrives_with_the_same_records_errors_and_warni
     # samples/ hold every kind, unit conversions, rejected rows and warnings
     for chunk in read_chunks([str(ROOT / "samples")], policy, chunk_size=7):
         back = receive_chunk(pickle.loads(pickle.dumps(send_chunk(chunk))))
-        assert (back.index, back.errors, back.file_problems, back.warnings) == \
-            (chunk.index, chunk.errors, chunk.file_problems, chunk.warnings)
+        assert (back.index, back.errors, back.file_problems, back.warnings) == (
+            chunk.index,
+            chunk.errors,
+            chunk.file_problems,
+            chunk.warnings,
+        )
         assert back.records == chunk.records
         for a, b in zip(chunk.records, back.records, strict=True):
             assert a.model_dump() == b.model_dump() and a.content_hash() == b.content_hash()
-            assert (a.model_fields_set, a.source.model_fields_set) == (b.model_fields_set, b.source.model_fields_set)
+            assert (a.model_fields_set, a.source.model_fields_set) == (
+                b.model_fields_set,
+                b.source.model_fields_set,
+            )

@@ -41,9 +41,23 @@ def test_workers_end_when_the_parent_is_killed(tmp_path):
     rows += [f"K{i},技改项目,{500 + i % 7},{10 + i % 3},2024-07-01" for i in range(40_000)]
     f = tmp_path / "projects.csv"
     f.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "compliance"), "evaluate", str(f), "--no-store",
-                             "--jobs", "2", "--chunk-size", "500", "--format", "csv", "--quiet"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "compliance"),
+            "evaluate",
+            str(f),
+            "--no-store",
+            "--jobs",
+            "2",
+            "--chunk-size",
+            "500",
+            "--format",
+            "csv",
+            "--quiet",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     workers: list[int] = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(workers) < 2 and proc.poll() is None:

@@ -71,8 +71,9 @@ def _plant(path: Path, sentinel: Path, signed_like: bool = False) -> None:
 
 
 @pytest.mark.parametrize("signed_like", [False, True], ids=["bare-pickle", "forged-header"])
-def test_a_planted_pickle_in_the_cache_folder_is_never_unpickled(pack: Path, tmp_path: Path,
-                                                                signed_like: bool) -> None:
+def test_a_planted_pickle_in_the_cache_folder_is_never_unpickled(
+    pack: Path, tmp_path: Path, signed_like: bool
+) -> None:
     sentinel = tmp_path / "pwned"
     folder = tmp_path / "cache"
     folder.mkdir(mode=0o700)
@@ -112,7 +113,9 @@ def test_a_signed_entry_moved_under_another_key_is_refused(pack: Path, tmp_path:
     load_policy_cached([pack])
     entry = next((tmp_path / "cache").glob("policy-*.pickle"))
     other = tmp_path / "cache" / ("policy-" + "0" * 64 + ".pickle")
-    other.write_bytes(entry.read_bytes())  # the name is signed too: an old policy cannot stand in for a new one
+    other.write_bytes(
+        entry.read_bytes()
+    )  # the name is signed too: an old policy cannot stand in for a new one
     key = (tmp_path / "xdg" / "heze-compliance" / KEY_FILE).read_bytes()
     assert cache._load_verified(entry, key) is not None
     assert cache._load_verified(other, key) is None
@@ -138,7 +141,9 @@ def test_a_symlinked_entry_is_not_followed(pack: Path, tmp_path: Path) -> None:
     assert load_policy_cached([pack]).packs and not sentinel.exists()
 
 
-@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="changing a folder's owner needs root")
+@pytest.mark.skipif(
+    not hasattr(os, "getuid") or os.getuid() != 0, reason="changing a folder's owner needs root"
+)
 def test_a_cache_folder_owned_by_someone_else_is_not_used(pack: Path, tmp_path: Path) -> None:
     sentinel = tmp_path / "pwned"
     folder = tmp_path / "cache"

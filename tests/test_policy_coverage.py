@@ -26,12 +26,16 @@ def test_rules_list_has_measures_0_to_27_each_with_text_departments_and_checks()
 
 def test_every_check_has_a_compliant_and_a_non_compliant_example(policy):
     report = run_examples(policy)
-    assert not report.failures, [(r.check.full_id, r.name, r.expected, r.actual, r.message)
-                                 for r in report.failures]
+    assert not report.failures, [
+        (r.check.full_id, r.name, r.expected, r.actual, r.message) for r in report.failures
+    ]
     # An inclusion rule is never non_compliant: a record below it is not_applicable (不计入).
     inclusion = {c.full_id for c in policy.checks() if c.check.role == "inclusion"}
-    lacking = {cid: s for cid, s in report.coverage().items()
-               if not ({"compliant", "not_applicable"} if cid in inclusion else {"compliant", "non_compliant"}) <= s}
+    lacking = {
+        cid: s
+        for cid, s in report.coverage().items()
+        if not ({"compliant", "not_applicable"} if cid in inclusion else {"compliant", "non_compliant"}) <= s
+    }
     assert not lacking
 
 
@@ -52,8 +56,11 @@ def test_samples_touch_every_check_and_show_every_status(policy):
     statuses: Counter = Counter()
     errors = []
     for chunk in evaluate_files(
-            sorted(str(p) for p in (ROOT / "samples").rglob("*") if p.suffix in (".csv", ".xlsx", ".yaml", ".json")),
-            policy):
+        sorted(
+            str(p) for p in (ROOT / "samples").rglob("*") if p.suffix in (".csv", ".xlsx", ".yaml", ".json")
+        ),
+        policy,
+    ):
         errors += chunk.errors + chunk.file_problems
         for f in chunk.findings:
             statuses[f.status] += 1
@@ -63,5 +70,12 @@ def test_samples_touch_every_check_and_show_every_status(policy):
     untouched = sorted(c.full_id for c in policy.checks() if c.pack_id == "heze-2024")
     untouched = [c for c in untouched if c not in touched]
     assert not untouched, untouched
-    for s in ("compliant", "non_compliant", "not_applicable", "insufficient_data", "on_track", "behind_schedule"):
+    for s in (
+        "compliant",
+        "non_compliant",
+        "not_applicable",
+        "insufficient_data",
+        "on_track",
+        "behind_schedule",
+    ):
         assert statuses[s] > 0, statuses

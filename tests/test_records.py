@@ -18,24 +18,30 @@ def normalise(policy, **data):
     return Normaliser(policy.catalog).normalise(raw)
 
 
-@pytest.mark.parametrize(("header", "cell", "expected"), [
-    ("总投资(元)", "200000000", Decimal(20000)),
-    ("总投资(亿元)", "1.2", Decimal(12000)),
-    ("总投资", "1.2亿元", Decimal(12000)),
-    ("总投资（万元）", "１２３４", Decimal(1234)),
-    ("总投资", "1,234.5", Decimal("1234.5")),
-])
+@pytest.mark.parametrize(
+    ("header", "cell", "expected"),
+    [
+        ("总投资(元)", "200000000", Decimal(20000)),
+        ("总投资(亿元)", "1.2", Decimal(12000)),
+        ("总投资", "1.2亿元", Decimal(12000)),
+        ("总投资（万元）", "１２３４", Decimal(1234)),
+        ("总投资", "1,234.5", Decimal("1234.5")),
+    ],
+)
 def test_money_is_converted_to_wan_yuan(policy, header, cell, expected):
     rec, errors, _ = normalise(policy, 项目编号="P", 类型="项目", **{header: cell})
     assert not errors
     assert rec.values["total_investment"] == expected
 
 
-@pytest.mark.parametrize(("header", "cell", "expected"), [
-    ("用地面积(公顷)", "2", Decimal(30)),
-    ("用地面积(平方米)", "20000", Decimal(30)),
-    ("用地面积(亩)", "30", Decimal(30)),
-])
+@pytest.mark.parametrize(
+    ("header", "cell", "expected"),
+    [
+        ("用地面积(公顷)", "2", Decimal(30)),
+        ("用地面积(平方米)", "20000", Decimal(30)),
+        ("用地面积(亩)", "30", Decimal(30)),
+    ],
+)
 def test_land_is_converted_to_mu(policy, header, cell, expected):
     rec, errors, _ = normalise(policy, 项目编号="P", 类型="项目", **{header: cell})
     assert not errors
@@ -54,16 +60,19 @@ def test_units_of_different_families_do_not_convert():
         units.convert(Decimal(1), "亩", "万元")
 
 
-@pytest.mark.parametrize(("field", "cell", "fragment"), [
-    ("用地面积", "0", "must be greater than 0"),
-    ("用地面积", "-3", "must be greater than 0"),
-    ("总投资", "-1", "must be at least 0"),
-    ("总投资", "五百", "not a number"),
-    ("总投资", "NaN", "not a finite number"),
-    ("是否位于省级特色小镇", "也许", "expected 是/否"),
-    ("项目类别", "火箭", "is not one of"),
-    ("申报日期", "2024-13-40", "not a valid date"),
-])
+@pytest.mark.parametrize(
+    ("field", "cell", "fragment"),
+    [
+        ("用地面积", "0", "must be greater than 0"),
+        ("用地面积", "-3", "must be greater than 0"),
+        ("总投资", "-1", "must be at least 0"),
+        ("总投资", "五百", "not a number"),
+        ("总投资", "NaN", "not a finite number"),
+        ("是否位于省级特色小镇", "也许", "expected 是/否"),
+        ("项目类别", "火箭", "is not one of"),
+        ("申报日期", "2024-13-40", "not a valid date"),
+    ],
+)
 def test_an_invalid_value_loses_its_field_not_the_record(policy, field, cell, fragment):
     other, other_field = ("用地面积", "land_area") if field == "总投资" else ("总投资", "total_investment")
     rec, errors, _ = normalise(policy, 项目编号="P9", 类型="项目", **{other: "10", field: cell})
@@ -91,7 +100,8 @@ def test_missing_optional_values_stay_missing(policy):
 def test_unit_conversions_are_recorded(policy):
     rec, _, _ = normalise(policy, 项目编号="P", 类型="项目", **{"总投资(元)": "5000000"})
     assert [(c.field, c.from_unit, c.to_unit, c.value) for c in rec.conversions] == [
-        ("total_investment", "元", "万元", Decimal(500))]
+        ("total_investment", "元", "万元", Decimal(500))
+    ]
 
 
 def test_duplicate_ids_across_files_are_rejected_after_the_first(policy, tmp_path):

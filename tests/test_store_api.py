@@ -57,11 +57,15 @@ def store_run(store: Store, policy, path: Path, kind: str | None = "project", ch
     return writer.run_id
 
 
-PROJECTS = [["P-1", "一号项目", "曹县", "技改项目", 480, 35, "2024-08-15"],
-            ["P-2", "二号项目", "单县", "服务业", 30000, 150, "2024-06-18"]]
+PROJECTS = [
+    ["P-1", "一号项目", "曹县", "技改项目", 480, 35, "2024-08-15"],
+    ["P-2", "二号项目", "单县", "服务业", 30000, 150, "2024-06-18"],
+]
 
 
-def test_identical_records_are_stored_once_and_a_changed_record_is_a_linked_new_version(db_url, tmp_path, policy):
+def test_identical_records_are_stored_once_and_a_changed_record_is_a_linked_new_version(
+    db_url, tmp_path, policy
+):
     data = write_csv(tmp_path / "p.csv", PROJECTS)
     with Store(db_url) as store:
         store_run(store, policy, data)
@@ -79,27 +83,41 @@ def test_identical_records_are_stored_once_and_a_changed_record_is_a_linked_new_
 
 def test_yearly_reports_of_one_subject_are_separate_records_not_versions(db_url, tmp_path, policy):
     data = tmp_path / "towns.yaml"
-    data.write_text("records:\n"
-                    "  - {id: T-1, kind: town, name: 甲镇, report_year: 2024, 镇区常住人口: 30000}\n"
-                    "  - {id: T-1, kind: town, name: 甲镇, report_year: 2025, 镇区常住人口: 31000}\n",
-                    encoding="utf-8")
+    data.write_text(
+        "records:\n"
+        "  - {id: T-1, kind: town, name: 甲镇, report_year: 2024, 镇区常住人口: 30000}\n"
+        "  - {id: T-1, kind: town, name: 甲镇, report_year: 2025, 镇区常住人口: 31000}\n",
+        encoding="utf-8",
+    )
     with Store(db_url) as store:
         store_run(store, policy, data, kind=None)
         with store.session() as s:
-            rows = s.execute(select(RecordVersion.period, RecordVersion.version)
-                             .order_by(RecordVersion.period)).all()
+            rows = s.execute(
+                select(RecordVersion.period, RecordVersion.version).order_by(RecordVersion.period)
+            ).all()
     assert rows == [("2024", 1), ("2025", 1)]
 
 
-@given(st.decimals(allow_nan=False, allow_infinity=False, places=None, min_value=Decimal("-1e30"),
-                   max_value=Decimal("1e30")) | st.booleans() | st.none())
+@given(
+    st.decimals(
+        allow_nan=False,
+        allow_infinity=False,
+        places=None,
+        min_value=Decimal("-1e30"),
+        max_value=Decimal("1e30"),
+    )
+    | st.booleans()
+    | st.none()
+)
 def test_judged_values_round_trip_through_their_text_form_exactly(v):
     back = decode_value(encode_value(v))
     assert back == v and type(back) is type(v)
 
 
 def test_values_thresholds_and_targets_come_back_exactly_as_judged(db_url, tmp_path, policy):
-    data = write_csv(tmp_path / "p.csv", [["P-3", "三号项目", "曹县", "服务业", "12345.6789", 7, "2024-08-15"]])
+    data = write_csv(
+        tmp_path / "p.csv", [["P-3", "三号项目", "曹县", "服务业", "12345.6789", 7, "2024-08-15"]]
+    )
     chunks = list(evaluate_files([data], policy, kind="project"))
     judged = {f.check: (f.value, f.threshold, f.target) for c in chunks for f in c.findings}
     with Store(db_url) as store:
@@ -110,7 +128,9 @@ def test_values_thresholds_and_targets_come_back_exactly_as_judged(db_url, tmp_p
         stored = {f.check_id: (f.value, f.threshold, f.target) for f in run_findings(store, writer.run_id)}
     assert stored == judged
     per_mu = next(v for k, (v, _, _) in judged.items() if k.endswith("invest_per_mu"))
-    assert isinstance(per_mu, Decimal) and per_mu != round(per_mu, 6)  # a long quotient, kept to the last digit
+    assert isinstance(per_mu, Decimal) and per_mu != round(
+        per_mu, 6
+    )  # a long quotient, kept to the last digit
 
 
 def test_a_chunk_is_stored_once_a_second_save_is_refused_and_adds_nothing(db_url, tmp_path, policy):
@@ -127,7 +147,9 @@ def test_a_chunk_is_stored_once_a_second_save_is_refused_and_adds_nothing(db_url
 
 
 def test_rejected_rows_and_unusable_files_are_kept_with_the_run(db_url, tmp_path, policy):
-    data = write_csv(tmp_path / "p.csv", [PROJECTS[0], ["P-9", "坏项目", "曹县", "技改项目", "很多", 10, "2024-08-15"]])
+    data = write_csv(
+        tmp_path / "p.csv", [PROJECTS[0], ["P-9", "坏项目", "曹县", "技改项目", "很多", 10, "2024-08-15"]]
+    )
     missing = tmp_path / "nope.csv"
     with Store(db_url) as store:
         writer = begin_run(store, policy, inputs=[str(data), str(missing)], kind="project", chunk_size=2000)
@@ -156,13 +178,23 @@ def test_a_run_cannot_be_resumed_with_different_rule_packs(tmp_path, policy):
 
 # --- letters -----------------------------------------------------------------------------------------
 
+
 def test_letter_numbers_run_per_prefix_and_year_in_the_official_style(db_url):
     with Store(db_url) as store:
-        got = [next_letter_number(store, "菏城审", 2026), next_letter_number(store, "菏城审", 2026),
-               next_letter_number(store, "菏城审", 2027), next_letter_number(store, "曹城审", 2026),
-               next_letter_number(store, "菏城审", 2026)]
-    assert got == ["菏城审〔2026〕第001号", "菏城审〔2026〕第002号", "菏城审〔2027〕第001号",
-                   "曹城审〔2026〕第001号", "菏城审〔2026〕第003号"]
+        got = [
+            next_letter_number(store, "菏城审", 2026),
+            next_letter_number(store, "菏城审", 2026),
+            next_letter_number(store, "菏城审", 2027),
+            next_letter_number(store, "曹城审", 2026),
+            next_letter_number(store, "菏城审", 2026),
+        ]
+    assert got == [
+        "菏城审〔2026〕第001号",
+        "菏城审〔2026〕第002号",
+        "菏城审〔2027〕第001号",
+        "曹城审〔2026〕第001号",
+        "菏城审〔2026〕第003号",
+    ]
 
 
 def _take_numbers(url: str, n: int) -> list[str]:
@@ -183,16 +215,45 @@ def test_an_issued_letter_is_recorded_against_the_record_version_its_run_judged(
     with Store(db_url) as store:
         run = store_run(store, policy, data)
         number = next_letter_number(store, "菏城审", 2026)
-        html = record_letter(store, number=number, run_id=run, record_id="P-1", format="html", sha256="a" * 64,
-                             pack_fingerprint="f" * 64, path="out/letter.html")
-        record_letter(store, number=number, run_id=run, record_id="P-1", format="pdf", sha256="b" * 64,
-                      pack_fingerprint="f" * 64)
+        html = record_letter(
+            store,
+            number=number,
+            run_id=run,
+            record_id="P-1",
+            format="html",
+            sha256="a" * 64,
+            pack_fingerprint="f" * 64,
+            path="out/letter.html",
+        )
+        record_letter(
+            store,
+            number=number,
+            run_id=run,
+            record_id="P-1",
+            format="pdf",
+            sha256="b" * 64,
+            pack_fingerprint="f" * 64,
+        )
         with pytest.raises(StoreError, match="already recorded"):
-            record_letter(store, number=number, run_id=run, record_id="P-1", format="html", sha256="c" * 64,
-                          pack_fingerprint="f" * 64)
+            record_letter(
+                store,
+                number=number,
+                run_id=run,
+                record_id="P-1",
+                format="html",
+                sha256="c" * 64,
+                pack_fingerprint="f" * 64,
+            )
         with pytest.raises(StoreError, match="not judged"):
-            record_letter(store, number=number, run_id=run, record_id="P-404", format="md", sha256="d" * 64,
-                          pack_fingerprint="f" * 64)
+            record_letter(
+                store,
+                number=number,
+                run_id=run,
+                record_id="P-404",
+                format="md",
+                sha256="d" * 64,
+                pack_fingerprint="f" * 64,
+            )
         letters = letters_for_record(store, "P-1")
     assert html.kind == "project" and html.record_id == "P-1" and html.run_id == run
     assert [(le.number, le.format) for le in letters] == [(number, "html"), (number, "pdf")]

@@ -32,7 +32,9 @@ def cli(*args: str) -> tuple[int, str, str]:
 
 
 def evaluate_json(db_url: str, folder: Path) -> dict[tuple, dict]:
-    code, out, err = cli("evaluate", str(folder), "--db", db_url, "--format", "json", "--reviewer", "审查员甲")
+    code, out, err = cli(
+        "evaluate", str(folder), "--db", db_url, "--format", "json", "--reviewer", "审查员甲"
+    )
     assert code in (0, 1), err
     assert "已保存 stored" in err
     rows = [json.loads(line) for line in out.splitlines() if line.strip()]
@@ -69,8 +71,10 @@ def test_three_evaluations_make_three_runs_and_only_the_changed_record_gets_a_ne
     with Store(db_url, create=False) as store, store.session() as s:
         assert s.execute(select(func.count()).select_from(Run)).scalar_one() == 3
         versions = s.execute(select(RecordVersion)).scalars().all()
-        submitted = [s.execute(select(func.count()).select_from(RunRecord).where(RunRecord.run_id == i)).scalar_one()
-                     for i in (1, 2, 3)]
+        submitted = [
+            s.execute(select(func.count()).select_from(RunRecord).where(RunRecord.run_id == i)).scalar_one()
+            for i in (1, 2, 3)
+        ]
     # Every valid record is kept, judged or not (records outside every pack's period get a notice).
     assert submitted[0] == submitted[1] == submitted[2] >= len({(k, rid, row) for k, rid, row, _ in first})
     assert len(versions) == submitted[0] + 1  # unchanged records are not stored again
@@ -83,8 +87,11 @@ def test_three_evaluations_make_three_runs_and_only_the_changed_record_gets_a_ne
 def test_diff_of_the_last_two_runs_lists_exactly_the_findings_that_changed(three_runs):
     db_url, changed, (_, second, third) = three_runs
     compared = ("status", "value", "threshold", "check_version")
-    expected = {(k, rid, check) for (k, rid, row, check), f in third.items()
-                if any(f[c] != second[(k, rid, row, check)][c] for c in compared)}
+    expected = {
+        (k, rid, check)
+        for (k, rid, row, check), f in third.items()
+        if any(f[c] != second[(k, rid, row, check)][c] for c in compared)
+    }
     assert expected and {rid for _, rid, _ in expected} == {changed}
     code, out, _ = cli("diff", "2", "3", "--db", db_url)
     assert code == 0
@@ -107,8 +114,11 @@ def test_history_of_the_changed_record_shows_every_run_and_what_changed(three_ru
     assert "共 2 个版本,3 次评价" in out
     assert "与上次评价相比:无变化" in out  # run 2 saw the same data as run 1
     assert "总投资(total_investment)" in out
-    changed_titles = {f["check_title"] for key, f in third.items()
-                      if key[1] == changed and f["status"] != second[key]["status"]}
+    changed_titles = {
+        f["check_title"]
+        for key, f in third.items()
+        if key[1] == changed and f["status"] != second[key]["status"]
+    }
     for title in changed_titles:
         assert f"变化 {title}:结论" in out
 
@@ -149,7 +159,8 @@ def test_no_store_leaves_no_database_behind(tmp_path, monkeypatch, user_data_dir
 
 
 def test_by_default_the_store_is_in_the_user_data_folder_whatever_the_working_directory(
-        tmp_path, monkeypatch, user_data_dir):
+    tmp_path, monkeypatch, user_data_dir
+):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     monkeypatch.chdir(tmp_path / "a")
@@ -176,8 +187,17 @@ def test_the_db_option_overrides_the_environment_which_overrides_the_default(tmp
     monkeypatch.setenv("COMPLIANCE_DB", str(tmp_path / "env.db"))
     assert cli("evaluate", str(SAMPLES / "projects-2024.csv"), "--format", "json")[0] == 0
     assert (tmp_path / "env.db").exists()
-    assert cli("evaluate", str(SAMPLES / "projects-2024.csv"), "--format", "json",
-               "--db", str(tmp_path / "opt.db"))[0] == 0
+    assert (
+        cli(
+            "evaluate",
+            str(SAMPLES / "projects-2024.csv"),
+            "--format",
+            "json",
+            "--db",
+            str(tmp_path / "opt.db"),
+        )[0]
+        == 0
+    )
     assert (tmp_path / "opt.db").exists()
     code, out, _ = cli("runs")
     assert code == 0 and str(tmp_path / "env.db") in out

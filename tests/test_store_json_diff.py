@@ -40,8 +40,18 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, set[str]]:
         r[5] = 400
     db = str(folder / "store.db")
     for name, data in (("a.csv", rows), ("b.csv", subset)):
-        code, _, err = cli("evaluate", str(_write(folder / name, data)), "--kind", "project", "--db", db,
-                           "--format", "summary", "--reviewer", "审查员甲")
+        code, _, err = cli(
+            "evaluate",
+            str(_write(folder / name, data)),
+            "--kind",
+            "project",
+            "--db",
+            db,
+            "--format",
+            "summary",
+            "--reviewer",
+            "审查员甲",
+        )
         assert code == 0, err
     return db, {"P-001", "P-002", "P-003"}
 
@@ -84,7 +94,11 @@ def test_diff_json_counts_the_records_of_one_run_apart(two_runs) -> None:
 
 def _exact(store_db: str, run: int) -> dict[tuple[str, str], Decimal]:
     with Store(store_db, create=False) as store:
-        return {(f.record_id, f.check_id): f.value for f in run_findings(store, run) if isinstance(f.value, Decimal)}
+        return {
+            (f.record_id, f.check_id): f.value
+            for f in run_findings(store, run)
+            if isinstance(f.value, Decimal)
+        }
 
 
 def test_json_of_runs_and_runs_show_is_one_document_with_iso_dates(two_runs) -> None:
@@ -113,7 +127,9 @@ def test_json_decimals_are_the_stored_values_exactly(two_runs) -> None:
     doc = json.loads(out)
     (h,) = doc["histories"]
     findings = h["runs"][0]["findings"]
-    got = {(f["record_id"], f["check_id"]): f["value"] for f in findings if f["value"] not in (None, True, False)}
+    got = {
+        (f["record_id"], f["check_id"]): f["value"] for f in findings if f["value"] not in (None, True, False)
+    }
     assert got and all(isinstance(v, str) for v in got.values())  # never a float
     assert {k: Decimal(v) for k, v in got.items()} == {k: v for k, v in stored.items() if k[0] == "P-004"}
     assert all(dt.date.fromisoformat(f["as_of"]) for f in findings)

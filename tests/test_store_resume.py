@@ -19,8 +19,19 @@ from engine.store.models import Run, RunChunk, RunRecord, StoredFinding
 from engine.store.testing import BACKENDS, store_url
 
 CLI = [sys.executable, "-c", "from engine.cli import main; main()"]
-HEADER = ["项目编号", "项目名称", "申报单位", "所在县区", "所在镇街", "项目类别", "总投资(万元)", "用地面积(亩)",
-          "年税收(万元)", "是否位于省级特色小镇", "申报日期"]
+HEADER = [
+    "项目编号",
+    "项目名称",
+    "申报单位",
+    "所在县区",
+    "所在镇街",
+    "项目类别",
+    "总投资(万元)",
+    "用地面积(亩)",
+    "年税收(万元)",
+    "是否位于省级特色小镇",
+    "申报日期",
+]
 CATEGORIES = ["服务业", "制造业重点项目", "技改项目"]
 
 
@@ -43,9 +54,21 @@ def write_projects(path: Path, n: int, prefix: str, seed: int) -> None:
         w = csv.writer(f)
         w.writerow(HEADER)
         for i in range(n):
-            w.writerow([f"{prefix}-{i:06d}", f"生成项目{i}", "测试单位", "曹县", "大集镇", rng.choice(CATEGORIES),
-                        rng.randint(100, 50_000), rng.randint(10, 300), rng.randint(10, 3000), rng.choice(["是", "否"]),
-                        f"2024-{rng.randint(6, 12):02d}-{rng.randint(1, 28):02d}"])
+            w.writerow(
+                [
+                    f"{prefix}-{i:06d}",
+                    f"生成项目{i}",
+                    "测试单位",
+                    "曹县",
+                    "大集镇",
+                    rng.choice(CATEGORIES),
+                    rng.randint(100, 50_000),
+                    rng.randint(10, 300),
+                    rng.randint(10, 3000),
+                    rng.choice(["是", "否"]),
+                    f"2024-{rng.randint(6, 12):02d}-{rng.randint(1, 28):02d}",
+                ]
+            )
 
 
 def scalar(url: str, sql: str, **params: object) -> int:
@@ -68,12 +91,23 @@ def assert_one_finding_per_record_and_check(url: str, run_id: int, n_records: in
     engine = create_engine(url)
     f, rr = StoredFinding.__table__, RunRecord.__table__
     with engine.connect() as conn:
-        dupes = conn.execute(select(f.c.record_version_id, f.c.check_ref).where(f.c.run_id == run_id)
-                             .group_by(f.c.record_version_id, f.c.check_ref).having(func.count() > 1)).all()
-        per_record = conn.execute(select(f.c.record_version_id, func.count()).where(f.c.run_id == run_id)
-                                  .group_by(f.c.record_version_id)).all()
-        checks = conn.execute(select(func.count(func.distinct(f.c.check_ref))).where(f.c.run_id == run_id)).scalar_one()
-        submitted = conn.execute(select(func.count()).select_from(rr).where(rr.c.run_id == run_id)).scalar_one()
+        dupes = conn.execute(
+            select(f.c.record_version_id, f.c.check_ref)
+            .where(f.c.run_id == run_id)
+            .group_by(f.c.record_version_id, f.c.check_ref)
+            .having(func.count() > 1)
+        ).all()
+        per_record = conn.execute(
+            select(f.c.record_version_id, func.count())
+            .where(f.c.run_id == run_id)
+            .group_by(f.c.record_version_id)
+        ).all()
+        checks = conn.execute(
+            select(func.count(func.distinct(f.c.check_ref))).where(f.c.run_id == run_id)
+        ).scalar_one()
+        submitted = conn.execute(
+            select(func.count()).select_from(rr).where(rr.c.run_id == run_id)
+        ).scalar_one()
     engine.dispose()
     assert dupes == []
     assert submitted == n_records
@@ -85,12 +119,25 @@ def test_a_run_killed_mid_way_resumes_to_exactly_one_finding_per_record_and_chec
     n, chunk = 20_000, 1000
     data = tmp_path / "projects.csv"
     write_projects(data, n, "K", seed=7)
-    args = ["evaluate", str(data), "--kind", "project", "--db", db_url, "--format", "json", "--chunk-size", str(chunk),
-            *serial()]
+    args = [
+        "evaluate",
+        str(data),
+        "--kind",
+        "project",
+        "--db",
+        db_url,
+        "--format",
+        "json",
+        "--chunk-size",
+        str(chunk),
+        *serial(),
+    ]
     proc = subprocess.Popen(CLI + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
     deadline = time.monotonic() + 120
     while committed_chunks(db_url) < 3:
-        assert proc.poll() is None, f"evaluation ended before it could be killed: {proc.stderr.read().decode()}"
+        assert proc.poll() is None, (
+            f"evaluation ended before it could be killed: {proc.stderr.read().decode()}"
+        )
         assert time.monotonic() < deadline, "no chunk committed in time"
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
@@ -103,11 +150,18 @@ def test_a_run_killed_mid_way_resumes_to_exactly_one_finding_per_record_and_chec
     assert scalar(db_url, "SELECT count(*) FROM runs WHERE finished_at IS NULL") == 1
     # Every committed chunk is whole: its records and findings are all there, nothing of a later chunk is.
     assert scalar(db_url, "SELECT count(*) FROM run_records") == kept * chunk
-    assert scalar(db_url, "SELECT count(*) FROM findings") == scalar(db_url, "SELECT sum(n_findings) FROM run_chunks")
+    assert scalar(db_url, "SELECT count(*) FROM findings") == scalar(
+        db_url, "SELECT sum(n_findings) FROM run_chunks"
+    )
     assert scalar(db_url, "SELECT count(*) FROM findings WHERE chunk >= :k", k=kept) == 0
 
-    resumed = subprocess.run(CLI + ["evaluate", "--resume", "1", "--db", db_url, "--format", "json", *serial()],
-                             capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    resumed = subprocess.run(
+        CLI + ["evaluate", "--resume", "1", "--db", db_url, "--format", "json", *serial()],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert "续评 resuming run 1" in resumed.stderr
     assert scalar(db_url, "SELECT count(*) FROM runs") == 1
@@ -126,19 +180,45 @@ def test_two_concurrent_evaluations_into_one_sqlite_file_both_succeed_and_lose_n
     for name, seed in (("A", 1), ("B", 2)):
         data = tmp_path / f"{name}.csv"
         write_projects(data, 5000, name, seed)
-        procs.append(subprocess.Popen(
-            CLI + ["evaluate", str(data), "--kind", "project", "--db", url, "--format", "json", "--chunk-size", "500",
-                   "--reviewer", f"审查员{name}", *serial()],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path))
+        procs.append(
+            subprocess.Popen(
+                CLI
+                + [
+                    "evaluate",
+                    str(data),
+                    "--kind",
+                    "project",
+                    "--db",
+                    url,
+                    "--format",
+                    "json",
+                    "--chunk-size",
+                    "500",
+                    "--reviewer",
+                    f"审查员{name}",
+                    *serial(),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=tmp_path,
+            )
+        )
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
     engine = create_engine(url)
     with engine.connect() as conn:
-        runs = conn.execute(select(Run.__table__.c.id, Run.__table__.c.finished_at, Run.__table__.c.n_records)).all()
+        runs = conn.execute(
+            select(Run.__table__.c.id, Run.__table__.c.finished_at, Run.__table__.c.n_records)
+        ).all()
         chunks = conn.execute(select(func.count()).select_from(RunChunk.__table__)).scalar_one()
-        ids = conn.execute(text("SELECT count(DISTINCT r.record_id) FROM record_versions r "
-                                "JOIN findings f ON f.record_version_id = r.id")).scalar_one()
+        ids = conn.execute(
+            text(
+                "SELECT count(DISTINCT r.record_id) FROM record_versions r "
+                "JOIN findings f ON f.record_version_id = r.id"
+            )
+        ).scalar_one()
     engine.dispose()
     assert len(runs) == 2 and all(r.finished_at is not None and r.n_records == 5000 for r in runs)
     assert chunks == 20

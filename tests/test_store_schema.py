@@ -41,8 +41,11 @@ def test_the_indexes_for_lookups_by_record_run_and_check_exist(db_url):
     engine = make_engine(db_url)
     with engine.connect() as conn:
         insp = inspect(conn)
-        indexed = {tuple(ix["column_names"]) for t in ("findings", "record_versions", "run_records")
-                   for ix in insp.get_indexes(t)}
+        indexed = {
+            tuple(ix["column_names"])
+            for t in ("findings", "record_versions", "run_records")
+            for ix in insp.get_indexes(t)
+        }
         uniques = {tuple(u["column_names"]) for u in insp.get_unique_constraints("findings")}
         check_uniques = {tuple(u["column_names"]) for u in insp.get_unique_constraints("checks")}
     engine.dispose()
@@ -84,7 +87,8 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
 
 
 def test_the_store_url_comes_from_the_option_then_the_environment_then_the_user_data_folder(
-        tmp_path, monkeypatch, user_data_dir):
+    tmp_path, monkeypatch, user_data_dir
+):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("COMPLIANCE_DB", raising=False)
     assert resolve_url(None) == f"sqlite:///{user_data_dir / 'compliance.db'}"

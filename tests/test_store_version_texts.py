@@ -12,18 +12,41 @@ from engine.records.model import Record, SourceRef
 from engine.store.codec import values_json, version_texts
 
 decimals = st.decimals(allow_nan=False, allow_infinity=False, places=None) | st.sampled_from(
-    [Decimal("45.30"), Decimal("45.3"), Decimal("1E+2"), Decimal("1E-7"), Decimal("-0"), Decimal("0E-8"),
-     Decimal("100"), Decimal("123456789012345678901234567890.123")])
-values = st.dictionaries(st.text(min_size=1, max_size=12),
-                         decimals | st.booleans() | st.text(max_size=20) | st.integers() | st.dates(), max_size=12)
+    [
+        Decimal("45.30"),
+        Decimal("45.3"),
+        Decimal("1E+2"),
+        Decimal("1E-7"),
+        Decimal("-0"),
+        Decimal("0E-8"),
+        Decimal("100"),
+        Decimal("123456789012345678901234567890.123"),
+    ]
+)
+values = st.dictionaries(
+    st.text(min_size=1, max_size=12),
+    decimals | st.booleans() | st.text(max_size=20) | st.integers() | st.dates(),
+    max_size=12,
+)
 
 
 @settings(max_examples=300)
-@given(kind=st.sampled_from(["project", "town", "city"]), rid=st.text(min_size=1, max_size=20),
-       name=st.none() | st.text(max_size=20), vals=values)
+@given(
+    kind=st.sampled_from(["project", "town", "city"]),
+    rid=st.text(min_size=1, max_size=20),
+    name=st.none() | st.text(max_size=20),
+    vals=values,
+)
 def test_one_pass_gives_the_records_content_hash_and_values_json(kind, rid, name, vals) -> None:
-    rec = Record.model_construct(kind=kind, id=rid, name=name, values=vals, source=SourceRef(file="f.csv", row=2),
-                                 conversions=[], warnings=[])
+    rec = Record.model_construct(
+        kind=kind,
+        id=rid,
+        name=name,
+        values=vals,
+        source=SourceRef(file="f.csv", row=2),
+        conversions=[],
+        warnings=[],
+    )
     assert version_texts(kind, rid, name, vals) == (rec.content_hash(), values_json(vals))
 
 

@@ -19,9 +19,33 @@ sys.path.insert(0, str(ROOT / "bench"))
 from gen import write_projects_csv  # noqa: E402
 
 # Everything a stored finding says except the store's own numbering (ids differ with commit order).
-COMPARED = ("kind", "record_id", "period", "record_name", "record_version", "file", "sheet", "row", "check_id",
-            "check_version", "pack", "measure", "measure_title", "check_title", "nature", "status", "value",
-            "threshold", "target", "unit", "op", "due", "as_of", "message", "missing_fields")
+COMPARED = (
+    "kind",
+    "record_id",
+    "period",
+    "record_name",
+    "record_version",
+    "file",
+    "sheet",
+    "row",
+    "check_id",
+    "check_version",
+    "pack",
+    "measure",
+    "measure_title",
+    "check_title",
+    "nature",
+    "status",
+    "value",
+    "threshold",
+    "target",
+    "unit",
+    "op",
+    "due",
+    "as_of",
+    "message",
+    "missing_fields",
+)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -30,8 +54,24 @@ def db_url(request, tmp_path):
 
 
 def _evaluate(db_url: str, csv_file: Path, jobs: str, fmt: str = "summary") -> str:
-    result = CliRunner().invoke(main, ["evaluate", str(csv_file), "--kind", "project", "--db", db_url, "--quiet",
-                                       "--format", fmt, "--jobs", jobs, "--chunk-size", "300"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            str(csv_file),
+            "--kind",
+            "project",
+            "--db",
+            db_url,
+            "--quiet",
+            "--format",
+            fmt,
+            "--jobs",
+            jobs,
+            "--chunk-size",
+            "300",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return result.stderr
 
@@ -60,16 +100,33 @@ def test_jobs_2_stores_exactly_the_findings_of_jobs_1(db_url, tmp_path):
     assert len(first) > 2500 * 8 and first == second
     # the second run reused the record versions and check versions of the first instead of adding copies
     assert _scalar(db_url, "SELECT count(*) FROM record_versions") == 2500
-    assert _scalar(db_url, "SELECT count(DISTINCT version_ref) FROM findings WHERE run_id = 1") == \
-        _scalar(db_url, "SELECT count(*) FROM check_versions")
+    assert _scalar(db_url, "SELECT count(DISTINCT version_ref) FROM findings WHERE run_id = 1") == _scalar(
+        db_url, "SELECT count(*) FROM check_versions"
+    )
     assert _scalar(db_url, "SELECT count(*) FROM run_chunks WHERE run_id = 2") == 9  # 2500 / 300, rounded up
 
 
 def test_jobs_2_prints_the_stored_findings_when_asked_for_them(tmp_path):
     db_url = f"sqlite:///{tmp_path / 's.db'}"
     csv_file = write_projects_csv(tmp_path / "p.csv", 900, seed=3)
-    result = CliRunner().invoke(main, ["evaluate", str(csv_file), "--kind", "project", "--db", db_url, "--quiet",
-                                       "--format", "csv", "--jobs", "2", "--chunk-size", "200"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            str(csv_file),
+            "--kind",
+            "project",
+            "--db",
+            db_url,
+            "--quiet",
+            "--format",
+            "csv",
+            "--jobs",
+            "2",
+            "--chunk-size",
+            "200",
+        ],
+    )
     assert result.exit_code == 0, result.output
     printed = result.stdout.count("\n") - 1  # minus the header
     assert printed == _scalar(db_url, "SELECT count(*) FROM findings") > 900
@@ -81,21 +138,48 @@ def test_a_store_failure_in_a_worker_stops_the_run_with_a_reason_and_resume_comp
     assert CliRunner().invoke(main, ["db", "upgrade", "--db", db_url]).exit_code == 0
     engine = create_engine(db_url)
     with engine.begin() as conn:  # the database refuses chunk 3's findings, as a full disk would
-        conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON findings WHEN NEW.chunk = 3 "
-                          "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END"))
+        conn.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON findings WHEN NEW.chunk = 3 "
+                "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END"
+            )
+        )
     csv_file = write_projects_csv(tmp_path / "p.csv", 1500, seed=4)
-    failed = CliRunner().invoke(main, ["evaluate", str(csv_file), "--kind", "project", "--db", db_url, "--quiet",
-                                       "--format", "summary", "--jobs", "2", "--chunk-size", "200"])
+    failed = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            str(csv_file),
+            "--kind",
+            "project",
+            "--db",
+            db_url,
+            "--quiet",
+            "--format",
+            "summary",
+            "--jobs",
+            "2",
+            "--chunk-size",
+            "200",
+        ],
+    )
     assert failed.exit_code == 2
     assert "simulated write failure" in failed.stderr and "--resume 1" in failed.stderr
     assert _scalar(db_url, "SELECT count(*) FROM findings WHERE chunk = 3") == 0
     with engine.begin() as conn:
         conn.execute(text("DROP TRIGGER refuse"))
     engine.dispose()
-    resumed = CliRunner().invoke(main, ["evaluate", "--resume", "1", "--db", db_url, "--quiet", "--format", "summary",
-                                        "--jobs", "2"])
+    resumed = CliRunner().invoke(
+        main, ["evaluate", "--resume", "1", "--db", db_url, "--quiet", "--format", "summary", "--jobs", "2"]
+    )
     assert resumed.exit_code == 0, resumed.output
     assert _scalar(db_url, "SELECT count(*) FROM run_records") == 1500
     assert _scalar(db_url, "SELECT count(*) FROM run_chunks") == 8
-    assert _scalar(db_url, "SELECT count(*) FROM (SELECT record_version_id, check_ref FROM findings "
-                           "GROUP BY record_version_id, check_ref HAVING count(*) > 1) AS dupes") == 0
+    assert (
+        _scalar(
+            db_url,
+            "SELECT count(*) FROM (SELECT record_version_id, check_ref FROM findings "
+            "GROUP BY record_version_id, check_ref HAVING count(*) > 1) AS dupes",
+        )
+        == 0
+    )

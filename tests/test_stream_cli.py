@@ -21,8 +21,23 @@ def test_cli_jobs_2_prints_the_same_findings_as_jobs_1(tmp_path: Path) -> None:
     csv_file = write_projects_csv(tmp_path / "p.csv", 3000, seed=9)
     out = {}
     for jobs in ("1", "2"):
-        result = CliRunner().invoke(main, ["evaluate", str(csv_file), "--kind", "project", "--no-store", "--quiet",
-                                           "--format", "csv", "--jobs", jobs, "--chunk-size", "400"])
+        result = CliRunner().invoke(
+            main,
+            [
+                "evaluate",
+                str(csv_file),
+                "--kind",
+                "project",
+                "--no-store",
+                "--quiet",
+                "--format",
+                "csv",
+                "--jobs",
+                jobs,
+                "--chunk-size",
+                "400",
+            ],
+        )
         assert result.exit_code == 0, result.output
         out[jobs] = result.stdout
     assert out["1"] == out["2"]
@@ -31,23 +46,51 @@ def test_cli_jobs_2_prints_the_same_findings_as_jobs_1(tmp_path: Path) -> None:
 
 def test_quiet_prints_no_progress_bar(tmp_path: Path) -> None:
     csv_file = write_projects_csv(tmp_path / "p.csv", 50)
-    result = CliRunner().invoke(main, ["evaluate", str(csv_file), "--kind", "project", "--no-store",
-                                       "--format", "json", "--quiet", "--jobs", "1"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            str(csv_file),
+            "--kind",
+            "project",
+            "--no-store",
+            "--format",
+            "json",
+            "--quiet",
+            "--jobs",
+            "1",
+        ],
+    )
     assert result.exit_code == 0
     assert "审查 evaluating" not in result.stderr
 
 
 def test_progress_bar_reports_records_done(tmp_path: Path) -> None:
     csv_file = write_projects_csv(tmp_path / "p.csv", 50)
-    result = CliRunner().invoke(main, ["evaluate", str(csv_file), "--kind", "project", "--no-store",
-                                       "--format", "json", "--progress", "--jobs", "1"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            str(csv_file),
+            "--kind",
+            "project",
+            "--no-store",
+            "--format",
+            "json",
+            "--progress",
+            "--jobs",
+            "1",
+        ],
+    )
     assert result.exit_code == 0
     assert "审查 evaluating" in result.stderr and "50/50" in result.stderr
 
 
 def test_evaluate_with_no_store_does_not_import_the_store() -> None:
-    code = ("import sys; from engine.cli import main; import engine.cli.evaluate; "
-            "print(sorted(m for m in ('sqlalchemy', 'alembic', 'sqlmodel', 'jinja2') if m in sys.modules))")
+    code = (
+        "import sys; from engine.cli import main; import engine.cli.evaluate; "
+        "print(sorted(m for m in ('sqlalchemy', 'alembic', 'sqlmodel', 'jinja2') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
 
@@ -62,9 +105,11 @@ def test_db_option_uses_the_store_names() -> None:
 
 def test_the_default_store_location_is_named_without_importing_the_store() -> None:
     """engine/store/location.py is what evaluate's --db help can import and stay fast."""
-    code = ("import sys; from engine.store.location import db_help, default_db_path; "
-            "assert default_db_path().name == 'compliance.db' and str(default_db_path()) in db_help(); "
-            "print(sorted(m for m in ('sqlalchemy', 'alembic', 'sqlmodel') if m in sys.modules))")
+    code = (
+        "import sys; from engine.store.location import db_help, default_db_path; "
+        "assert default_db_path().name == 'compliance.db' and str(default_db_path()) in db_help(); "
+        "print(sorted(m for m in ('sqlalchemy', 'alembic', 'sqlmodel') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
 
@@ -77,4 +122,8 @@ def test_evaluate_without_db_stores_where_runs_looks(tmp_path: Path, monkeypatch
     assert result.exit_code == 0, result.stderr
     assert (user_data_dir / "compliance.db").exists()
     runs = CliRunner().invoke(main, ["runs"])
-    assert runs.exit_code == 0 and str(user_data_dir / "compliance.db") in runs.stdout and "已完成" in runs.stdout
+    assert (
+        runs.exit_code == 0
+        and str(user_data_dir / "compliance.db") in runs.stdout
+        and "已完成" in runs.stdout
+    )

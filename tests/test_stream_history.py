@@ -31,18 +31,27 @@ def test_streamed_cumulative_findings_equal_those_of_the_whole_input(policy: Pol
     history.add_all(intake.records)
     whole = Evaluator(policy).evaluate(intake.records, history=history).findings
     streamed = [f for c in evaluate_files(paths, policy, chunk_size=100) for f in c.findings]
+
     def key(f: object) -> tuple[str, str, str]:
         return (f.kind, f.record_id, f.check)  # type: ignore[attr-defined]
 
     assert sorted(streamed, key=key) == sorted(whole, key=key)  # chunks order findings differently
-    cumulative = [f for f in streamed if f.kind == "city" and f.check.endswith("m18.old_community_renovation_cumulative")]
+    cumulative = [
+        f
+        for f in streamed
+        if f.kind == "city" and f.check.endswith("m18.old_community_renovation_cumulative")
+    ]
     assert cumulative and all(f.status != "insufficient_data" for f in cumulative if f.as_of.year >= 2024)
 
 
-def test_history_keeps_only_the_summed_fields_of_the_kinds_that_need_them(policy: Policy, tmp_path: Path) -> None:
+def test_history_keeps_only_the_summed_fields_of_the_kinds_that_need_them(
+    policy: Policy, tmp_path: Path
+) -> None:
     paths = [str(write_projects_csv(tmp_path / "projects.csv", 50)), str(_city_csv(tmp_path / "city.csv"))]
     history = collect_history(paths, policy)
     # A yearly record's subject is its kind and name (ids often carry the year).
     assert set(history._years) == {("city", "菏泽市")}
-    assert history._years[("city", "菏泽市")][2022].values == {"report_year": 2022,
-                                                            "old_community_renovation_started": 24000}
+    assert history._years[("city", "菏泽市")][2022].values == {
+        "report_year": 2022,
+        "old_community_renovation_started": 24000,
+    }

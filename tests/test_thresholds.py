@@ -21,14 +21,17 @@ def status_of(policy, record, check, engine="durable"):
 
 
 @pytest.mark.parametrize("engine", ["durable", "python"])
-@pytest.mark.parametrize(("investment", "land", "expected"), [
-    ("20000", "100", "compliant"),          # exactly 200万元/亩
-    ("19999", "100", "non_compliant"),      # 199.99
-    ("20000.0001", "100", "compliant"),
-    ("19999.9999", "100", "non_compliant"),  # 199.999999: differs in the 6th decimal place
-    ("60000", "300", "compliant"),
-    ("20000", "100.0000001", "compliant"),  # 199.9999998 rounds to 200.000000 at judging precision
-])
+@pytest.mark.parametrize(
+    ("investment", "land", "expected"),
+    [
+        ("20000", "100", "compliant"),  # exactly 200万元/亩
+        ("19999", "100", "non_compliant"),  # 199.99
+        ("20000.0001", "100", "compliant"),
+        ("19999.9999", "100", "non_compliant"),  # 199.999999: differs in the 6th decimal place
+        ("60000", "300", "compliant"),
+        ("20000", "100.0000001", "compliant"),  # 199.9999998 rounds to 200.000000 at judging precision
+    ],
+)
 def test_investment_per_mu_is_judged_exactly_at_the_threshold(policy, engine, investment, land, expected):
     rec = project(policy, in_provincial_characteristic_town=True, total_investment=investment, land_area=land)
     assert status_of(policy, rec, INVEST, engine).status == expected
@@ -49,17 +52,28 @@ def test_output_on_80_percent_of_base_is_exactly_on_the_line(logic_policy):
     # 0.8 * 26438.95 is 21151.160000000003 in binary floats; in decimal it is 21151.16.
     on = project(logic_policy, "on", output_value="21151.16", base_output="26438.95")
     below = project(logic_policy, "below", output_value="21151.159999", base_output="26438.95")
-    findings = {f.record_id: f for f in Evaluator(logic_policy).evaluate([on, below]).findings
-                if f.check == "test-logic:t.relative_80pct"}
+    findings = {
+        f.record_id: f
+        for f in Evaluator(logic_policy).evaluate([on, below]).findings
+        if f.check == "test-logic:t.relative_80pct"
+    }
     assert findings["on"].status == "compliant"
     assert findings["on"].threshold == Decimal("21151.16")
     assert findings["below"].status == "non_compliant"
 
 
 def test_land_in_square_metres_is_converted_to_mu(policy):
-    raw = RawRecord(source=SourceRef(file="x.csv", row=2), data={
-        "项目编号": "M2", "类型": "项目", "申报日期": "2024-09-01", "是否位于省级特色小镇": "是",
-        "总投资(万元)": "6000", "用地面积(平方米)": "20000"})
+    raw = RawRecord(
+        source=SourceRef(file="x.csv", row=2),
+        data={
+            "项目编号": "M2",
+            "类型": "项目",
+            "申报日期": "2024-09-01",
+            "是否位于省级特色小镇": "是",
+            "总投资(万元)": "6000",
+            "用地面积(平方米)": "20000",
+        },
+    )
     rec, errors, _ = Normaliser(policy.catalog).normalise(raw)
     assert rec is not None, errors
     assert rec.values["land_area"] == Decimal(30)  # 20000 m² = 30 亩 (1 亩 = 10000/15 m²)
@@ -68,15 +82,18 @@ def test_land_in_square_metres_is_converted_to_mu(policy):
 
 
 def test_one_mu_is_ten_thousand_fifteenths_of_a_square_metre(policy):
-    raw = RawRecord(source=SourceRef(file="x.csv", row=2), data={
-        "id": "M3", "kind": "project", "用地面积(m²)": "666.67"})
+    raw = RawRecord(
+        source=SourceRef(file="x.csv", row=2), data={"id": "M3", "kind": "project", "用地面积(m²)": "666.67"}
+    )
     rec, _, _ = Normaliser(policy.catalog).normalise(raw)
     assert rec is not None
     assert rec.values["land_area"] == Decimal("666.67") * 15 / 10000
 
 
 def test_project_outside_a_characteristic_town_is_not_applicable_for_per_mu_checks(policy):
-    rec = project(policy, in_provincial_characteristic_town=False, total_investment=1, land_area=100, annual_tax=0)
+    rec = project(
+        policy, in_provincial_characteristic_town=False, total_investment=1, land_area=100, annual_tax=0
+    )
     assert status_of(policy, rec, INVEST).status == "not_applicable"
     assert status_of(policy, rec, TAX).status == "not_applicable"
 

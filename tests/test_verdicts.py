@@ -140,10 +140,18 @@ def policy(tmp_path_factory: pytest.TempPathFactory) -> Policy:
     return load_policy([root], with_builtin=False)
 
 
-def rec(kind: str, rid: str, name: str | None = None, invalid: dict[str, str] | None = None, **values) -> Record:
+def rec(
+    kind: str, rid: str, name: str | None = None, invalid: dict[str, str] | None = None, **values
+) -> Record:
     typed = {k: Decimal(str(v)) if isinstance(v, float) else v for k, v in values.items()}
-    return Record(kind=kind, id=rid, name=name, values=typed, source=SourceRef(file="t.yaml", row=1),
-                  invalid=invalid or {})
+    return Record(
+        kind=kind,
+        id=rid,
+        name=name,
+        values=typed,
+        source=SourceRef(file="t.yaml", row=1),
+        invalid=invalid or {},
+    )
 
 
 def judge(policy: Policy, records: list[Record], check: str, review_date: dt.date = LATE, **kw):
@@ -160,15 +168,25 @@ def city(year: int = 2025, **values) -> Record:
 
 
 def test_a_project_under_the_inclusion_threshold_is_not_counted_not_non_compliant(policy: Policy) -> None:
-    p = rec("project", "P1", category="技改项目", total_investment=Decimal(480), submitted_on=dt.date(2024, 7, 1))
+    p = rec(
+        "project", "P1", category="技改项目", total_investment=Decimal(480), submitted_on=dt.date(2024, 7, 1)
+    )
     [f] = judge(policy, [p], "m1.tech_inclusion")
     assert f.status == "not_applicable"
     assert "不计入" in f.message and "480" in f.message
 
 
 def _projects(n: int, small: int) -> list[Record]:
-    return [rec("project", f"P{i}", category="技改项目", submitted_on=dt.date(2024, 6, 1),
-                total_investment=Decimal(480 if i < small else 800)) for i in range(n)]
+    return [
+        rec(
+            "project",
+            f"P{i}",
+            category="技改项目",
+            submitted_on=dt.date(2024, 6, 1),
+            total_investment=Decimal(480 if i < small else 800),
+        )
+        for i in range(n)
+    ]
 
 
 def test_a_city_is_judged_on_the_projects_counted_not_those_under_the_threshold(policy: Policy) -> None:
@@ -178,7 +196,9 @@ def test_a_city_is_judged_on_the_projects_counted_not_those_under_the_threshold(
     assert f.basis == "counted" and f.status == "compliant" and not f.review
 
 
-def test_a_stated_count_is_judged_shown_beside_the_counted_one_and_flagged_when_they_differ(policy: Policy) -> None:
+def test_a_stated_count_is_judged_shown_beside_the_counted_one_and_flagged_when_they_differ(
+    policy: Policy,
+) -> None:
     records = _projects(320, 40) + [city(2024, tech_projects_stated=320)]
     [f] = judge(policy, records, "m1.tech_count")
     assert f.value == Decimal(320) and f.counted == Decimal(280) and f.basis == "stated"
@@ -189,25 +209,37 @@ def test_counts_carry_across_chunks_and_a_group_without_records_has_no_figure(po
     table = AggregateTable()
     ev = Evaluator(policy)
     ev.evaluate(_projects(10, 4), as_of=LATE, aggregates=table)
-    [f] = [f for f in ev.evaluate([city(2024)], as_of=LATE, aggregates=table).findings
-           if f.check == "verdicts:m1.tech_count"]
+    [f] = [
+        f
+        for f in ev.evaluate([city(2024)], as_of=LATE, aggregates=table).findings
+        if f.check == "verdicts:m1.tech_count"
+    ]
     assert f.value == Decimal(6)
-    [g] = [f for f in ev.evaluate([city(2025)], as_of=LATE, aggregates=table).findings
-           if f.check == "verdicts:m1.tech_count"]
+    [g] = [
+        f
+        for f in ev.evaluate([city(2025)], as_of=LATE, aggregates=table).findings
+        if f.check == "verdicts:m1.tech_count"
+    ]
     assert g.status == "insufficient_data"  # no 2025 project at all: missing, not zero
 
 
 def test_a_share_is_computed_from_its_parts_and_a_ready_one_that_disagrees_is_flagged(policy: Policy) -> None:
-    [f] = judge(policy, [city(tourism_added=Decimal(216), gdp_total=Decimal(4800), tourism_share_ready=Decimal("4.8"))],
-                "m1.tourism_share")
+    [f] = judge(
+        policy,
+        [city(tourism_added=Decimal(216), gdp_total=Decimal(4800), tourism_share_ready=Decimal("4.8"))],
+        "m1.tourism_share",
+    )
     assert f.value == Decimal("4.5") and f.basis == "computed" and f.reported == Decimal("4.8")
     assert f.status == "compliant" and f.review
     assert any("填报的现成数值4.8%与按分项计算的4.5%不一致" in r for r in f.review_reasons)
 
 
 def test_a_ready_share_within_its_rounding_is_not_flagged(policy: Policy) -> None:
-    [f] = judge(policy, [city(tourism_added=Decimal("217.9"), gdp_total=Decimal(4800), tourism_share_ready=Decimal("4.5"))],
-                "m1.tourism_share")
+    [f] = judge(
+        policy,
+        [city(tourism_added=Decimal("217.9"), gdp_total=Decimal(4800), tourism_share_ready=Decimal("4.5"))],
+        "m1.tourism_share",
+    )
     assert judged(f.value) == Decimal("4.539583") and not f.review  # 4.54 is written as 4.5
 
 
@@ -235,12 +267,18 @@ def test_a_baseline_comes_from_the_subjects_own_earlier_report_and_is_shown(poli
     report = city(2024, rail_open_km=Decimal(420), rail_building_km=Decimal(130))
     [f] = judge(policy, [base, report], "m1.rail_total")
     assert f.status == "on_track" and f.threshold == Decimal(545)  # 500 -> 590 over 2023-2025
-    assert f.baseline == Decimal(500) and f.baseline_year == 2023 and "2023年度报告" in (f.baseline_source or "")
+    assert (
+        f.baseline == Decimal(500) and f.baseline_year == 2023 and "2023年度报告" in (f.baseline_source or "")
+    )
 
 
 def test_a_reference_figure_stands_in_where_no_earlier_report_is_at_hand(policy: Policy) -> None:
-    [f] = judge(policy, [city(2024, rail_open_km=Decimal(440), rail_building_km=Decimal(90))], "m1.rail_total")
-    assert f.baseline == Decimal(480) and f.baseline_source == "参考值:测试公报" and f.threshold == Decimal(535)
+    [f] = judge(
+        policy, [city(2024, rail_open_km=Decimal(440), rail_building_km=Decimal(90))], "m1.rail_total"
+    )
+    assert (
+        f.baseline == Decimal(480) and f.baseline_source == "参考值:测试公报" and f.threshold == Decimal(535)
+    )
 
 
 def test_a_report_cannot_set_its_own_baseline(policy: Policy) -> None:
@@ -248,8 +286,11 @@ def test_a_report_cannot_set_its_own_baseline(policy: Policy) -> None:
     history = History()
     report = city(2024, rail_open_km=Decimal(300), rail_building_km=Decimal(0))
     history.add(report)
-    [f] = [f for f in Evaluator(policy).evaluate([report], as_of=LATE, history=history).findings
-           if f.check == "verdicts:m1.rail_total"]
+    [f] = [
+        f
+        for f in Evaluator(policy).evaluate([report], as_of=LATE, history=history).findings
+        if f.check == "verdicts:m1.rail_total"
+    ]
     assert f.baseline == Decimal(480)
 
 
@@ -261,27 +302,39 @@ def test_a_report_on_a_year_before_the_plan_is_a_baseline_not_judged(policy: Pol
 
 
 def test_soft_wording_within_its_band_is_flagged_and_a_hard_line_is_not(policy: Policy) -> None:
-    [soft] = judge(policy, [city(urban_pop=Decimal("56.9"), resident_pop=Decimal(100))], "m1.urbanization_soft")
+    [soft] = judge(
+        policy, [city(urban_pop=Decimal("56.9"), resident_pop=Decimal(100))], "m1.urbanization_soft"
+    )
     assert soft.status == "non_compliant" and soft.review
-    assert any('原文为“左右”' in r for r in soft.review_reasons)
+    assert any("原文为“左右”" in r for r in soft.review_reasons)
     [ready] = judge(policy, [city(resident_urbanization_rate=Decimal("56.9"))], "m1.urbanization_soft")
     assert ready.review and ready.basis == "reported"
     [far] = judge(policy, [city(urban_pop=Decimal(50), resident_pop=Decimal(100))], "m1.urbanization_soft")
     assert far.status == "non_compliant" and not far.review  # 50% is not "57%左右"
-    [hard] = judge(policy, [rec("province", "SD", "山东省", report_year=2025, province_rate=Decimal("66.98"))],
-                   "m1.province_rate")
+    [hard] = judge(
+        policy,
+        [rec("province", "SD", "山东省", report_year=2025, province_rate=Decimal("66.98"))],
+        "m1.province_rate",
+    )
     assert hard.status == "non_compliant" and not hard.review  # 以上 is a hard line
 
 
 def test_a_province_rule_gives_no_verdict_on_a_city_record(policy: Policy) -> None:
-    result = Evaluator(policy).evaluate([city(2025, urban_pop=Decimal(57), resident_pop=Decimal(100))], as_of=LATE)
+    result = Evaluator(policy).evaluate(
+        [city(2025, urban_pop=Decimal(57), resident_pop=Decimal(100))], as_of=LATE
+    )
     assert result.findings and all(f.kind == "city" for f in result.findings)
     assert not [f for f in result.findings if f.check == "verdicts:m1.province_rate"]
 
 
 def test_a_bad_cell_costs_its_field_and_the_other_checks_are_judged(policy: Policy) -> None:
-    report = city(2025, rail_open_km=Decimal(500), rail_building_km=Decimal(100), tourism_share_ready=Decimal("4.6"),
-                  invalid={"gdp_total": "字段无效:数值溢出"})
+    report = city(
+        2025,
+        rail_open_km=Decimal(500),
+        rail_building_km=Decimal(100),
+        tourism_share_ready=Decimal("4.6"),
+        invalid={"gdp_total": "字段无效:数值溢出"},
+    )
     findings = {f.check: f for f in Evaluator(policy).evaluate([report], as_of=LATE).findings}
     assert findings["verdicts:m1.rail_total"].status == "compliant"
     # the share falls back to the ready figure, as reported; the urbanization check lacks its parts
@@ -307,10 +360,13 @@ def test_a_record_of_a_kind_no_pack_declares_is_refused(policy: Policy, tmp_path
     from engine.records.intake import load_records
 
     f = tmp_path / "r.yaml"
-    f.write_text(textwrap.dedent("""\
+    f.write_text(
+        textwrap.dedent("""\
         records:
           - {id: X1, kind: 开发区, report_year: 2025}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     got = load_records([f], policy.catalog)
     assert not got.records and got.errors and "开发区" in got.errors[0].message
 
@@ -326,23 +382,57 @@ def _cli(*args: str, cwd: Path) -> list[dict]:
     return [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
 
 
-def test_a_later_run_counts_stored_projects_and_reads_stored_earlier_reports(tmp_path: Path,
-                                                                            policy: Policy) -> None:
+def test_a_later_run_counts_stored_projects_and_reads_stored_earlier_reports(
+    tmp_path: Path, policy: Policy
+) -> None:
     pack = Path(policy.packs[0].pack.root)
     db = tmp_path / "store.db"
     projects = tmp_path / "projects.csv"
-    projects.write_text("项目编号,类型,项目类别,总投资(万元),申报日期\n"
-                        + "".join(f"P{i},项目,技改项目,{480 if i < 3 else 900},2024-06-0{1 + i % 9}\n" for i in range(12)),
-                        encoding="utf-8")
+    projects.write_text(
+        "项目编号,类型,项目类别,总投资(万元),申报日期\n"
+        + "".join(f"P{i},项目,技改项目,{480 if i < 3 else 900},2024-06-0{1 + i % 9}\n" for i in range(12)),
+        encoding="utf-8",
+    )
     base = tmp_path / "city-2023.yaml"
-    base.write_text("records:\n  - {id: C2023, kind: 市, name: 菏泽市, 所在县区: 全市, 报告年度: 2023, "
-                    "测试营运里程: 400, 测试在建里程: 100}\n", encoding="utf-8")
-    _cli("evaluate", "--rules", str(pack), "--db", str(db), "--format", "json", str(projects), str(base), cwd=tmp_path)
+    base.write_text(
+        "records:\n  - {id: C2023, kind: 市, name: 菏泽市, 所在县区: 全市, 报告年度: 2023, "
+        "测试营运里程: 400, 测试在建里程: 100}\n",
+        encoding="utf-8",
+    )
+    _cli(
+        "evaluate",
+        "--rules",
+        str(pack),
+        "--db",
+        str(db),
+        "--format",
+        "json",
+        str(projects),
+        str(base),
+        cwd=tmp_path,
+    )
     report = tmp_path / "city-2024.yaml"
-    report.write_text("records:\n  - {id: C2024, kind: 市, name: 菏泽市, 所在县区: 全市, 报告年度: 2024, "
-                      "测试营运里程: 420, 测试在建里程: 130}\n", encoding="utf-8")
-    rows = {r["check"]: r for r in _cli("evaluate", "--rules", str(pack), "--db", str(db), "--as-of", "2026-03-31",
-                                        "--format", "json", str(report), cwd=tmp_path)}
+    report.write_text(
+        "records:\n  - {id: C2024, kind: 市, name: 菏泽市, 所在县区: 全市, 报告年度: 2024, "
+        "测试营运里程: 420, 测试在建里程: 130}\n",
+        encoding="utf-8",
+    )
+    rows = {
+        r["check"]: r
+        for r in _cli(
+            "evaluate",
+            "--rules",
+            str(pack),
+            "--db",
+            str(db),
+            "--as-of",
+            "2026-03-31",
+            "--format",
+            "json",
+            str(report),
+            cwd=tmp_path,
+        )
+    }
     count = rows["verdicts:m1.tech_count"]
     assert count["basis"] == "counted" and count["value"] == 9  # 12 stored projects, 3 under 500万元
     rail = rows["verdicts:m1.rail_total"]
@@ -352,12 +442,24 @@ def test_a_later_run_counts_stored_projects_and_reads_stored_earlier_reports(tmp
 def test_two_reports_of_one_year_are_read_together_and_their_conflicts_listed(policy: Policy) -> None:
     history = History()
     history.add(city(2023, rail_open_km=Decimal(400)))
-    history.add(rec("city", "C2023-b", "菏泽市", county="全市", report_year=2023, rail_building_km=Decimal(100),
-                    rail_open_km=Decimal(410)))
+    history.add(
+        rec(
+            "city",
+            "C2023-b",
+            "菏泽市",
+            county="全市",
+            report_year=2023,
+            rail_building_km=Decimal(100),
+            rail_open_km=Decimal(410),
+        )
+    )
     report = city(2024, rail_open_km=Decimal(420), rail_building_km=Decimal(130))
     history.add(report)
-    [f] = [f for f in Evaluator(policy).evaluate([report], as_of=LATE, history=history).findings
-           if f.check == "verdicts:m1.rail_total"]
+    [f] = [
+        f
+        for f in Evaluator(policy).evaluate([report], as_of=LATE, history=history).findings
+        if f.check == "verdicts:m1.rail_total"
+    ]
     assert f.baseline == Decimal(500)  # 400 from the first report, 100 from the second
     assert history.conflicts == [(("city", "菏泽市"), 2023, "rail_open_km", Decimal(400), Decimal(410))]
 
@@ -368,8 +470,14 @@ def test_a_column_name_that_would_name_two_fields_is_refused(tmp_path: Path) -> 
     (tmp_path / "pack.yaml").write_text(PACK.replace("id: verdicts", "id: clash"), encoding="utf-8")
     (tmp_path / "fields.yaml").write_text(
         "kinds:\n  city:\n    fields:\n      population_again:\n        label: 年末人口\n        type: number\n"
-        "        unit: 万人\n        aliases: [常住人口]\n", encoding="utf-8")
-    (tmp_path / "m01.yaml").write_text(MEASURE.split("aggregates:")[0] + "checks:\n" + MEASURE.split("checks:\n")[1]
-                                       .split("  - id: m1.tech_count")[0], encoding="utf-8")
+        "        unit: 万人\n        aliases: [常住人口]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "m01.yaml").write_text(
+        MEASURE.split("aggregates:")[0]
+        + "checks:\n"
+        + MEASURE.split("checks:\n")[1].split("  - id: m1.tech_count")[0],
+        encoding="utf-8",
+    )
     with pytest.raises(PolicyError, match="names two fields"):
         load_policy([tmp_path])

@@ -18,8 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "projects-2025.xlsx"
 PASSWORD = "审查密码-2025"
 
-pytestmark = pytest.mark.skipif(not (Path("/usr/bin/chromium").exists() and Path("/usr/bin/chromedriver").exists()),
-                                reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+pytestmark = pytest.mark.skipif(
+    not (Path("/usr/bin/chromium").exists() and Path("/usr/bin/chromedriver").exists()),
+    reason="needs Debian's chromium and chromium-driver (.ci/run installs them)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +73,9 @@ class Walk:
     def shot(self, name: str) -> Path:
         self.n += 1
         path = self.out / f"{self.n:02d}-{name}.png"
-        self.d.set_window_size(1366, max(900, min(3000, self.d.execute_script(
-            "return document.documentElement.scrollHeight"))))
+        self.d.set_window_size(
+            1366, max(900, min(3000, self.d.execute_script("return document.documentElement.scrollHeight")))
+        )
         self.d.save_screenshot(str(path))
         self.d.set_window_size(1366, 900)
         return path
@@ -121,8 +124,10 @@ def test_walk_upload_results_record_letter_refusal_logout(site, browser, tmp_pat
     assert "/runs/" in browser.current_url
     body = w.text()
     assert "审查结果" in body and "评价人 王签发" in body
-    counts = {e.get_attribute("data-status"): int(e.find_element("css selector", ".n").text)
-              for e in browser.find_elements("css selector", "#counts a.count")}
+    counts = {
+        e.get_attribute("data-status"): int(e.find_element("css selector", ".n").text)
+        for e in browser.find_elements("css selector", "#counts a.count")
+    }
     assert counts["non_compliant"] > 0 and counts["compliant"] > 0
     shots["results"] = w.shot("results")
 

@@ -37,9 +37,12 @@ def site(tmp_path_factory):
     token = log_in(client, "officer", PASSWORD)
     runs = {}
     text = (SAMPLES / "projects-2024.csv").read_text(encoding="utf-8-sig")
-    for key, data in (("first", text), ("second", text.replace('"30,000",150', '"30,000",300', 1)),
-                      ("towns", (SAMPLES / "towns.yaml").read_text(encoding="utf-8")),
-                      ("reports", (SAMPLES / "m00-08-reports.yaml").read_text(encoding="utf-8"))):
+    for key, data in (
+        ("first", text),
+        ("second", text.replace('"30,000",150', '"30,000",300', 1)),
+        ("towns", (SAMPLES / "towns.yaml").read_text(encoding="utf-8")),
+        ("reports", (SAMPLES / "m00-08-reports.yaml").read_text(encoding="utf-8")),
+    ):
         name = "towns.yaml" if key == "towns" else "reports.yaml" if key == "reports" else "projects-2024.csv"
         page = upload(client, app, token, name, data.encode("utf-8"), as_of="2026-03-31")
         m = re.search(r'href="/runs/(\d+)"', page.text)
@@ -70,8 +73,12 @@ def test_results_count_filter_and_paginate(site):
     m9 = client.get(f"/runs/{runs['first']}?measure=9").text
     assert set(re.findall(r"<td>第(\d+)条</td>", m9)) == {"9"}
     assert "符合条件的结论 0 项" in client.get(f"/runs/{runs['first']}?kind=town").text
-    rv = int(re.search(r"符合条件的结论 (\d+) 项", client.get(f"/runs/{runs['first']}?review=1").text).group(1))
-    nrv = int(re.search(r"符合条件的结论 (\d+) 项", client.get(f"/runs/{runs['first']}?review=0").text).group(1))
+    rv = int(
+        re.search(r"符合条件的结论 (\d+) 项", client.get(f"/runs/{runs['first']}?review=1").text).group(1)
+    )
+    nrv = int(
+        re.search(r"符合条件的结论 (\d+) 项", client.get(f"/runs/{runs['first']}?review=0").text).group(1)
+    )
     assert rv + nrv == total
 
 
@@ -111,13 +118,15 @@ def test_letters_preview_then_pdf_and_docx_with_one_number(site):
     assert page.status_code == 200 and "出具并下载 PDF" in page.text
     preview = client.get(f"/records/HZ-2024-002/letter/preview?run={runs['second']}").text
     assert "审查意见书" in preview and "出具时编号" in preview
-    first = client.post("/records/HZ-2024-002/letter", data={"csrf": token, "format": "docx",
-                                                              "run": str(runs["second"])})
+    first = client.post(
+        "/records/HZ-2024-002/letter", data={"csrf": token, "format": "docx", "run": str(runs["second"])}
+    )
     assert first.status_code == 200 and first.content[:2] == b"PK"
     text = "\n".join(p.text for p in Document(io.BytesIO(first.content)).paragraphs)
     number = re.search(r"菏城审〔\d{4}〕\d+号", text).group(0)
-    again = client.post("/records/HZ-2024-002/letter", data={"csrf": token, "format": "pdf",
-                                                              "run": str(runs["second"])})
+    again = client.post(
+        "/records/HZ-2024-002/letter", data={"csrf": token, "format": "pdf", "run": str(runs["second"])}
+    )
     assert again.content[:4] == b"%PDF"
     from urllib.parse import quote
 
@@ -170,7 +179,11 @@ def test_rejected_rows_are_listed_with_file_row_and_field(site):
     run = re.search(r'href="/runs/(\d+)"', html)
     body = client.get(f"/runs/{run.group(1)}").text if run else html
     section = body.split("拒收的行")[1] if "拒收的行" in body else html.split("拒收的行")[1]
-    assert "bad-rows.csv" in section and "<td>3</td>" in section and ("total_investment" in section or "总投资" in section)
+    assert (
+        "bad-rows.csv" in section
+        and "<td>3</td>" in section
+        and ("total_investment" in section or "总投资" in section)
+    )
 
 
 def test_admin_adds_a_user_and_the_audit_trail_names_who_did_what(site):
@@ -181,8 +194,11 @@ def test_admin_adds_a_user_and_the_audit_trail_names_who_did_what(site):
     app, _, _, runs = site
     with TestClient(app) as admin:
         token = log_in(admin, "admin", PASSWORD)
-        r = admin.post("/admin/users", data={"csrf": token, "action": "add", "name": "新同事", "role": "reviewer",
-                                             "password": PASSWORD}, follow_redirects=True)
+        r = admin.post(
+            "/admin/users",
+            data={"csrf": token, "action": "add", "name": "新同事", "role": "reviewer", "password": PASSWORD},
+            follow_redirects=True,
+        )
         assert "已保存:新同事" in r.text
         with TestClient(app) as newcomer:
             log_in(newcomer, "新同事", PASSWORD)
@@ -210,11 +226,17 @@ def test_compliance_users_add_creates_an_account_that_can_log_in(tmp_path):
     from engine.store.accounts import authenticate
 
     url = f"sqlite:///{tmp_path / 'c.db'}"
-    r = CliRunner().invoke(main, ["users", "add", "张三", "--role", "admin", "--password", PASSWORD, "--db", url])
+    r = CliRunner().invoke(
+        main, ["users", "add", "张三", "--role", "admin", "--password", PASSWORD, "--db", url]
+    )
     assert r.exit_code == 0, r.output
-    again = CliRunner().invoke(main, ["users", "add", "张三", "--role", "admin", "--password", PASSWORD, "--db", url])
+    again = CliRunner().invoke(
+        main, ["users", "add", "张三", "--role", "admin", "--password", PASSWORD, "--db", url]
+    )
     assert again.exit_code != 0 and "已存在" in again.output
-    bad = CliRunner().invoke(main, ["users", "add", "李四", "--role", "boss", "--password", PASSWORD, "--db", url])
+    bad = CliRunner().invoke(
+        main, ["users", "add", "李四", "--role", "boss", "--password", PASSWORD, "--db", url]
+    )
     assert bad.exit_code != 0
     with Store(url) as store:
         assert authenticate(store, "张三", PASSWORD).account.role == "admin"
@@ -230,8 +252,12 @@ def test_the_progress_of_a_large_upload_updates_while_it_evaluates(site):
 
     app, client, token, _ = site
     path = write_projects_csv(Path(app.state.settings.data_dir) / "big.csv", 9000)
-    r = client.post("/upload", data={"csrf": token}, files={"file": ("big.csv", path.read_bytes())},
-                    follow_redirects=False)
+    r = client.post(
+        "/upload",
+        data={"csrf": token},
+        files={"file": ("big.csv", path.read_bytes())},
+        follow_redirects=False,
+    )
     job = r.headers["location"]
     seen = []
     deadline = time.monotonic() + 180
@@ -274,8 +300,11 @@ def test_an_author_loads_a_rule_pack_and_reviewers_can_choose_it(tmp_path):
     app = create_app(WebSettings(secret_key="a" * 48, data_dir=tmp_path / "data"), store)
     with TestClient(app) as officer:
         token = log_in(officer, "officer", PASSWORD)
-        r = officer.post("/policy/packs", data={"csrf": token},
-                         files={"pack": ("p.zip", _zip_folder(ROOT / "tests" / "packs" / "logic"))})
+        r = officer.post(
+            "/policy/packs",
+            data={"csrf": token},
+            files={"pack": ("p.zip", _zip_folder(ROOT / "tests" / "packs" / "logic"))},
+        )
         assert r.status_code == 403  # officers do not load rule packs
     with TestClient(app) as author:
         token = log_in(author, "author", PASSWORD)
@@ -285,8 +314,11 @@ def test_an_author_loads_a_rule_pack_and_reviewers_can_choose_it(tmp_path):
         r = author.post("/policy/packs", data={"csrf": token}, files={"pack": ("b.zip", _zip_folder(broken))})
         assert "alert" in r.text and "/data/packs" not in r.text
         assert not (tmp_path / "data" / "packs").exists()
-        r = author.post("/policy/packs", data={"csrf": token},
-                        files={"pack": ("p.zip", _zip_folder(ROOT / "tests" / "packs" / "logic"))})
+        r = author.post(
+            "/policy/packs",
+            data={"csrf": token},
+            files={"pack": ("p.zip", _zip_folder(ROOT / "tests" / "packs" / "logic"))},
+        )
         assert "已加载规则包 test-logic" in r.text, r.text.split("<main>")[1][:600]
         assert "测试政策包" in author.get("/policy").text
         assert "测试政策包" in author.get("/upload").text

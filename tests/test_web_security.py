@@ -22,8 +22,12 @@ def _app(tmp_path, **settings):
     from engine.web.settings import WebSettings
 
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    for name, role in (("reviewer1", "reviewer"), ("reviewer2", "reviewer"), ("officer", "officer"),
-                       ("admin", "admin")):
+    for name, role in (
+        ("reviewer1", "reviewer"),
+        ("reviewer2", "reviewer"),
+        ("officer", "officer"),
+        ("admin", "admin"),
+    ):
         create_user(store, name, role, PASSWORD)
     return create_app(WebSettings(secret_key="s" * 48, data_dir=tmp_path / "data", **settings), store)
 
@@ -47,9 +51,23 @@ def _login(client, name="reviewer1"):
     return log_in(client, name, PASSWORD)
 
 
-PAGES = ["/", "/runs", "/runs/1", "/runs/1/export.csv", "/upload", "/jobs/1", "/records/HZ-2025-001",
-         "/records/HZ-2025-001/letter", "/records/HZ-2025-001/letter/preview", "/notices", "/diff", "/policy",
-         "/policy/heze-2024/9", "/admin/users", "/admin/audit"]
+PAGES = [
+    "/",
+    "/runs",
+    "/runs/1",
+    "/runs/1/export.csv",
+    "/upload",
+    "/jobs/1",
+    "/records/HZ-2025-001",
+    "/records/HZ-2025-001/letter",
+    "/records/HZ-2025-001/letter/preview",
+    "/notices",
+    "/diff",
+    "/policy",
+    "/policy/heze-2024/9",
+    "/admin/users",
+    "/admin/audit",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -73,10 +91,14 @@ def test_a_form_without_its_csrf_token_gets_403(client):
     r = client.post("/login", data={"username": "reviewer1", "password": PASSWORD}, follow_redirects=False)
     assert r.status_code == 403 and "CSRF" in r.text
     _login(client, "admin")
-    for path, data in (("/logout", {}), ("/admin/users", {"action": "add", "name": "x", "role": "admin",
-                                                          "password": PASSWORD}),
-                       ("/admin/users", {"action": "add", "name": "x", "role": "admin", "password": PASSWORD,
-                                         "csrf": "forged"})):
+    for path, data in (
+        ("/logout", {}),
+        ("/admin/users", {"action": "add", "name": "x", "role": "admin", "password": PASSWORD}),
+        (
+            "/admin/users",
+            {"action": "add", "name": "x", "role": "admin", "password": PASSWORD, "csrf": "forged"},
+        ),
+    ):
         r = client.post(path, data=data, follow_redirects=False)
         assert r.status_code == 403, path
     r = client.post("/upload", files={"file": ("a.csv", b"x")}, follow_redirects=False)
@@ -93,8 +115,11 @@ def test_session_cookie_is_signed_httponly_samesite(client):
     r = client.get("/login")
     from engine.web.testing import csrf_of
 
-    r = client.post("/login", data={"username": "reviewer1", "password": PASSWORD, "csrf": csrf_of(r.text)},
-                    follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": "reviewer1", "password": PASSWORD, "csrf": csrf_of(r.text)},
+        follow_redirects=False,
+    )
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "compliance_session=" in cookie
     # a tampered cookie is no session
@@ -149,8 +174,9 @@ def test_repeated_failed_logins_are_slowed_down_and_lock_the_account(tmp_path):
         times.append(time.monotonic() - t)
         assert r.status_code in (401, 429) and "登录" in r.text
     assert times[-1] >= 1.0 > times[0]  # from the fourth failure on, each answer waits
-    r = client.post("/login", data={"username": "officer", "password": PASSWORD, "csrf": token},
-                    follow_redirects=False)
+    r = client.post(
+        "/login", data={"username": "officer", "password": PASSWORD, "csrf": token}, follow_redirects=False
+    )
     assert r.status_code == 429 and "秒后再试" in r.text  # the right password does not open a locked account
     r = client.get("/runs", follow_redirects=False)
     assert r.status_code == 303
@@ -189,8 +215,11 @@ def test_a_script_in_an_uploaded_records_name_is_shown_as_text(app, client):
     rows[0][_name_column(rows)] = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     job = upload(client, app, token, "evil.csv", _csv(rows))
     run = re.search(r'href="/runs/(\d+)"', job.text).group(1)
-    for path in (f"/runs/{run}", f"/records/{rows[0][_id_column(rows)]}?run={run}",
-                 f"/records/{rows[0][_id_column(rows)]}/letter/preview?run={run}"):
+    for path in (
+        f"/runs/{run}",
+        f"/records/{rows[0][_id_column(rows)]}?run={run}",
+        f"/records/{rows[0][_id_column(rows)]}/letter/preview?run={run}",
+    ):
         html = client.get(path).text
         assert "<script>alert" not in html and "<img src=x" not in html, path
         assert "&lt;script&gt;" in html or "&lt;script" in html, path
@@ -202,7 +231,12 @@ def test_download_names_cannot_traverse_paths(app, client):
     for evil in ("../../etc/passwd", "..\\..\\boot.ini", "/etc/shadow", 'a"; filename="x.exe'):
         cd = download(b"", evil, "application/pdf").headers["content-disposition"]
         name = cd.split('filename="')[1].split('"')[0]
-        assert "/" not in cd.split("filename*=")[0] and ".." not in name and "\\" not in cd and '"x.exe' not in cd
+        assert (
+            "/" not in cd.split("filename*=")[0]
+            and ".." not in name
+            and "\\" not in cd
+            and '"x.exe' not in cd
+        )
     # a record whose id tries to climb out: its letter's name stays a plain file name
     token = _login(client, "officer")
     rows = _sample_rows()[:1]
@@ -217,10 +251,16 @@ def test_download_names_cannot_traverse_paths(app, client):
     rid = rows[0][_id_column(rows)]
     from urllib.parse import quote
 
-    r = client.post(f"/records/{quote(rid, safe='')}/letter", data={"csrf": token, "format": "pdf", "run": run})
+    r = client.post(
+        f"/records/{quote(rid, safe='')}/letter", data={"csrf": token, "format": "pdf", "run": run}
+    )
     assert r.status_code == 200, r.text.split("<main>")[1][:600]
     cd = r.headers["content-disposition"]
-    assert "/" not in cd.replace("%2F", "_").split("filename*=")[0] and "../" not in cd and r.content[:4] == b"%PDF"
+    assert (
+        "/" not in cd.replace("%2F", "_").split("filename*=")[0]
+        and "../" not in cd
+        and r.content[:4] == b"%PDF"
+    )
 
 
 def _bomb(expanded: int) -> bytes:
@@ -245,7 +285,9 @@ def test_an_expansion_bomb_upload_is_refused(tmp_path):
     assert len(data) < 200_000
     with TestClient(app) as client:
         token = _login(client)
-        r = client.post("/upload", data={"csrf": token}, files={"file": ("bomb.xlsx", data)}, follow_redirects=False)
+        r = client.post(
+            "/upload", data={"csrf": token}, files={"file": ("bomb.xlsx", data)}, follow_redirects=False
+        )
         assert r.status_code == 400 and "压缩炸弹" in r.text
         assert list_jobs(app.state.store) == []
         assert not list((tmp_path / "data" / "uploads").rglob("*.xlsx"))
@@ -270,7 +312,9 @@ def test_reviewers_of_one_office_see_each_others_runs(app, client):
     from engine.web.testing import upload
 
     token = _login(client, "reviewer1")
-    job = upload(client, app, token, "projects-2025.xlsx", (ROOT / "samples" / "projects-2025.xlsx").read_bytes())
+    job = upload(
+        client, app, token, "projects-2025.xlsx", (ROOT / "samples" / "projects-2025.xlsx").read_bytes()
+    )
     run = re.search(r'href="/runs/(\d+)"', job.text).group(1)
     with TestClient(app) as other:
         _login(other, "reviewer2")
@@ -282,8 +326,12 @@ def test_reviewers_of_one_office_see_each_others_runs(app, client):
 
 def test_a_reviewer_cannot_issue_letters_notices_or_manage_users(app, client):
     token = _login(client, "reviewer1")
-    for path, data in (("/records/HZ-2025-001/letter", {"format": "pdf"}), ("/notices", {"format": "pdf"}),
-                       ("/admin/users", {"action": "add"}), ("/policy/packs", {})):
+    for path, data in (
+        ("/records/HZ-2025-001/letter", {"format": "pdf"}),
+        ("/notices", {"format": "pdf"}),
+        ("/admin/users", {"action": "add"}),
+        ("/policy/packs", {}),
+    ):
         r = client.post(path, data={"csrf": token, **data})
         assert r.status_code == 403 and "权限不足" in r.text, path
     assert client.get("/admin/users").status_code == 403
@@ -305,8 +353,11 @@ def test_the_login_page_only_redirects_within_the_site(client):
 
     token = csrf_of(client.get("/login").text)
     for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        r = client.post("/login", data={"username": "reviewer1", "password": PASSWORD, "csrf": token, "next": evil},
-                        follow_redirects=False)
+        r = client.post(
+            "/login",
+            data={"username": "reviewer1", "password": PASSWORD, "csrf": token, "next": evil},
+            follow_redirects=False,
+        )
         assert r.headers["location"] == "/"
         client.cookies.clear()
         token = csrf_of(client.get("/login").text)

@@ -41,9 +41,12 @@ def test_a_worker_process_evaluates_what_the_server_queued(pg_url, tmp_path):
     assert app.state.web.runner.name == "procrastinate"
     with TestClient(app) as client:
         token = log_in(client, "审查员甲", PASSWORD)
-        r = client.post("/upload", data={"csrf": token},
-                        files={"file": ("projects-2025.xlsx", (ROOT / "samples" / "projects-2025.xlsx").read_bytes())},
-                        follow_redirects=False)
+        r = client.post(
+            "/upload",
+            data={"csrf": token},
+            files={"file": ("projects-2025.xlsx", (ROOT / "samples" / "projects-2025.xlsx").read_bytes())},
+            follow_redirects=False,
+        )
         assert r.status_code == 303
         job_id = int(r.headers["location"].rsplit("/", 1)[1])
         time.sleep(0.5)
@@ -52,8 +55,14 @@ def test_a_worker_process_evaluates_what_the_server_queued(pg_url, tmp_path):
         assert get_job(store, job_id).status == "queued" and not list_runs(store)
 
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        out = subprocess.run([str(Path(sys.executable).parent / "compliance"), "worker", "--db", pg_url, "--once"],
-                             capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+        out = subprocess.run(
+            [str(Path(sys.executable).parent / "compliance"), "worker", "--db", pg_url, "--once"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+            env=env,
+        )
         assert out.returncode == 0, out.stderr[-3000:]
         job = get_job(store, job_id)
         assert job.status == "done" and job.run_id, job

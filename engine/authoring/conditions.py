@@ -41,10 +41,15 @@ def _satisfiable(conj: frozenset, catalog: Catalog, kind: str) -> bool:
                 hi, hi_strict = v, op == "<"
         for v in eq:
             if isinstance(v, (int, float)) and not isinstance(v, bool):
-                if (lo is not None and (v < lo or (v == lo and lo_strict))) or \
-                        (hi is not None and (v > hi or (v == hi and hi_strict))):
+                if (lo is not None and (v < lo or (v == lo and lo_strict))) or (
+                    hi is not None and (v > hi or (v == hi and hi_strict))
+                ):
                     return False
-        if lo is not None and hi is not None and (lo > hi or (lo == hi and (lo_strict or hi_strict or lo in ne))):
+        if (
+            lo is not None
+            and hi is not None
+            and (lo > hi or (lo == hi and (lo_strict or hi_strict or lo in ne)))
+        ):
             return False
     return True
 
@@ -77,6 +82,7 @@ def _enum_values(e: Expr, catalog: Catalog, kind: str) -> list[tuple[str, str, l
 
 
 # --- units of a computed quantity -----------------------------------------------------------------
+
 
 def _unit_of(e: Expr, catalog: Catalog, kind: str) -> str | None:
     """The unit a quantity expression yields, when it can be told (fields, + - and one division)."""

@@ -21,8 +21,14 @@ from engine.records.yamlsource import YamlSourceError, load_yaml_file
 # --- YAML syntax and placeholders, with columns --------------------------------------------------
 
 _SYNTAX_HINTS = (
-    ("mapping values are not allowed", "值里含英文冒号“:”时请用引号括起整个值;或检查本行缩进是否与上一行对齐"),
-    ("could not find expected ':'", "每个字段写成“名称: 值”,冒号后留一个空格;检查上一行是否缺少冒号或引号未闭合"),
+    (
+        "mapping values are not allowed",
+        "值里含英文冒号“:”时请用引号括起整个值;或检查本行缩进是否与上一行对齐",
+    ),
+    (
+        "could not find expected ':'",
+        "每个字段写成“名称: 值”,冒号后留一个空格;检查上一行是否缺少冒号或引号未闭合",
+    ),
     ("found character '\\t'", "YAML 不能用 Tab 缩进,请改用空格"),
     ("did not find expected key", "检查缩进:同一层的字段必须左对齐;列表项以“- ”开头"),
     ("did not find expected '-' indicator", "检查缩进:列表项必须以“- ”开头并左对齐"),
@@ -38,24 +44,43 @@ def _syntax_problem(path: Path) -> RuleError | None:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        return RuleError(str(path), None, None, f"文件无法读取(须为 UTF-8 文本) cannot read: {exc}",
-                         suggestion="用文本编辑器另存为 UTF-8 编码")
+        return RuleError(
+            str(path),
+            None,
+            None,
+            f"文件无法读取(须为 UTF-8 文本) cannot read: {exc}",
+            suggestion="用文本编辑器另存为 UTF-8 编码",
+        )
     try:
         yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = str(exc.problem or exc)
-        hint = next((h for k, h in _SYNTAX_HINTS if k in problem or k in str(exc.context or "")),
-                    "检查本行及上一行的缩进、冒号和引号")
-        return RuleError(str(path), mark.line + 1 if mark else None, None, f"YAML 语法错误 syntax error: {problem}",
-                         mark.column + 1 if mark else None, hint)
+        hint = next(
+            (h for k, h in _SYNTAX_HINTS if k in problem or k in str(exc.context or "")),
+            "检查本行及上一行的缩进、冒号和引号",
+        )
+        return RuleError(
+            str(path),
+            mark.line + 1 if mark else None,
+            None,
+            f"YAML 语法错误 syntax error: {problem}",
+            mark.column + 1 if mark else None,
+            hint,
+        )
     except yaml.YAMLError as exc:
-        return RuleError(str(path), None, None, f"YAML 语法错误 syntax error: {exc}", None,
-                         "检查缩进、冒号和引号")
+        return RuleError(
+            str(path), None, None, f"YAML 语法错误 syntax error: {exc}", None, "检查缩进、冒号和引号"
+        )
     except (ValueError, OverflowError) as exc:  # a value the reader refuses: an impossible date (2024-02-30)
-        return RuleError(str(path), _line_of_error(exc, path), None,
-                         f"无法读取的取值 unreadable value (an impossible date?): {exc}", None,
-                         "日期写作 YYYY-MM-DD,且须为真实存在的日期")
+        return RuleError(
+            str(path),
+            _line_of_error(exc, path),
+            None,
+            f"无法读取的取值 unreadable value (an impossible date?): {exc}",
+            None,
+            "日期写作 YYYY-MM-DD,且须为真实存在的日期",
+        )
     return None
 
 
@@ -119,15 +144,23 @@ def _placeholders(path: Path) -> list[RuleError]:
             key = next((str(x) for x in reversed(p) if isinstance(x, str)), None)
             line = doc.line_of(p)
             help_text = FIELD_HELP.get(key or "", "")
-            out.append(RuleError(str(path), line, ".".join(map(str, p)), f"尚未填写 placeholder not filled: {node}",
-                                 _value_column(str(path), line, key) if key else None,
-                                 f"把“{node}”替换为实际内容" + (f"({help_text})" if help_text else "")))
+            out.append(
+                RuleError(
+                    str(path),
+                    line,
+                    ".".join(map(str, p)),
+                    f"尚未填写 placeholder not filled: {node}",
+                    _value_column(str(path), line, key) if key else None,
+                    f"把“{node}”替换为实际内容" + (f"({help_text})" if help_text else ""),
+                )
+            )
 
     walk(doc.data, ())
     return out
 
 
 # --- loader errors: add columns and suggestions ----------------------------------------------------
+
 
 def _model_at(model: type[BaseModel], parts: list[str]) -> type[BaseModel] | None:
     """The pydantic model holding the last key of a YAML path (e.g. checks.0.threshold.valuez)."""

@@ -48,6 +48,7 @@ from engine.records.yamlsource import YamlSourceError
 
 # --- finding the packs ----------------------------------------------------------------------------
 
+
 def resolve_targets(paths: list[Path], report: LintReport) -> tuple[list[Path], set[Path] | None]:
     """Pack roots to lint, and the files to report on (None: every file of those packs)."""
     roots: list[Path] = []
@@ -71,8 +72,10 @@ def resolve_targets(paths: list[Path], report: LintReport) -> tuple[list[Path], 
         else:
             sub = sorted(d for d in p.iterdir() if (d / PACK_FILE).is_file())
             if not sub:
-                report.unusable.append(f"{p}: no {PACK_FILE} here or in its sub-folders "
-                                       "(create one with `compliance rules new-pack`)")
+                report.unusable.append(
+                    f"{p}: no {PACK_FILE} here or in its sub-folders "
+                    "(create one with `compliance rules new-pack`)"
+                )
             roots.extend(sub)
             only = None
     unique: list[Path] = []
@@ -83,6 +86,7 @@ def resolve_targets(paths: list[Path], report: LintReport) -> tuple[list[Path], 
 
 
 # --- the whole lint -------------------------------------------------------------------------------
+
 
 def lint(paths: list[Path], context_packs: list[Path] | None = None) -> LintReport:
     """Lint the packs at `paths` (default: the built-in pack and `context_packs`).
@@ -104,7 +108,9 @@ def lint(paths: list[Path], context_packs: list[Path] | None = None) -> LintRepo
     bad_syntax: set[str] = set()
     placeholder_at: set[tuple[str, str]] = set()
     for root in roots:
-        files = [root / PACK_FILE, *rule_files(root)] + ([root / FIELDS_FILE] if (root / FIELDS_FILE).is_file() else [])
+        files = [root / PACK_FILE, *rule_files(root)] + (
+            [root / FIELDS_FILE] if (root / FIELDS_FILE).is_file() else []
+        )
         for f in files:
             syn = _syntax_problem(f)
             if syn is not None:
@@ -129,8 +135,9 @@ def lint(paths: list[Path], context_packs: list[Path] | None = None) -> LintRepo
         if pack is not None and all(pack.meta.id != p.meta.id for p in linted):
             others.append(pack)
     try:
-        catalog = load_catalog(catalog_files(BASE_CATALOG)
-                               + [p.fields_file for p in [*linted, *others] if p.fields_file])
+        catalog = load_catalog(
+            catalog_files(BASE_CATALOG) + [p.fields_file for p in [*linted, *others] if p.fields_file]
+        )
     except YamlSourceError as exc:
         if Path(exc.file).parent in roots:
             problems.append(RuleError(exc.file, exc.line, None, exc.message, suggestion="核对字段定义"))
@@ -141,10 +148,16 @@ def lint(paths: list[Path], context_packs: list[Path] | None = None) -> LintRepo
     ids: dict[str, Path] = {p.meta.id: p.root for p in others}
     for p in linted:
         if p.meta.id in ids:
-            problems.append(RuleError(str(p.root / PACK_FILE), p.meta_doc.line_of(("id",)), "id",
-                                      f"政策包编号 {p.meta.id!r} 已被 {ids[p.meta.id]} 使用 (pack id clash)",
-                                      _key_column(str(p.root / PACK_FILE), p.meta_doc.line_of(("id",)), "id"),
-                                      "换一个编号,如在末尾加年份"))
+            problems.append(
+                RuleError(
+                    str(p.root / PACK_FILE),
+                    p.meta_doc.line_of(("id",)),
+                    "id",
+                    f"政策包编号 {p.meta.id!r} 已被 {ids[p.meta.id]} 使用 (pack id clash)",
+                    _key_column(str(p.root / PACK_FILE), p.meta_doc.line_of(("id",)), "id"),
+                    "换一个编号,如在末尾加年份",
+                )
+            )
         ids[p.meta.id] = p.root
     all_packs = [*linted, *others]
     sup, errs = supersessions(all_packs)
@@ -153,13 +166,23 @@ def lint(paths: list[Path], context_packs: list[Path] | None = None) -> LintRepo
     for p in linted:
         for ms in p.measures:
             for ci, c in enumerate(ms.measure.checks):
-                if c.superseded_by and ":" in c.superseded_by and c.superseded_by.split(":")[0] not in loaded_ids:
+                if (
+                    c.superseded_by
+                    and ":" in c.superseded_by
+                    and c.superseded_by.split(":")[0] not in loaded_ids
+                ):
                     line = ms.doc.line_of(("checks", ci, "superseded_by"))
-                    report.warnings.append(RuleError(
-                        str(ms.path), line, f"checks.{ci}.superseded_by",
-                        f"取代本项的政策包 {c.superseded_by.split(':')[0]} 未加载,无法核对 {c.superseded_by}",
-                        _key_column(str(ms.path), line, "superseded_by"),
-                        "lint 时用 --rules 同时给出该政策包", severity="warning"))
+                    report.warnings.append(
+                        RuleError(
+                            str(ms.path),
+                            line,
+                            f"checks.{ci}.superseded_by",
+                            f"取代本项的政策包 {c.superseded_by.split(':')[0]} 未加载,无法核对 {c.superseded_by}",
+                            _key_column(str(ms.path), line, "superseded_by"),
+                            "lint 时用 --rules 同时给出该政策包",
+                            severity="warning",
+                        )
+                    )
     from engine.evaluation.driver import EngineError, RulesetHandle
 
     for p in linted:
@@ -171,8 +194,15 @@ def lint(paths: list[Path], context_packs: list[Path] | None = None) -> LintRepo
                 report.rulesets += 1
             except EngineError as exc:
                 cc = ck.checks[0]
-                problems.append(RuleError(cc.file, cc.line, None, f"durable-rules 拒绝了编译结果: {exc}",
-                                          suggestion="请把本文件和这条信息报告给开发人员"))
+                problems.append(
+                    RuleError(
+                        cc.file,
+                        cc.line,
+                        None,
+                        f"durable-rules 拒绝了编译结果: {exc}",
+                        suggestion="请把本文件和这条信息报告给开发人员",
+                    )
+                )
             problems.extend(_meaning(p, ck, catalog))
         problems.extend(_periods(p))
         problems.extend(superseded_empty(p, kinds))

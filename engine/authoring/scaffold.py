@@ -48,17 +48,17 @@ FIELD_HELP: dict[str, str] = {
     # check
     "subject": "审查对象:project(建设项目)、town(镇)、county(县区)、city(市)、enterprise(企业)、department(部门)",
     "nature": "性质:standard 逐项标准、target 期限目标、annual 年度目标、cumulative 累计目标、"
-              "relative 相对目标、duty 定性要求(是/否)",
-    "applies_when": "适用条件(可选),如 category == \"制造业重点项目\";不写则对该类对象全部适用",
+    "relative 相对目标、duty 定性要求(是/否)",
+    "applies_when": '适用条件(可选),如 category == "制造业重点项目";不写则对该类对象全部适用',
     "quantity": "被审查的数值:记录字段或算式,如 total_investment / land_area(总投资 ÷ 用地面积)",
     "unit": "数值的单位,须与字段单位一致,如 万元/亩",
     "op": "比较方式:>=(不低于)、>(高于)、<=(不高于)、<(低于)、==(等于)、!=(不等于)",
     "threshold": "标准值:unit 单位;values 按生效日期排列的取值,每个取值写 from、value、reference",
     "due": "期限(期限目标必填),如 2025-12-31",
     "baseline": "基期(可选):year 固定的基期年份(取同一对象该年的报告),value 基期算式(可选),"
-                "reference 无该年报告时用的公开数字及出处",
+    "reference 无该年报告时用的公开数字及出处",
     "soft": "软性用语(原文有“左右”“力争”“原则上”“基本实现”“适时”“积极”等时必填):word 用语,band 容差带"
-            "(默认标准值的5%),结论落在容差带内的标为需人工复核",
+    "(默认标准值的5%),结论落在容差带内的标为需人工复核",
     "role": "standard(标准,默认)或 inclusion(计入标准:不达标的不计入,记为不适用,而非不符合)",
     "reported": "现成比率或合计数所在的字段(可选):分项齐全时按分项计算判定,只有现成数时按填报数判定并注明",
     "counted": "按下级记录统计本数字的统计项编号(可选,见条款的 aggregates)",
@@ -87,7 +87,9 @@ FIELD_HELP: dict[str, str] = {
 
 def _q(text: str) -> str:
     """A YAML scalar for `text` (quoted when YAML would misread it)."""
-    return yaml.safe_dump(text, allow_unicode=True, default_flow_style=True).strip().removesuffix("...").strip()
+    return (
+        yaml.safe_dump(text, allow_unicode=True, default_flow_style=True).strip().removesuffix("...").strip()
+    )
 
 
 def pack_id_from_folder(name: str) -> str | None:
@@ -108,9 +110,17 @@ def pack_id_from_folder(name: str) -> str | None:
     return text if re.search(r"[a-z]", text) and is_valid_id(text) else None
 
 
-def pack_yaml(*, pack_id: str | None, title: str | None, number: str | None, issuer: str | None,
-              issued_on: dt.date | None, start: dt.date | None, end: dt.date | None,
-              implements: str | None = None) -> str:
+def pack_yaml(
+    *,
+    pack_id: str | None,
+    title: str | None,
+    number: str | None,
+    issuer: str | None,
+    issued_on: dt.date | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    implements: str | None = None,
+) -> str:
     def val(v: object, what: str) -> str:
         if isinstance(v, dt.date):
             return v.isoformat()  # unquoted, so YAML reads a date
@@ -138,7 +148,10 @@ def pack_yaml(*, pack_id: str | None, title: str | None, number: str | None, iss
     if implements:
         lines += [f"# {FIELD_HELP['implements']}", f"implements: {_q(implements)}"]
     else:
-        lines += [f"# {FIELD_HELP['implements']},例如:", "# implements: 山东省新型城镇化建设行动方案(2024—2025年)"]
+        lines += [
+            f"# {FIELD_HELP['implements']},例如:",
+            "# implements: 山东省新型城镇化建设行动方案(2024—2025年)",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -159,8 +172,15 @@ def _field_list(catalog: Catalog, kind: str) -> list[str]:
     return out
 
 
-def rule_yaml(*, measure: int, title: str, pack_number: str | None, start: dt.date | None,
-              catalog: Catalog, subject: str = "project") -> str:
+def rule_yaml(
+    *,
+    measure: int,
+    title: str,
+    pack_number: str | None,
+    start: dt.date | None,
+    catalog: Catalog,
+    subject: str = "project",
+) -> str:
     doc = pack_number or placeholder("文号")
     start_s = start.isoformat() if start else _q(placeholder("起始日期 YYYY-MM-DD"))
     ref = _q(f"{doc} 第{measure}条")

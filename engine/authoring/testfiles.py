@@ -59,8 +59,9 @@ def load_tests(root: Path) -> tuple[list[tuple[Path, int | None, PackTest]], lis
             continue
         except ValidationError as exc:
             for e in exc.errors():
-                errors.append(RuleError(str(path), doc.line_of(tuple(e["loc"])),
-                                        ".".join(map(str, e["loc"])), e["msg"]))
+                errors.append(
+                    RuleError(str(path), doc.line_of(tuple(e["loc"])), ".".join(map(str, e["loc"])), e["msg"])
+                )
             continue
         for i, t in enumerate(parsed.tests):
             out.append((path, doc.line_of(("tests", i)), t))
@@ -89,18 +90,29 @@ def run_pack_tests(policy: Any, roots: list[Path]) -> tuple[list[Any], list[Rule
             if cc is None:
                 errors.append(RuleError(str(path), line, "check", f"no check {full!r} in the loaded packs"))
                 continue
-            raw = RawRecord(source=SourceRef(file=str(path), row=line),
-                            data={"id": f"test-{line}", "kind": cc.check.subject, **t.record})
+            raw = RawRecord(
+                source=SourceRef(file=str(path), row=line),
+                data={"id": f"test-{line}", "kind": cc.check.subject, **t.record},
+            )
             rec, rec_errors, unknown = normaliser.normalise(raw)
             res = ExampleResult(cc, t.name, t.expect, None, "", str(path), line)
             if rec is None or unknown:
-                res.message = "; ".join([str(e.message) + (f" ({e.field})" if e.field else "") for e in rec_errors]
-                                        + [f"unknown field {u}" for u in unknown])
+                res.message = "; ".join(
+                    [str(e.message) + (f" ({e.field})" if e.field else "") for e in rec_errors]
+                    + [f"unknown field {u}" for u in unknown]
+                )
             else:
-                as_of = t.as_of or record_date(rec, policy.catalog) or (cc.segments[0].start if cc.segments else None)
+                as_of = (
+                    t.as_of
+                    or record_date(rec, policy.catalog)
+                    or (cc.segments[0].start if cc.segments else None)
+                )
                 # The test's date picks the rules; the day of review lies after every year it names.
-                found = [f for f in evaluator.evaluate([rec], as_of=dt.date.max, rules_date=as_of).findings
-                         if f.check == cc.full_id]
+                found = [
+                    f
+                    for f in evaluator.evaluate([rec], as_of=dt.date.max, rules_date=as_of).findings
+                    if f.check == cc.full_id
+                ]
                 if len(found) != 1:
                     res.message = f"expected one finding for the check on {as_of}, got {len(found)}"
                 else:

@@ -16,8 +16,13 @@ EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE = 0, 1, 2
 
 
 def rules_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--rules", "rules_dirs", multiple=True, type=click.Path(file_okay=False),
-                        help="Extra policy pack folder (repeatable); the built-in Heze pack is always loaded.")(f)
+    return click.option(
+        "--rules",
+        "rules_dirs",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        help="Extra policy pack folder (repeatable); the built-in Heze pack is always loaded.",
+    )(f)
 
 
 def fail(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:
@@ -38,7 +43,9 @@ def policy_or_exit(rules_dirs: tuple[str, ...] = ()) -> Policy:
     except PolicyError as exc:
         for e in exc.errors:
             click.echo(f"规则错误 rule error: {e}", err=True)
-        fail(f"政策包中有 {len(exc.errors)} 处问题,未作任何评价 ({len(exc.errors)} problem(s) in the rule packs)")
+        fail(
+            f"政策包中有 {len(exc.errors)} 处问题,未作任何评价 ({len(exc.errors)} problem(s) in the rule packs)"
+        )
 
 
 def jsonable(obj: Any) -> Any:
@@ -70,9 +77,15 @@ def echo_json(obj: Any) -> None:
 
 
 def json_format_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-                        help="table 表格;json 一个 JSON 文档(数值为精确的字符串,日期为 ISO 8601)。 "
-                             "table for people; json: one JSON document for programs.")(f)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help="table 表格;json 一个 JSON 文档(数值为精确的字符串,日期为 ISO 8601)。 "
+        "table for people; json: one JSON document for programs.",
+    )(f)
 
 
 def retired_option(name: str, instead: str, hint_zh: str) -> Callable[..., Any]:
@@ -81,10 +94,20 @@ def retired_option(name: str, instead: str, hint_zh: str) -> Callable[..., Any]:
 
     def reject(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
         if value is not None:
-            raise click.UsageError(f"{name} 在此命令中已停用,请改用 {instead}({hint_zh})。"
-                                   f" {name} is no longer accepted here; use {instead}.", ctx)
+            raise click.UsageError(
+                f"{name} 在此命令中已停用,请改用 {instead}({hint_zh})。"
+                f" {name} is no longer accepted here; use {instead}.",
+                ctx,
+            )
         return value
 
     dest = "retired_" + name.lstrip("-").replace("-", "_")
-    return click.option(name, dest, hidden=True, expose_value=False, callback=reject, default=None,
-                        help=f"Retired: use {instead}.")
+    return click.option(
+        name,
+        dest,
+        hidden=True,
+        expose_value=False,
+        callback=reject,
+        default=None,
+        help=f"Retired: use {instead}.",
+    )

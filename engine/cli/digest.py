@@ -20,8 +20,15 @@ from engine.policy.schema import OP_ZH, STATUS_ZH
 # The statuses a reviewer acts on; review-flagged findings of any status too.
 ACTION = frozenset({"non_compliant", "behind_schedule"})
 _COUNTED = (("compliant", "符合"), ("non_compliant", "不符合"), ("insufficient_data", "资料不足"))
-_MARK = {"non_compliant": "✗", "behind_schedule": "↓", "compliant": "✓", "on_track": "→",
-         "insufficient_data": "?", "not_applicable": "·", "excluded": "·"}
+_MARK = {
+    "non_compliant": "✗",
+    "behind_schedule": "↓",
+    "compliant": "✓",
+    "on_track": "→",
+    "insufficient_data": "?",
+    "not_applicable": "·",
+    "excluded": "·",
+}
 
 
 def threshold_text(op: str | None, threshold: Any, unit: str | None) -> str:
@@ -61,8 +68,12 @@ class Digest:
     def _wanted(self, f: Finding) -> bool:
         return self.show_all or f.status in ACTION or f.review or f.status in self.statuses
 
-    def write(self, records: list[Any], findings: list[Finding],
-              record_counts: dict[tuple[Any, ...], dict[str, int]] | None = None) -> None:
+    def write(
+        self,
+        records: list[Any],
+        findings: list[Finding],
+        record_counts: dict[tuple[Any, ...], dict[str, int]] | None = None,
+    ) -> None:
         """One chunk; with `record_counts` the findings are only those to show (the workers kept the rest)."""
         out = self.out or sys.stdout  # looked up per call: tests and pipes swap sys.stdout
         by_record: dict[tuple[Any, ...], list[Finding]] = {}
@@ -88,8 +99,10 @@ class Digest:
     def close(self) -> None:
         if self.quiet_records:
             out = self.out or sys.stdout
-            out.write(f"另有 {self.quiet_records} 条记录无需处理(无不符合、进度滞后或需复核的结论;"
-                      "用 --all 列出全部)\n")
+            out.write(
+                f"另有 {self.quiet_records} 条记录无需处理(无不符合、进度滞后或需复核的结论;"
+                "用 --all 列出全部)\n"
+            )
 
 
 def _counts(findings: list[Finding] | None) -> dict[str, int] | None:

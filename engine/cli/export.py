@@ -97,10 +97,35 @@ def _number_format(v: Any) -> str | None:
 
 
 # Column widths in characters (a CJK character counts as two) and how some columns are shown.
-_XLSX_WIDTHS = {"评价批次": 9, "记录编号": 20, "类型": 8, "年度": 7, "名称": 24, "记录版本": 9, "来源文件": 24,
-                "工作表": 10, "行号": 7, "规则包": 12, "条款": 8, "条款名称": 26, "检查项编号": 34, "检查项": 40,
-                "检查项版本": 30, "性质": 8, "结论": 10, "结论代码": 16, "实际值": 12, "比较": 8, "标准": 12,
-                "目标": 12, "单位": 10, "完成期限": 12, "评价日期": 12, "缺少数据": 28, "说明": 60}
+_XLSX_WIDTHS = {
+    "评价批次": 9,
+    "记录编号": 20,
+    "类型": 8,
+    "年度": 7,
+    "名称": 24,
+    "记录版本": 9,
+    "来源文件": 24,
+    "工作表": 10,
+    "行号": 7,
+    "规则包": 12,
+    "条款": 8,
+    "条款名称": 26,
+    "检查项编号": 34,
+    "检查项": 40,
+    "检查项版本": 30,
+    "性质": 8,
+    "结论": 10,
+    "结论代码": 16,
+    "实际值": 12,
+    "比较": 8,
+    "标准": 12,
+    "目标": 12,
+    "单位": 10,
+    "完成期限": 12,
+    "评价日期": 12,
+    "缺少数据": 28,
+    "说明": 60,
+}
 
 
 _XLSX_PLAIN_INTEGERS = {"评价批次", "年度", "记录版本", "行号"}  # 2024, not 2,024
@@ -183,8 +208,13 @@ def write_xlsx(rows: Iterable[FindingRow], path: Path, run_id: int) -> int:
 @click.command()
 @click.argument("run_id", metavar="RUN", type=int)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="File to write (default run-RUN-findings.csv|xlsx; '-' for CSV on stdout).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="File to write (default run-RUN-findings.csv|xlsx; '-' for CSV on stdout).",
+)
 @db_option
 def export(run_id: int, fmt: str, output: str | None, db: str | None) -> None:
     """A run's findings for spreadsheet users (Chinese headers; CSV in UTF-8 with BOM so Excel reads it)."""

@@ -34,25 +34,64 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
     from engine.cli.store import db_option
 
     options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
-        click.option("--format", "-f", "fmt", multiple=True, type=click.Choice(FORMATS), default=("html",),
-                     show_default=True, help="Output format (repeatable: -f html -f pdf)."),
-        click.option("-o", "--output", "output", type=click.Path(file_okay=False), default=".", show_default=True,
-                     help="Folder to write into (created if missing)."),
-        click.option("--from", "inputs", multiple=True, type=click.Path(exists=True),
-                     help="Evaluate these record files (repeatable) instead of reading the store; "
-                          "nothing is numbered in or recorded to the store."),
-        click.option("--run", "run_id", type=int, default=None,
-                     help="Stored run to read (default: the latest run that judged the record)."),
-        click.option("--office", "office_name", default=None,
-                     help="审查单位 reviewing office: masthead and signature (default: [office] name in "
-                          "compliance.toml, $COMPLIANCE_OFFICE_NAME, else 菏泽市推进新型城镇化工作领导小组办公室)."),
+        click.option(
+            "--format",
+            "-f",
+            "fmt",
+            multiple=True,
+            type=click.Choice(FORMATS),
+            default=("html",),
+            show_default=True,
+            help="Output format (repeatable: -f html -f pdf).",
+        ),
+        click.option(
+            "-o",
+            "--output",
+            "output",
+            type=click.Path(file_okay=False),
+            default=".",
+            show_default=True,
+            help="Folder to write into (created if missing).",
+        ),
+        click.option(
+            "--from",
+            "inputs",
+            multiple=True,
+            type=click.Path(exists=True),
+            help="Evaluate these record files (repeatable) instead of reading the store; "
+            "nothing is numbered in or recorded to the store.",
+        ),
+        click.option(
+            "--run",
+            "run_id",
+            type=int,
+            default=None,
+            help="Stored run to read (default: the latest run that judged the record).",
+        ),
+        click.option(
+            "--office",
+            "office_name",
+            default=None,
+            help="审查单位 reviewing office: masthead and signature (default: [office] name in "
+            "compliance.toml, $COMPLIANCE_OFFICE_NAME, else 菏泽市推进新型城镇化工作领导小组办公室).",
+        ),
         # --reviewer is the person in `evaluate` (审查人); here the office was meant: one meaning per name.
         retired_option("--reviewer", "--office", "审查单位用 --office;--reviewer 只用于 evaluate,表示审查人"),
-        click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                     help="Date printed on the document (default: the date of the evaluation)."),
-        click.option("--templates", type=click.Path(file_okay=False, exists=True), default=None,
-                     help="Template folder (default reports/templates or $COMPLIANCE_TEMPLATES)."),
-        db_option, rules_option,
+        click.option(
+            "--date",
+            "date",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            default=None,
+            help="Date printed on the document (default: the date of the evaluation).",
+        ),
+        click.option(
+            "--templates",
+            type=click.Path(file_okay=False, exists=True),
+            default=None,
+            help="Template folder (default reports/templates or $COMPLIANCE_TEMPLATES).",
+        ),
+        db_option,
+        rules_option,
     ]
     for o in reversed(options):
         f = o(f)
@@ -80,9 +119,19 @@ def _evaluate(inputs: Sequence[str], policy: Policy) -> list[Judgement]:
         for f in chunk.findings:
             by_record.setdefault((f.kind, f.record_id), []).append(f)
         for r in chunk.records:
-            out.append(Judgement(run_id=0, run_date=today, fingerprint=policy.fingerprint, record_id=r.id,
-                                 kind=r.kind, period=str(r.values.get("report_year") or ""), name=r.name,
-                                 values=r.values, findings=by_record.get((r.kind, r.id), [])))
+            out.append(
+                Judgement(
+                    run_id=0,
+                    run_date=today,
+                    fingerprint=policy.fingerprint,
+                    record_id=r.id,
+                    kind=r.kind,
+                    period=str(r.values.get("report_year") or ""),
+                    name=r.name,
+                    values=r.values,
+                    findings=by_record.get((r.kind, r.id), []),
+                )
+            )
     return out
 
 
@@ -110,20 +159,44 @@ def _write_files(files: list[tuple[Path, bytes]]) -> None:
 
 @click.command("letter")
 @click.argument("record_id", required=False)
-@click.option("--every-project", "all_records", is_flag=True,
-              help="每个项目一份 A letter for every project of the run (or of --from files).")
+@click.option(
+    "--every-project",
+    "all_records",
+    is_flag=True,
+    help="每个项目一份 A letter for every project of the run (or of --from files).",
+)
 @retired_option("--all", "--every-project", "为每个项目出具意见书")
 @click.option("--kind", default="project", show_default=True, hidden=True)
-@click.option("--prefix", default=None,
-              help="Letter number prefix (文号前缀; default: [office] prefix in compliance.toml, "
-                   "$COMPLIANCE_LETTER_PREFIX, else 菏城审).")
-@click.option("--number-start", type=int, default=1, show_default=True,
-              help="With --from: first sequence number (numbers are otherwise taken from the store).")
+@click.option(
+    "--prefix",
+    default=None,
+    help="Letter number prefix (文号前缀; default: [office] prefix in compliance.toml, "
+    "$COMPLIANCE_LETTER_PREFIX, else 菏城审).",
+)
+@click.option(
+    "--number-start",
+    type=int,
+    default=1,
+    show_default=True,
+    help="With --from: first sequence number (numbers are otherwise taken from the store).",
+)
 @_common
-def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | None, number_start: int,
-           fmt: tuple[Format, ...], output: str, inputs: tuple[str, ...], run_id: int | None,
-           office_name: str | None, date: dt.datetime | None, templates: str | None,
-           db: str | None, rules_dirs: tuple[str, ...]) -> None:
+def letter(
+    record_id: str | None,
+    all_records: bool,
+    kind: str,
+    prefix: str | None,
+    number_start: int,
+    fmt: tuple[Format, ...],
+    output: str,
+    inputs: tuple[str, ...],
+    run_id: int | None,
+    office_name: str | None,
+    date: dt.datetime | None,
+    templates: str | None,
+    db: str | None,
+    rules_dirs: tuple[str, ...],
+) -> None:
     """审查意见书: write the compliance letter of RECORD_ID (or --every-project) as html, md, docx and/or pdf.
 
     Re-rendering the letter of the same judgement (any format) reuses its number; a number is only
@@ -141,7 +214,9 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | No
         if record_id:
             judgements = [j for j in judgements if j.record_id == record_id]
             if not judgements:
-                fail(f"记录 {record_id}({kind})不在 --from 文件的有效记录中 (not among the valid records of the --from files)")
+                fail(
+                    f"记录 {record_id}({kind})不在 --from 文件的有效记录中 (not among the valid records of the --from files)"
+                )
         book: LetterBook = LocalBook(number_start)
     else:
         from engine.cli.store import open_store
@@ -157,8 +232,10 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | No
         except StoreError as exc:
             fail(f"存储 store: {exc}")
         if judgements and judgements[0].fingerprint != policy.fingerprint:
-            click.echo("提示 warning: the rule packs changed since that run; letters quote the rule text loaded now",
-                       err=True)
+            click.echo(
+                "提示 warning: the rule packs changed since that run; letters quote the rule text loaded now",
+                err=True,
+            )
         book = StoreBook(store)
     if not judgements:
         fail("没有可出具意见书的项目记录 no project records to write letters for")
@@ -182,13 +259,27 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | No
 
     def one_letter(j: Judgement, day: dt.date, formats_once: list[Format]) -> None:
         with book.issue(office.prefix, day.year, j, judgement_fingerprint(j.findings)) as issue:
-            model = build_letter(j.findings, record_id=j.record_id, name=j.name, values=j.values,
-                                 number=issue.number, date=day, reviewer=office.name,
-                                 signature=office.signature_lines, contact=office.contact,
-                                 plan_titles=_titles(policy), run_id=str(j.run_id) if j.run_id else None,
-                                 fingerprint=j.fingerprint)
-            files = [(output_path(folder, safe_stem(issue.number, j.record_id), SUFFIX[fmt]),
-                      render_letter(model, fmt, templates)) for fmt in formats_once]
+            model = build_letter(
+                j.findings,
+                record_id=j.record_id,
+                name=j.name,
+                values=j.values,
+                number=issue.number,
+                date=day,
+                reviewer=office.name,
+                signature=office.signature_lines,
+                contact=office.contact,
+                plan_titles=_titles(policy),
+                run_id=str(j.run_id) if j.run_id else None,
+                fingerprint=j.fingerprint,
+            )
+            files = [
+                (
+                    output_path(folder, safe_stem(issue.number, j.record_id), SUFFIX[fmt]),
+                    render_letter(model, fmt, templates),
+                )
+                for fmt in formats_once
+            ]
             _write_files(files)  # all or nothing; on failure the number is not used up
             for fmt, (path, data) in zip(formats_once, files, strict=True):
                 issue.record(fmt, hashlib.sha256(data).hexdigest(), str(path))
@@ -198,8 +289,14 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | No
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(TextColumn("审查意见书 letters"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=Console(stderr=True), transient=False) as progress:
+        with Progress(
+            TextColumn("审查意见书 letters"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        ) as progress:
             task = progress.add_task("letters", total=len(judgements))
             for j in judgements:
                 one(j)
@@ -209,8 +306,10 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | No
     for p in written:
         click.echo(str(p))
     where = "recorded in the store" if store is not None else "not recorded (--from)"
-    click.echo(f"审查意见书 letters: {len(written)} file(s) for {len(judgements) - problems} record(s), {where}",
-               err=True)
+    click.echo(
+        f"审查意见书 letters: {len(written)} file(s) for {len(judgements) - problems} record(s), {where}",
+        err=True,
+    )
     raise SystemExit(EXIT_PARTIAL if problems else EXIT_OK)
 
 
@@ -218,9 +317,19 @@ def letter(record_id: str | None, all_records: bool, kind: str, prefix: str | No
 @click.argument("scope", type=click.Choice(["town", "county", "city"]))
 @click.argument("name")
 @_common
-def notice(scope: Scope, name: str, fmt: tuple[Format, ...], output: str, inputs: tuple[str, ...],
-           run_id: int | None, office_name: str | None, date: dt.datetime | None,
-           templates: str | None, db: str | None, rules_dirs: tuple[str, ...]) -> None:
+def notice(
+    scope: Scope,
+    name: str,
+    fmt: tuple[Format, ...],
+    output: str,
+    inputs: tuple[str, ...],
+    run_id: int | None,
+    office_name: str | None,
+    date: dt.datetime | None,
+    templates: str | None,
+    db: str | None,
+    rules_dirs: tuple[str, ...],
+) -> None:
     """达标情况通报: progress toward every target of a town, county or the city (NAME as in the records)."""
     office = _office(office_name)
     formats = fmt  # -f/--format, repeatable
@@ -236,7 +345,11 @@ def notice(scope: Scope, name: str, fmt: tuple[Format, ...], output: str, inputs
 
         store = open_store(db)
         try:
-            runs = [run_id] if run_id is not None else [r.id for r in reversed(list_runs(store)) if r.finished_at]
+            runs = (
+                [run_id]
+                if run_id is not None
+                else [r.id for r in reversed(list_runs(store)) if r.finished_at]
+            )
             judgements = []
             fallback: list[Judgement] = []
             for rid in runs:  # the latest run that judged a record of this scope
@@ -248,22 +361,37 @@ def notice(scope: Scope, name: str, fmt: tuple[Format, ...], output: str, inputs
             judgements = judgements or fallback
         except StoreError as exc:
             fail(f"存储 store: {exc}")
-    subjects = [Subject(id=j.record_id, kind=j.kind, name=j.name, county=_str(j.values.get("county")))
-                for j in judgements]
+    subjects = [
+        Subject(id=j.record_id, kind=j.kind, name=j.name, county=_str(j.values.get("county")))
+        for j in judgements
+    ]
     findings = [f for j in judgements for f in j.findings]
     day = date.date() if date else (max(j.run_date for j in judgements) if judgements else dt.date.today())
     try:
-        model = build_notice(findings, subjects, scope=scope, name=name, date=day, reviewer=office.name,
-                             signature=office.signature_lines, contact=office.contact,
-                             plan_titles=_titles(policy),
-                             fingerprint=judgements[0].fingerprint if judgements else None)
+        model = build_notice(
+            findings,
+            subjects,
+            scope=scope,
+            name=name,
+            date=day,
+            reviewer=office.name,
+            signature=office.signature_lines,
+            contact=office.contact,
+            plan_titles=_titles(policy),
+            fingerprint=judgements[0].fingerprint if judgements else None,
+        )
     except LookupError as exc:
         known = sorted({s.name or s.id for s in subjects if s.kind == scope})
         fail(f"{exc}" + (f";可选:{'、'.join(known)}" if known else ""))
     folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
-    files = [(output_path(folder, safe_stem("达标情况通报", scope, name, day.isoformat()), SUFFIX[fmt]),
-              render_notice(model, fmt, templates)) for fmt in dict.fromkeys(formats)]
+    files = [
+        (
+            output_path(folder, safe_stem("达标情况通报", scope, name, day.isoformat()), SUFFIX[fmt]),
+            render_notice(model, fmt, templates),
+        )
+        for fmt in dict.fromkeys(formats)
+    ]
     _write_files(files)
     for path, _ in files:
         click.echo(str(path))

@@ -54,4 +54,6 @@ class NoticeLog:
         for category, n in self.counts.items():
             first = "、".join(x.record_id for x in self.by_category[category])
             more = " 等" if n > _EXAMPLES else ""
-            say(f"提示 notice: {n} 条记录{CATEGORY_ZH.get(category, category)}:{first}{more}(--verbose 逐条列出)")
+            say(
+                f"提示 notice: {n} 条记录{CATEGORY_ZH.get(category, category)}:{first}{more}(--verbose 逐条列出)"
+            )

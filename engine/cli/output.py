@@ -11,10 +11,40 @@ from typing import Any, TextIO
 from engine.evaluation.findings import Finding
 
 FORMATS = ("table", "json", "csv", "summary")  # summary: counts only (large batches into the store)
-CSV_COLUMNS = ["record_id", "kind", "record_name", "file", "row", "pack", "measure", "measure_title", "check",
-               "check_title", "check_version", "nature", "status", "value", "threshold", "target", "due", "unit",
-               "op", "message", "interpretation", "lead_departments", "missing_fields", "as_of", "review",
-               "review_reasons", "basis", "reported", "counted", "baseline", "baseline_year", "baseline_source"]
+CSV_COLUMNS = [
+    "record_id",
+    "kind",
+    "record_name",
+    "file",
+    "row",
+    "pack",
+    "measure",
+    "measure_title",
+    "check",
+    "check_title",
+    "check_version",
+    "nature",
+    "status",
+    "value",
+    "threshold",
+    "target",
+    "due",
+    "unit",
+    "op",
+    "message",
+    "interpretation",
+    "lead_departments",
+    "missing_fields",
+    "as_of",
+    "review",
+    "review_reasons",
+    "basis",
+    "reported",
+    "counted",
+    "baseline",
+    "baseline_year",
+    "baseline_source",
+]
 BASIS_ZH = {"reported": "按填报现成数", "counted": "按下级记录统计", "stated": "报告所列"}
 
 

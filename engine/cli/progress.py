@@ -51,10 +51,19 @@ class Progress:
         )
         from rich.progress import Progress as Bar
 
-        bar = Bar(TextColumn("审查 evaluating"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                  TextColumn("{task.fields[rate]} 条/s"), TimeElapsedColumn(), TextColumn("剩余"),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=False,
-                  auto_refresh=False)  # no refresh thread: worker processes are forked meanwhile
+        bar = Bar(
+            TextColumn("审查 evaluating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]} 条/s"),
+            TimeElapsedColumn(),
+            TextColumn("剩余"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
+            auto_refresh=False,
+        )  # no refresh thread: worker processes are forked meanwhile
         task = bar.add_task("records", total=estimate_records(paths), rate="—")
         bar.start()
         return cls(bar, task)

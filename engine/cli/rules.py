@@ -39,17 +39,35 @@ def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
     for cp in policy.packs:
         for ms in cp.pack.measures:
             m = ms.measure
-            measures.append({
-                "pack": cp.id, "document": cp.pack.meta.number, "measure": m.measure, "title": m.title,
-                "section": m.section, "source": " ".join(m.source.split()), "lead_departments": m.lead_departments,
-                "file": str(ms.path),
-                "checks": [{"id": f"{cp.id}:{c.id}", "title": c.title, "subject": c.subject, "nature": c.nature,
-                            "role": c.role, "soft": c.soft_on.words if c.soft_on else [],
-                            "reported": c.reported, "counted": c.counted}
-                           for c in m.checks],
-                "aggregates": [f"{cp.id}:{a.id}" for a in m.aggregates],
-                "provenance": cp.pack.meta.provenance.model_dump(mode="json") if cp.pack.meta.provenance else None,
-            })
+            measures.append(
+                {
+                    "pack": cp.id,
+                    "document": cp.pack.meta.number,
+                    "measure": m.measure,
+                    "title": m.title,
+                    "section": m.section,
+                    "source": " ".join(m.source.split()),
+                    "lead_departments": m.lead_departments,
+                    "file": str(ms.path),
+                    "checks": [
+                        {
+                            "id": f"{cp.id}:{c.id}",
+                            "title": c.title,
+                            "subject": c.subject,
+                            "nature": c.nature,
+                            "role": c.role,
+                            "soft": c.soft_on.words if c.soft_on else [],
+                            "reported": c.reported,
+                            "counted": c.counted,
+                        }
+                        for c in m.checks
+                    ],
+                    "aggregates": [f"{cp.id}:{a.id}" for a in m.aggregates],
+                    "provenance": cp.pack.meta.provenance.model_dump(mode="json")
+                    if cp.pack.meta.provenance
+                    else None,
+                }
+            )
     if fmt == "json":
         echo_json(measures)
         return
@@ -60,8 +78,14 @@ def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
     for col in ("政策包", "条", "标题", "章节", "牵头单位", "检查项"):
         t.add_column(col, overflow="fold")
     for row in measures:
-        t.add_row(str(row["pack"]), str(row["measure"]), str(row["title"]), str(row["section"]),
-                  "、".join(row["lead_departments"]), str(len(row["checks"])))
+        t.add_row(
+            str(row["pack"]),
+            str(row["measure"]),
+            str(row["title"]),
+            str(row["section"]),
+            "、".join(row["lead_departments"]),
+            str(len(row["checks"])),
+        )
     console = Console()
     console.print(t)
     for cp in policy.packs:
@@ -73,7 +97,9 @@ def list_(fmt: str, rules_dirs: tuple[str, ...]) -> None:
 
 @rules.command("show")
 @click.argument("ident")
-@click.option("--history", is_flag=True, help="List every version of the check (dated thresholds, amendments).")
+@click.option(
+    "--history", is_flag=True, help="List every version of the check (dated thresholds, amendments)."
+)
 @json_format_option
 @rules_option
 def show(ident: str, history: bool, fmt: str, rules_dirs: tuple[str, ...]) -> None:
@@ -88,14 +114,22 @@ def show(ident: str, history: bool, fmt: str, rules_dirs: tuple[str, ...]) -> No
         else:
             _history(cc)
         return
-    measures = [(cp, ms) for cp in policy.packs for ms in cp.pack.measures
-                if ident.isdigit() and ms.measure.measure == int(ident)]
+    measures = [
+        (cp, ms)
+        for cp in policy.packs
+        for ms in cp.pack.measures
+        if ident.isdigit() and ms.measure.measure == int(ident)
+    ]
     if not measures:
         cc = policy.find_check(ident)
         if cc is None:
             fail(f"no measure or check {ident!r}")
-        measures = [(cp, ms) for cp in policy.packs for ms in cp.pack.measures
-                    if cp.id == cc.pack_id and ms.measure is cc.measure]
+        measures = [
+            (cp, ms)
+            for cp in policy.packs
+            for ms in cp.pack.measures
+            if cp.id == cc.pack_id and ms.measure is cc.measure
+        ]
     if fmt == "json":
         echo_json([_measure_json(cp, ms, ident) for cp, ms in measures])
         return
@@ -117,20 +151,28 @@ def show(ident: str, history: bool, fmt: str, rules_dirs: tuple[str, ...]) -> No
                 click.echo(f"    适用条件: {c.applies_when}")
             for v in c.threshold.values:
                 shown = ("是" if v.value else "否") if isinstance(v.value, bool) else v.value
-                click.echo(f"    标准: {c.quantity} {OP_ZH[c.op]} {shown}{c.threshold.unit or c.unit or ''}"
-                           f"{'左右' if c.approx else ''}  (自{v.start}起{'; ' + v.reference if v.reference else ''})")
+                click.echo(
+                    f"    标准: {c.quantity} {OP_ZH[c.op]} {shown}{c.threshold.unit or c.unit or ''}"
+                    f"{'左右' if c.approx else ''}  (自{v.start}起{'; ' + v.reference if v.reference else ''})"
+                )
             if c.due:
                 click.echo(f"    期限: {c.due}")
             if c.role == "inclusion":
                 click.echo("    计入标准 inclusion rule: 不达标的记录不计入(不适用),而非不符合")
             if c.soft_on:
-                click.echo(f"    软性用语 soft: {c.soft_on.text},容差带 band {c.soft_on.band}(带内结论需人工复核)")
+                click.echo(
+                    f"    软性用语 soft: {c.soft_on.text},容差带 band {c.soft_on.band}(带内结论需人工复核)"
+                )
             if c.reported:
                 click.echo(f"    现成数值 reported: {c.reported}(分项缺失时按填报数判定并注明)")
             if c.counted:
                 click.echo(f"    按下级记录统计 counted: {c.counted}")
             if c.baseline:
-                ref = f";参考值 {c.baseline.reference.value}({c.baseline.reference.source})" if c.baseline.reference else ""
+                ref = (
+                    f";参考值 {c.baseline.reference.value}({c.baseline.reference.source})"
+                    if c.baseline.reference
+                    else ""
+                )
                 click.echo(f"    基期 baseline: {c.baseline.year}年(取同一对象该年的报告){ref}")
             if c.interpretation:
                 click.echo(f"    解释: {' '.join(c.interpretation.split())}")
@@ -140,22 +182,48 @@ def show(ident: str, history: bool, fmt: str, rules_dirs: tuple[str, ...]) -> No
 def _measure_json(cp: Any, ms: Any, ident: str) -> dict[str, Any]:
     """A measure as `rules show --format json` prints it: the rule file's content (examples counted)."""
     m = ms.measure
-    checks = [{"full_id": f"{cp.id}:{c.id}", **c.model_dump(exclude={"examples"}), "examples": len(c.examples)}
-              for c in m.checks if ident.isdigit() or ident in (c.id, f"{cp.id}:{c.id}")]
-    return {"pack": cp.id, "document": cp.pack.meta.number, "file": str(ms.path),
-            **m.model_dump(exclude={"checks"}), "checks": checks}
+    checks = [
+        {"full_id": f"{cp.id}:{c.id}", **c.model_dump(exclude={"examples"}), "examples": len(c.examples)}
+        for c in m.checks
+        if ident.isdigit() or ident in (c.id, f"{cp.id}:{c.id}")
+    ]
+    return {
+        "pack": cp.id,
+        "document": cp.pack.meta.number,
+        "file": str(ms.path),
+        **m.model_dump(exclude={"checks"}),
+        "checks": checks,
+    }
 
 
 def _history_json(cc: CompiledCheck) -> dict[str, Any]:
     c = cc.check
-    versions = [{"version": seg.version, "start": seg.start, "end": seg.end, "threshold": render(seg.threshold),
-                 "threshold_version": seg.threshold_version, "threshold_start": seg.threshold_value.start,
-                 "reference": seg.threshold_value.reference,
-                 "applies": render(seg.applies) if seg.applies is not None else None,
-                 "amendment": seg.amendment, "supersedes": list(seg.supersedes or [])}
-                for seg in cc.segments]
-    return {"check": cc.full_id, "title": c.title, "file": str(cc.file), "line": cc.line, "quantity": c.quantity,
-            "op": c.op, "unit": c.threshold.unit or c.unit, "versions": versions, "superseded_by": c.superseded_by}
+    versions = [
+        {
+            "version": seg.version,
+            "start": seg.start,
+            "end": seg.end,
+            "threshold": render(seg.threshold),
+            "threshold_version": seg.threshold_version,
+            "threshold_start": seg.threshold_value.start,
+            "reference": seg.threshold_value.reference,
+            "applies": render(seg.applies) if seg.applies is not None else None,
+            "amendment": seg.amendment,
+            "supersedes": list(seg.supersedes or []),
+        }
+        for seg in cc.segments
+    ]
+    return {
+        "check": cc.full_id,
+        "title": c.title,
+        "file": str(cc.file),
+        "line": cc.line,
+        "quantity": c.quantity,
+        "op": c.op,
+        "unit": c.threshold.unit or c.unit,
+        "versions": versions,
+        "superseded_by": c.superseded_by,
+    }
 
 
 def _history(cc: CompiledCheck) -> None:
@@ -167,15 +235,21 @@ def _history(cc: CompiledCheck) -> None:
         click.echo("  无有效版本:生效前已被取代 (no version in force)")
     for seg in cc.segments:
         t = seg.threshold_value
-        parts = [f"v{seg.version}", f"{seg.start}–{seg.end}",
-                 f"标准 {OP_ZH[c.op]} {render(seg.threshold)}{unit}",
-                 f"(阈值版本{seg.threshold_version}: 自{t.start}起{'; ' + t.reference if t.reference else ''})"]
+        parts = [
+            f"v{seg.version}",
+            f"{seg.start}–{seg.end}",
+            f"标准 {OP_ZH[c.op]} {render(seg.threshold)}{unit}",
+            f"(阈值版本{seg.threshold_version}: 自{t.start}起{'; ' + t.reference if t.reference else ''})",
+        ]
         applies = render(seg.applies) if seg.applies is not None else "全部适用"
         parts.append(f"适用: {applies}")
         if seg.amendment:
             am = c.amendments[seg.amendment - 1]
-            parts.append(f"修订{seg.amendment}(自{am.start}起"
-                         + "".join(f"; {x}" for x in (am.reference, am.note) if x) + ")")
+            parts.append(
+                f"修订{seg.amendment}(自{am.start}起"
+                + "".join(f"; {x}" for x in (am.reference, am.note) if x)
+                + ")"
+            )
         if seg.supersedes:
             parts.append(f"取代 {'、'.join(seg.supersedes)}")
         click.echo("  " + "  ".join(parts))
@@ -187,7 +261,9 @@ def _history(cc: CompiledCheck) -> None:
 @rules.command("test")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False))
 @click.option("--coverage", is_flag=True, help="Show which statuses each check's examples reach.")
-@click.option("--engine", "engine_name", type=click.Choice(["durable", "python"]), default="durable", hidden=True)
+@click.option(
+    "--engine", "engine_name", type=click.Choice(["durable", "python"]), default="durable", hidden=True
+)
 @rules_option
 def test(paths: tuple[str, ...], coverage: bool, engine_name: str, rules_dirs: tuple[str, ...]) -> None:
     """Run the examples in the rule files and the packs' tests/*.yaml (all packs, or those at PATHS)."""
@@ -203,8 +279,11 @@ def test(paths: tuple[str, ...], coverage: bool, engine_name: str, rules_dirs: t
     for e in file_errors:
         click.echo(f"规则错误 test file error: {e}", err=True)
     for r in report.failures:
-        click.echo(f"FAIL {r.file}:{r.line or ''} {r.check.full_id} 「{r.name}」 expected {r.expected}, "
-                   f"got {r.actual or 'nothing'}: {r.message}", err=True)
+        click.echo(
+            f"FAIL {r.file}:{r.line or ''} {r.check.full_id} 「{r.name}」 expected {r.expected}, "
+            f"got {r.actual or 'nothing'}: {r.message}",
+            err=True,
+        )
     if coverage:
         cov = report.coverage()
         lacking = 0
@@ -215,8 +294,11 @@ def test(paths: tuple[str, ...], coverage: bool, engine_name: str, rules_dirs: t
             miss = [s for s in wanted if s not in statuses]
             lacking += bool(miss)
             mark = "  " if not miss else "!!"
-            click.echo(f"{mark} {cid}: " + ", ".join(f"{STATUS_ZH[s]}({s})" for s in sorted(statuses))
-                       + (f"  — lacks {', '.join(miss)}" if miss else ""))
+            click.echo(
+                f"{mark} {cid}: "
+                + ", ".join(f"{STATUS_ZH[s]}({s})" for s in sorted(statuses))
+                + (f"  — lacks {', '.join(miss)}" if miss else "")
+            )
         click.echo(f"{len(cov)} checks, {lacking} lacking a compliant or non-compliant example")
     n_fail = len(report.failures) + len(file_errors)
     click.echo(f"{len(report.results) - len(report.failures)} passed, {n_fail} failed")
@@ -262,7 +344,9 @@ def lint_(paths: tuple[str, ...], rules_dirs: tuple[str, ...]) -> None:
 @click.option("--title", help="文件标题 Title of the document.")
 @click.option("--number", help="文号, e.g. 鲁政发〔2024〕1号.")
 @click.option("--issuer", help="发文机关, e.g. 山东省人民政府.")
-@click.option("--issued-on", "issued_on", type=click.DateTime(formats=["%Y-%m-%d"]), help="印发日期 YYYY-MM-DD.")
+@click.option(
+    "--issued-on", "issued_on", type=click.DateTime(formats=["%Y-%m-%d"]), help="印发日期 YYYY-MM-DD."
+)
 @click.option("--valid-from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="有效期起 YYYY-MM-DD.")
 @click.option("--valid-to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="有效期止 YYYY-MM-DD.")
 # --from names record files elsewhere (letter, notice): one meaning per option name.
@@ -270,9 +354,18 @@ def lint_(paths: tuple[str, ...], rules_dirs: tuple[str, ...]) -> None:
 @retired_option("--to", "--valid-to", "有效期止")
 @click.option("--implements", help="上级文件 the document this one implements.")
 @click.option("--force", is_flag=True, help="Overwrite an existing pack.yaml.")
-def new_pack(directory: str, pack_id: str | None, title: str | None, number: str | None, issuer: str | None,
-             issued_on: dt.datetime | None, start: dt.datetime | None, end: dt.datetime | None,
-             implements: str | None, force: bool) -> None:
+def new_pack(
+    directory: str,
+    pack_id: str | None,
+    title: str | None,
+    number: str | None,
+    issuer: str | None,
+    issued_on: dt.datetime | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    implements: str | None,
+    force: bool,
+) -> None:
     """Write DIRECTORY/pack.yaml; what is not given is left as 待填写 for lint to flag.
 
     The pack id is --id, else derived from the folder's name (lu-2024 from "Lu 2024"); a name it
@@ -284,35 +377,58 @@ def new_pack(directory: str, pack_id: str | None, title: str | None, number: str
     root = Path(directory)
     rule = "小写英文字母、数字、点、下划线或连字符,以字母或数字开头,最长81个字符"
     if pack_id is not None and not is_valid_id(pack_id):
-        fail(f"政策包编号“{pack_id}”不合格式(须为{rule}),例如 --id lu-2024。"
-             f" Invalid pack id {pack_id!r}: lowercase letters, digits, '.', '_' and '-'.")
+        fail(
+            f"政策包编号“{pack_id}”不合格式(须为{rule}),例如 --id lu-2024。"
+            f" Invalid pack id {pack_id!r}: lowercase letters, digits, '.', '_' and '-'."
+        )
     if pack_id is None:
         name = root.resolve().name
         pack_id = pack_id_from_folder(name)
         if pack_id is None:
-            fail(f"无法从文件夹名“{name}”得出政策包编号(须为{rule},且含英文字母):"
-                 f"请用 --id 指定,例如 --id lu-2024。"
-                 f" Cannot derive a pack id from the folder name {name!r}; give one with --id.")
+            fail(
+                f"无法从文件夹名“{name}”得出政策包编号(须为{rule},且含英文字母):"
+                f"请用 --id 指定,例如 --id lu-2024。"
+                f" Cannot derive a pack id from the folder name {name!r}; give one with --id."
+            )
         if pack_id != name:
             click.echo(f"政策包编号 pack id: {pack_id}(由文件夹名“{name}”得出,可用 --id 另行指定)")
-    text = pack_yaml(pack_id=pack_id, title=title, number=number, issuer=issuer,
-                     issued_on=issued_on.date() if issued_on else None, start=start.date() if start else None,
-                     end=end.date() if end else None, implements=implements)
+    text = pack_yaml(
+        pack_id=pack_id,
+        title=title,
+        number=number,
+        issuer=issuer,
+        issued_on=issued_on.date() if issued_on else None,
+        start=start.date() if start else None,
+        end=end.date() if end else None,
+        implements=implements,
+    )
     try:
         write_new(root / "pack.yaml", text, force)
     except FileExistsError as exc:
         fail(str(exc))
     click.echo(f"已创建 created {root / 'pack.yaml'}")
-    click.echo(f"下一步 next: compliance rules new --pack {shlex.quote(directory)} --measure N --title \"条款标题\"")
+    click.echo(
+        f'下一步 next: compliance rules new --pack {shlex.quote(directory)} --measure N --title "条款标题"'
+    )
 
 
 @rules.command("new")
-@click.option("--pack", "pack", required=True, type=click.Path(exists=True, file_okay=False),
-              help="The pack: its folder (made with `rules new-pack`).")
+@click.option(
+    "--pack",
+    "pack",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="The pack: its folder (made with `rules new-pack`).",
+)
 @click.option("--measure", type=click.IntRange(0, 999), required=True, help="条款序号 measure number.")
 @click.option("--title", required=True, help="条款标题 title of the measure.")
-@click.option("--subject", type=click.Choice(["project", "town", "county", "city", "enterprise", "department"]),
-              default="project", show_default=True, help="Kind of record the example check reviews.")
+@click.option(
+    "--subject",
+    type=click.Choice(["project", "town", "county", "city", "enterprise", "department"]),
+    default="project",
+    show_default=True,
+    help="Kind of record the example check reviews.",
+)
 @click.option("--name", "slug", default=None, help="Short English name for the file, e.g. invest-per-mu.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def new(pack: str, measure: int, title: str, subject: str, slug: str | None, force: bool) -> None:
@@ -327,7 +443,11 @@ def new(pack: str, measure: int, title: str, subject: str, slug: str | None, for
     number, start = None, None
     try:  # best effort: a pack.yaml with placeholders still gives what it has
         meta = load_yaml_file(root / "pack.yaml").data or {}
-        number = meta.get("number") if isinstance(meta.get("number"), str) and "待填写" not in meta["number"] else None
+        number = (
+            meta.get("number")
+            if isinstance(meta.get("number"), str) and "待填写" not in meta["number"]
+            else None
+        )
         period = meta.get("period") or {}
         start = period.get("from") if isinstance(period.get("from"), dt.date) else None
     except (YamlSourceError, OSError, AttributeError):
@@ -346,8 +466,18 @@ def new(pack: str, measure: int, title: str, subject: str, slug: str | None, for
         fail(str(exc))
     path = root / rule_file_name(measure, slug)
     try:
-        write_new(path, rule_yaml(measure=measure, title=title, pack_number=number, start=start,
-                                  catalog=catalog, subject=subject), force)
+        write_new(
+            path,
+            rule_yaml(
+                measure=measure,
+                title=title,
+                pack_number=number,
+                start=start,
+                catalog=catalog,
+                subject=subject,
+            ),
+            force,
+        )
     except FileExistsError as exc:
         fail(str(exc))
     click.echo(f"已创建 created {path}")

@@ -12,10 +12,21 @@ from engine.cli.rules import rules
 
 @rules.command("index")
 @click.option("--markdown", is_flag=True, help="Print the index as a Markdown table (for INDEX.md).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="table for people; json for programs.")
-@click.option("--pack", "pack", default="heze-2024", show_default=True,
-              help="The pack: its id, or its folder (loaded like --rules).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people; json for programs.",
+)
+@click.option(
+    "--pack",
+    "pack",
+    default="heze-2024",
+    show_default=True,
+    help="The pack: its id, or its folder (loaded like --rules).",
+)
 @rules_option
 def index(markdown: bool, fmt: str, pack: str, rules_dirs: tuple[str, ...]) -> None:
     """Map every quantitative phrase of the pack's text to its checks; fail if one is unexplained."""
@@ -42,9 +53,15 @@ def index(markdown: bool, fmt: str, pack: str, rules_dirs: tuple[str, ...]) -> N
         click.echo(json.dumps([e.__dict__ for e in entries], ensure_ascii=False, indent=2))
     else:
         for e in entries:
-            target = ", ".join(e.checks) if e.checks else (f"(无检查项) {e.reason}" if e.reason else "!! 缺少检查项或理由")
+            target = (
+                ", ".join(e.checks)
+                if e.checks
+                else (f"(无检查项) {e.reason}" if e.reason else "!! 缺少检查项或理由")
+            )
             click.echo(f"第{e.measure}条\t{e.phrase}\t{target}")
     missing = [e for e in entries if not e.covered]
-    click.echo(f"{len(entries)} phrases, {len(entries) - len(missing)} covered or explained, {len(missing)} missing",
-               err=True)
+    click.echo(
+        f"{len(entries)} phrases, {len(entries) - len(missing)} covered or explained, {len(missing)} missing",
+        err=True,
+    )
     raise SystemExit(EXIT_PARTIAL if missing or errors else EXIT_OK)

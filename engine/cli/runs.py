@@ -43,8 +43,10 @@ def runs(ctx: click.Context, db: str | None, fmt: str) -> None:
         if fmt == "json":
             echo_json({"store": where, "exists": False, "runs": []})
         else:
-            click.echo(f"存储位置 store: {where}\n还没有存储:首次运行 compliance evaluate 时在此创建"
-                       f"(--db 或环境变量 COMPLIANCE_DB 可另选位置)。")
+            click.echo(
+                f"存储位置 store: {where}\n还没有存储:首次运行 compliance evaluate 时在此创建"
+                f"(--db 或环境变量 COMPLIANCE_DB 可另选位置)。"
+            )
         return
     store = open_store(db)
     with store:
@@ -57,12 +59,22 @@ def runs(ctx: click.Context, db: str | None, fmt: str) -> None:
         click.echo("存储中还没有评价记录。")
         return
     shown = ("compliant", "non_compliant", "insufficient_data", "behind_schedule")
-    t = table("评价批次", ("批次", "开始时间", "审查人", "评价日期", "状态", "记录", "退回", *(STATUS_ZH[k] for k in shown)))
+    t = table(
+        "评价批次",
+        ("批次", "开始时间", "审查人", "评价日期", "状态", "记录", "退回", *(STATUS_ZH[k] for k in shown)),
+    )
     for r in items:
         done = r.finished_at is not None
-        t.add_row(str(r.id), when(r.started_at)[:16], r.reviewer, r.as_of.isoformat() if r.as_of else "按记录日期",
-                  "已完成" if done else "未完成", str(r.n_records) if done else "—", str(r.n_rejected) if done else "—",
-                  *((str(r.counts.get(k, 0)) if done else "—") for k in shown))
+        t.add_row(
+            str(r.id),
+            when(r.started_at)[:16],
+            r.reviewer,
+            r.as_of.isoformat() if r.as_of else "按记录日期",
+            "已完成" if done else "未完成",
+            str(r.n_records) if done else "—",
+            str(r.n_rejected) if done else "—",
+            *((str(r.counts.get(k, 0)) if done else "—") for k in shown),
+        )
     console().print(t)
 
 
@@ -98,8 +110,13 @@ def runs_show(ctx: click.Context, run_id: int, db: str | None, fmt: str) -> None
         "输入文件:",
         *[f"  {i.path}  sha256 {i.sha256[:16] or '(无法读取)'}  {i.size} 字节" for i in d.inputs],
         f"记录:有效 {s.n_records} 条,退回 {s.n_rejected} 条,无法使用的文件 {s.n_file_problems} 个",
-        *([f"其他:{'、'.join(f'{CATEGORY_ZH[k]} {v}' for k, v in d.messages.items() if k in ('warning', 'notice'))}"]
-          if any(k in d.messages for k in ("warning", "notice")) else []),
+        *(
+            [
+                f"其他:{'、'.join(f'{CATEGORY_ZH[k]} {v}' for k, v in d.messages.items() if k in ('warning', 'notice'))}"
+            ]
+            if any(k in d.messages for k in ("warning", "notice"))
+            else []
+        ),
         f"结论:共 {s.n_findings} 项",
     ]
     click.echo("\n".join(lines))
@@ -110,6 +127,7 @@ def runs_show(ctx: click.Context, run_id: int, db: str | None, fmt: str) -> None
 
 
 # --- history --------------------------------------------------------------------------------------
+
 
 @click.command()
 @click.argument("record_id")
@@ -132,16 +150,30 @@ def history(record_id: str, db: str | None, fmt: str) -> None:
     for h in hists:
         period = f",{h.period}年度" if h.period else ""
         name = next((v.name for v in reversed(h.versions) if v.name), None)
-        con.print(Text.assemble((f"记录 {h.record_id}{f' {name}' if name else ''}({h.kind}{period})", "bold"),
-                                f":共 {len(h.versions)} 个版本,{len(h.runs)} 次评价"))
+        con.print(
+            Text.assemble(
+                (f"记录 {h.record_id}{f' {name}' if name else ''}({h.kind}{period})", "bold"),
+                f":共 {len(h.versions)} 个版本,{len(h.runs)} 次评价",
+            )
+        )
         for j in h.runs:
-            con.print(Text.assemble(("\n评价批次 " + str(j.run.id), "bold"),
-                                    f"  {when(j.run.started_at)}  审查人 {j.run.reviewer}  记录版本 v{j.version}"
-                                    + (f"  来源 {j.source}" if j.source else "")))
+            con.print(
+                Text.assemble(
+                    ("\n评价批次 " + str(j.run.id), "bold"),
+                    f"  {when(j.run.started_at)}  审查人 {j.run.reviewer}  记录版本 v{j.version}"
+                    + (f"  来源 {j.source}" if j.source else ""),
+                )
+            )
             t = table(None, ("条款", "检查项", "结论", "实际值", "标准", "单位"))
             for f in j.findings:
-                t.add_row(measure_label(f.measure), f.check_title, STATUS_ZH.get(f.status, f.status), value_text(f.value),
-                          "" if f.threshold is None else f"{OP_ZH.get(f.op, f.op)} {value_text(f.threshold)}", f.unit or "")
+                t.add_row(
+                    measure_label(f.measure),
+                    f.check_title,
+                    STATUS_ZH.get(f.status, f.status),
+                    value_text(f.value),
+                    "" if f.threshold is None else f"{OP_ZH.get(f.op, f.op)} {value_text(f.threshold)}",
+                    f.unit or "",
+                )
             con.print(t)
             if j is h.runs[0]:
                 continue
@@ -150,7 +182,9 @@ def history(record_id: str, db: str | None, fmt: str) -> None:
                 continue
             con.print("与上次评价相比:")
             for c in j.field_changes:
-                con.print(f"  数据 {field_label(h.kind, c.field)}:{value_text(c.before)} → {value_text(c.after)}")
+                con.print(
+                    f"  数据 {field_label(h.kind, c.field)}:{value_text(c.before)} → {value_text(c.after)}"
+                )
             for fc in j.finding_changes:
                 con.print("  " + _change_line(fc))
         con.print()
@@ -162,7 +196,9 @@ def _change_line(c: FindingChange) -> str:
         return f"新增 {c.check_title}:{STATUS_ZH.get(c.after.status)}(实际值 {value_text(c.after.value)})"
     if c.change == "removed":
         assert c.before is not None
-        return f"删除 {c.check_title}:原为{STATUS_ZH.get(c.before.status)}(实际值 {value_text(c.before.value)})"
+        return (
+            f"删除 {c.check_title}:原为{STATUS_ZH.get(c.before.status)}(实际值 {value_text(c.before.value)})"
+        )
     assert c.before is not None and c.after is not None
     parts = []
     for k in c.fields:
@@ -175,6 +211,7 @@ def _change_line(c: FindingChange) -> str:
 
 # --- diff -----------------------------------------------------------------------------------------
 
+
 def _record_key(k: RecordKey) -> dict[str, str]:
     return {"kind": k[0], "record_id": k[1], "period": k[2]}
 
@@ -182,9 +219,13 @@ def _record_key(k: RecordKey) -> dict[str, str]:
 @click.command()
 @click.argument("run_a", metavar="RUN_A", type=int)
 @click.argument("run_b", metavar="RUN_B", type=int)
-@click.option("--all-records", "one_sided", is_flag=True,
-              help="也列出只在一个批次中的记录的结论(均为新增或删除);默认只计数。 Also list the findings of "
-                   "records only one run judged; by default they are only counted.")
+@click.option(
+    "--all-records",
+    "one_sided",
+    is_flag=True,
+    help="也列出只在一个批次中的记录的结论(均为新增或删除);默认只计数。 Also list the findings of "
+    "records only one run judged; by default they are only counted.",
+)
 @db_option
 @json_format_option
 def diff(run_a: int, run_b: int, one_sided: bool, db: str | None, fmt: str) -> None:
@@ -200,9 +241,17 @@ def diff(run_a: int, run_b: int, one_sided: bool, db: str | None, fmt: str) -> N
         except StoreError as exc:
             fail(str(exc))
     if fmt == "json":
-        echo_json({"run_a": run_a, "run_b": run_b, "all_records": all_records, "records_in_both": d.n_common,
-                   "only_in_a": [_record_key(k) for k in d.only_in_a],
-                   "only_in_b": [_record_key(k) for k in d.only_in_b], "changes": d.changes})
+        echo_json(
+            {
+                "run_a": run_a,
+                "run_b": run_b,
+                "all_records": all_records,
+                "records_in_both": d.n_common,
+                "only_in_a": [_record_key(k) for k in d.only_in_a],
+                "only_in_b": [_record_key(k) for k in d.only_in_b],
+                "changes": d.changes,
+            }
+        )
         return
     changes = d.changes
     scope = "" if all_records else f"(两批次共有的 {d.n_common} 条记录)"
@@ -211,17 +260,40 @@ def diff(run_a: int, run_b: int, one_sided: bool, db: str | None, fmt: str) -> N
     elif not changes:
         click.echo(f"评价批次 {run_a} 与 {run_b} 的结论一致{scope},无变化。")
     else:
-        t = table(f"评价批次 {run_a} → {run_b} 的结论变化{scope}", ("变化", "记录", "名称", "检查项", "原结论", "新结论",
-                                                             "原实际值", "新实际值", "原标准", "新标准"))
+        t = table(
+            f"评价批次 {run_a} → {run_b} 的结论变化{scope}",
+            (
+                "变化",
+                "记录",
+                "名称",
+                "检查项",
+                "原结论",
+                "新结论",
+                "原实际值",
+                "新实际值",
+                "原标准",
+                "新标准",
+            ),
+        )
         for c in changes:
             a, b = c.before, c.after
-            t.add_row(CHANGE_ZH[c.change], c.record_id + (f"({c.period})" if c.period else ""), c.record_name or "",
-                      c.check_title, STATUS_ZH.get(a.status, "") if a else "—", STATUS_ZH.get(b.status, "") if b else "—",
-                      value_text(a.value) if a else "—", value_text(b.value) if b else "—",
-                      value_text(a.threshold) if a else "—", value_text(b.threshold) if b else "—")
+            t.add_row(
+                CHANGE_ZH[c.change],
+                c.record_id + (f"({c.period})" if c.period else ""),
+                c.record_name or "",
+                c.check_title,
+                STATUS_ZH.get(a.status, "") if a else "—",
+                STATUS_ZH.get(b.status, "") if b else "—",
+                value_text(a.value) if a else "—",
+                value_text(b.value) if b else "—",
+                value_text(a.threshold) if a else "—",
+                value_text(b.threshold) if b else "—",
+            )
         console().print(t)
         by = {k: sum(1 for c in changes if c.change == k) for k in CHANGE_ZH}
         click.echo("共 " + ",".join(f"{CHANGE_ZH[k]} {v} 项" for k, v in by.items()))
     if d.only_in_a or d.only_in_b:
         hint = "(其结论已列入上表)" if all_records else "(其结论未比较;加 --all-records 列出)"
-        click.echo(f"仅在批次{run_a}中的记录 {len(d.only_in_a)} 条 / 仅在批次{run_b}中的记录 {len(d.only_in_b)} 条{hint}")
+        click.echo(
+            f"仅在批次{run_a}中的记录 {len(d.only_in_a)} 条 / 仅在批次{run_b}中的记录 {len(d.only_in_b)} 条{hint}"
+        )

@@ -29,7 +29,12 @@ from engine.store.location import ENV_VAR, db_help
 
 CHANGE_ZH = {"added": "新增", "removed": "删除", "changed": "变化"}
 FIELD_ZH = {"status": "结论", "value": "实际值", "threshold": "标准", "check_version": "检查项版本"}
-CATEGORY_ZH = {"rejected": "退回记录", "file_problem": "无法使用的文件", "warning": "提示", "notice": "未评价记录"}
+CATEGORY_ZH = {
+    "rejected": "退回记录",
+    "file_problem": "无法使用的文件",
+    "warning": "提示",
+    "notice": "未评价记录",
+}
 
 
 def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,7 +52,11 @@ def store_missing(db: str | None) -> str | None:
     """The SQLite file the store would be, when it does not exist yet (None: it exists, or is not SQLite)."""
     url = resolve_url(db)
     u = make_url(url)
-    if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") and not Path(u.database).exists():
+    if (
+        u.get_backend_name() == "sqlite"
+        and u.database not in (None, "", ":memory:")
+        and not Path(u.database).exists()
+    ):
         return u.database
     return None
 
@@ -78,7 +87,6 @@ def table(title: str | None, columns: Iterable[str]) -> Table:
     for c in columns:
         t.add_column(c, overflow="fold")
     return t
-
 
 
 def field_label(kind: str, field: str) -> str:

@@ -26,35 +26,71 @@ def _open(db: str | None) -> Any:
 @click.option("--port", type=int, default=8000, show_default=True)
 @db_option
 @rules_option
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for uploaded files, rule packs loaded by authors and the session key "
-                   "[default: workbench/ in the user's data folder, beside the default store].")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for uploaded files, rule packs loaded by authors and the session key "
+    "[default: workbench/ in the user's data folder, beside the default store].",
+)
 @click.option("--max-upload-mb", type=click.IntRange(1), default=20, show_default=True)
-@click.option("--session-minutes", type=click.IntRange(1), default=480, show_default=True,
-              help="A session expires after this long without a request.")
-@click.option("--queue", type=click.Choice(["auto", "thread", "procrastinate"]), default="auto", show_default=True,
-              help="Background evaluations: auto = procrastinate workers with PostgreSQL, threads with SQLite.")
+@click.option(
+    "--session-minutes",
+    type=click.IntRange(1),
+    default=480,
+    show_default=True,
+    help="A session expires after this long without a request.",
+)
+@click.option(
+    "--queue",
+    type=click.Choice(["auto", "thread", "procrastinate"]),
+    default="auto",
+    show_default=True,
+    help="Background evaluations: auto = procrastinate workers with PostgreSQL, threads with SQLite.",
+)
 @click.option("--https-only", is_flag=True, help="Secure cookies (when served behind a TLS proxy).")
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
-              help="Server processes (uvicorn workers) sharing the port: pages of a large run use every core.")
-def serve(host: str, port: int, db: str | None, rules_dirs: tuple[str, ...], data_dir: str | None, max_upload_mb: int,
-          session_minutes: int, queue: str, https_only: bool, workers: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Server processes (uvicorn workers) sharing the port: pages of a large run use every core.",
+)
+def serve(
+    host: str,
+    port: int,
+    db: str | None,
+    rules_dirs: tuple[str, ...],
+    data_dir: str | None,
+    max_upload_mb: int,
+    session_minutes: int,
+    queue: str,
+    https_only: bool,
+    workers: int,
+) -> None:
     """审查工作台: serve the web workbench (default http://127.0.0.1:8000)."""
     import uvicorn
 
     from engine.web.app import create_app
     from engine.web.settings import WebSettings
 
-    settings = WebSettings(db=db, max_upload_bytes=max_upload_mb * 1024 * 1024,
-                           session_seconds=session_minutes * 60, rules_dirs=rules_dirs, queue=queue,
-                           https_only=https_only)
+    settings = WebSettings(
+        db=db,
+        max_upload_bytes=max_upload_mb * 1024 * 1024,
+        session_seconds=session_minutes * 60,
+        rules_dirs=rules_dirs,
+        queue=queue,
+        https_only=https_only,
+    )
     if data_dir:
         settings.data_dir = Path(data_dir)
     store = _open(db)
     from engine.store.accounts import count_users
 
     if not count_users(store):
-        click.echo("提示 notice: 还没有任何账号;先创建管理员:compliance users add 姓名 --role admin", err=True)
+        click.echo(
+            "提示 notice: 还没有任何账号;先创建管理员:compliance users add 姓名 --role admin", err=True
+        )
     app = create_app(settings, store)
     try:
         app.state.web.policy()  # compiled now, not by the first visitor
@@ -75,8 +111,15 @@ def serve(host: str, port: int, db: str | None, rules_dirs: tuple[str, ...], dat
         os.environ[SETTINGS_ENV] = json.dumps(raw)
         store.close()
         click.echo(f"{workers} 个服务进程 server processes", err=True)
-        uvicorn.run("engine.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", proxy_headers=False)
+        uvicorn.run(
+            "engine.web.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            proxy_headers=False,
+        )
         return
     from engine.web.queries import warm_up
 
@@ -94,8 +137,10 @@ def worker(db: str | None, concurrency: int, once: bool) -> None:
 
     store = _open(db)
     if store.dialect != "postgresql":
-        fail("compliance worker needs a PostgreSQL store (--db postgresql+psycopg://…); "
-             "with SQLite, `compliance serve` evaluates in its own process")
+        fail(
+            "compliance worker needs a PostgreSQL store (--db postgresql+psycopg://…); "
+            "with SQLite, `compliance serve` evaluates in its own process"
+        )
     click.echo(f"后台评价进程 worker · 存储 {store.display}", err=True)
     run_worker(store, concurrency=concurrency, once=once)
 
@@ -108,8 +153,12 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["reviewer", "officer", "author", "admin"]), required=True)
-@click.option("--password", envvar="COMPLIANCE_NEW_PASSWORD", default=None,
-              help="Default: asked twice (or $COMPLIANCE_NEW_PASSWORD).")
+@click.option(
+    "--password",
+    envvar="COMPLIANCE_NEW_PASSWORD",
+    default=None,
+    help="Default: asked twice (or $COMPLIANCE_NEW_PASSWORD).",
+)
 @db_option
 def users_add(name: str, role: str, password: str | None, db: str | None) -> None:
     """Create an account NAME with a role (reviewer < officer < author < admin)."""
@@ -123,7 +172,9 @@ def users_add(name: str, role: str, password: str | None, db: str | None) -> Non
     store = _open(db)
     try:
         account = create_user(store, name, role, password)
-        record_event(store, None, "user_add", account.name, detail={"role": role, "by": "compliance users add"})
+        record_event(
+            store, None, "user_add", account.name, detail={"role": role, "by": "compliance users add"}
+        )
     except StoreError as exc:
         fail(str(exc))
     click.echo(f"已创建 created: {account.name} ({account.role_zh} {role}) in {store.display}")

@@ -51,7 +51,9 @@ def _counted_notes(pack: CompiledPack, cc: CompiledCheck, prep: _Prepared) -> li
 _NEEDED: dict[int, tuple[Segment, frozenset[str], frozenset[str]]] = {}  # id(segment) -> fields it reads
 
 
-def _segment_fields(cc: CompiledCheck, seg: Segment, policy_catalog: Catalog) -> tuple[frozenset[str], frozenset[str]]:
+def _segment_fields(
+    cc: CompiledCheck, seg: Segment, policy_catalog: Catalog
+) -> tuple[frozenset[str], frozenset[str]]:
     """The fields a check version reads, and those its baseline reads (once per version)."""
     cached = _NEEDED.get(id(seg))
     if cached is None:
@@ -66,8 +68,13 @@ def _segment_fields(cc: CompiledCheck, seg: Segment, policy_catalog: Catalog) ->
     return cached[1], cached[2]
 
 
-def _missing_fields(cc: CompiledCheck, seg: Segment, values: dict[str, Any], policy_catalog: Catalog,
-                   invalid: dict[str, str] | None = None) -> list[str]:
+def _missing_fields(
+    cc: CompiledCheck,
+    seg: Segment,
+    values: dict[str, Any],
+    policy_catalog: Catalog,
+    invalid: dict[str, str] | None = None,
+) -> list[str]:
     needed, baseline = _segment_fields(cc, seg, policy_catalog)
     if baseline and values.get("report_year") is not None:
         due = evaluate_condition(seg.due, values) if seg.due is not None else True
@@ -115,19 +122,22 @@ class VersionFindings:
     """What the findings of one check version share, prepared once: the operands to report, and
     per outcome code the fixed fields of the finding and its message."""
 
-    def __init__(self, pack: CompiledPack, ck: CompiledKind | None, cc: CompiledCheck, seg: Segment,
-                 catalog: Catalog):
+    def __init__(
+        self, pack: CompiledPack, ck: CompiledKind | None, cc: CompiledCheck, seg: Segment, catalog: Catalog
+    ):
         self.pack, self.cc, self.seg, self.catalog = pack, cc, seg, catalog
         formulas = {spec: key for key, spec in ck.derived.items()} if ck is not None else {}
         self.value = _operand(seg.final.left, formulas)
         self.threshold = _operand(seg.threshold, formulas)
         self.trajectory = _operand(seg.trajectory, formulas) if seg.trajectory is not None else None
         self.leads = tuple(cc.measure.lead_departments)
-        self.version = (f"v{seg.version} ({seg.start}–{seg.end}); 阈值版本{seg.threshold_version}"
-                        f"({seg.threshold_value.start}起"
-                        f"{': ' + seg.threshold_value.reference if seg.threshold_value.reference else ''})"
-                        + (f"; 修订{seg.amendment}" if seg.amendment else "")
-                        + (f"; 取代{'、'.join(seg.supersedes)}" if seg.supersedes else ""))
+        self.version = (
+            f"v{seg.version} ({seg.start}–{seg.end}); 阈值版本{seg.threshold_version}"
+            f"({seg.threshold_value.start}起"
+            f"{': ' + seg.threshold_value.reference if seg.threshold_value.reference else ''})"
+            + (f"; 修订{seg.amendment}" if seg.amendment else "")
+            + (f"; 取代{'、'.join(seg.supersedes)}" if seg.supersedes else "")
+        )
         self._plans: dict[str, tuple[dict[str, Any], Message, bool]] = {}
         self._plain = cc.choice is None and cc.disagreement is None and cc.baseline is None
         self._key: tuple[Any, ...] | None = None
@@ -144,22 +154,58 @@ class VersionFindings:
             template_text = check.messages.get(status)  # type: ignore[call-overload]
             if code == "x":
                 template_text = check.messages.get("not_applicable") or EXCLUDED_MESSAGE
-            message = Message(status, check.title, unit=check.unit, op=check.op, approx=check.approx,
-                              aspirational=check.aspirational, due=check.due, applies=applies,
-                              interpretation=check.interpretation, template=template_text,
-                              nature=check.nature)
+            message = Message(
+                status,
+                check.title,
+                unit=check.unit,
+                op=check.op,
+                approx=check.approx,
+                aspirational=check.aspirational,
+                due=check.due,
+                applies=applies,
+                interpretation=check.interpretation,
+                template=template_text,
+                nature=check.nature,
+            )
             # Every field in Finding's order; those left None are filled per finding.
             template = dict(
-                record_id=None, kind=None, record_name=None, source=None,
-                pack=pack.id, document=pack.pack.meta.number, measure=cc.measure.measure,
-                measure_title=cc.measure.title, section=cc.measure.section, check=cc.full_id,
-                check_title=check.title, check_version=self.version, nature=check.nature, status=status,
-                value=None, threshold=None, target=None,
-                due=check.due, unit=check.unit, op=check.op, message=None, source_text=check.source,
-                interpretation=check.interpretation, lead_departments=None,
-                missing_fields=None, approx=check.approx, aspirational=check.aspirational, as_of=None,
-                review=code in REVIEW_CODES, review_reasons=None, basis=None, reported=None, counted=None,
-                baseline=None, baseline_year=None, baseline_source=None)
+                record_id=None,
+                kind=None,
+                record_name=None,
+                source=None,
+                pack=pack.id,
+                document=pack.pack.meta.number,
+                measure=cc.measure.measure,
+                measure_title=cc.measure.title,
+                section=cc.measure.section,
+                check=cc.full_id,
+                check_title=check.title,
+                check_version=self.version,
+                nature=check.nature,
+                status=status,
+                value=None,
+                threshold=None,
+                target=None,
+                due=check.due,
+                unit=check.unit,
+                op=check.op,
+                message=None,
+                source_text=check.source,
+                interpretation=check.interpretation,
+                lead_departments=None,
+                missing_fields=None,
+                approx=check.approx,
+                aspirational=check.aspirational,
+                as_of=None,
+                review=code in REVIEW_CODES,
+                review_reasons=None,
+                basis=None,
+                reported=None,
+                counted=None,
+                baseline=None,
+                baseline_year=None,
+                baseline_source=None,
+            )
             trajectory = status in ("on_track", "behind_schedule") and seg.trajectory is not None
             plan = self._plans[code] = (template, message, trajectory)
         return plan
@@ -208,7 +254,9 @@ class VersionFindings:
                 out["notes"] = _counted_notes(self.pack, cc, prep)
             if cc.disagreement is not None and values.get(cc.disagreement) == 1:
                 if b2 == "reported":
-                    reasons.append(f"需人工复核:填报的现成数值{q(sv)}与按分项计算的{q(pv)}不一致(超出舍入误差)")
+                    reasons.append(
+                        f"需人工复核:填报的现成数值{q(sv)}与按分项计算的{q(pv)}不一致(超出舍入误差)"
+                    )
                 else:
                     reasons.append(f"需人工复核:报告所列{q(pv)}与按下级记录统计的{q(sv)}不一致")
         soft = check.soft_on
@@ -218,15 +266,21 @@ class VersionFindings:
             elif isinstance(value, Decimal) and isinstance(threshold, Decimal):
                 band = soft.band_of(threshold)
                 if abs(value - threshold) <= band:
-                    reasons.append(f"需人工复核:原文为{soft.text},实际值{q(value)}在{q(threshold)}"
-                                   f"±{value_text(band)}{'个百分点' if pct else unit}的范围内")
+                    reasons.append(
+                        f"需人工复核:原文为{soft.text},实际值{q(value)}在{q(threshold)}"
+                        f"±{value_text(band)}{'个百分点' if pct else unit}的范围内"
+                    )
         if code in REVIEW_CODES and not reasons:
             reasons.append("需人工复核")
         out["review_reasons"] = reasons
         if cc.baseline is not None and CODE_STATUS[code] in ("on_track", "behind_schedule"):
             base = evaluate_number(cc.baseline, values)
             out["baseline"], out["baseline_year"] = base, cc.baseline_year
-            source = prep.history.describe(prep.record, cc.baseline_year) if prep.history and cc.baseline_year else None
+            source = (
+                prep.history.describe(prep.record, cc.baseline_year)
+                if prep.history and cc.baseline_year
+                else None
+            )
             if source is None and check.baseline is not None and check.baseline.reference is not None:
                 source = f"参考值:{check.baseline.reference.source}"
             out["baseline_source"] = source
@@ -258,18 +312,37 @@ class VersionFindings:
         if code == "a" and plan[1].text is not None and self._plain:
             # Not applicable, a fixed sentence, no extras (most findings): only the operands to read.
             value, threshold = self.value(prep), self.threshold(prep)
-            return (prep.record, self._key or self.key, "not_applicable",
-                    value if isinstance(value, _REPORTED) else None,
-                    threshold if isinstance(threshold, _REPORTED) else None, None, prep.date, plan[1].text, [],
-                    False, {"review_reasons": []})
+            return (
+                prep.record,
+                self._key or self.key,
+                "not_applicable",
+                value if isinstance(value, _REPORTED) else None,
+                threshold if isinstance(threshold, _REPORTED) else None,
+                None,
+                prep.date,
+                plan[1].text,
+                [],
+                False,
+                {"review_reasons": []},
+            )
         _, value, threshold, target, missing, text = self._own(prep, code)
         value = value if isinstance(value, _REPORTED) else None
         threshold = threshold if isinstance(threshold, _REPORTED) else None
         extras = self.extras(prep, code, value, threshold)
         text = _with_notes(text, extras, extras.pop("notes", None))
-        return (prep.record, self.key, CODE_STATUS[code], value, threshold,
-                target if isinstance(target, Decimal) else None, prep.date, text, missing,
-                code in REVIEW_CODES, extras)
+        return (
+            prep.record,
+            self.key,
+            CODE_STATUS[code],
+            value,
+            threshold,
+            target if isinstance(target, Decimal) else None,
+            prep.date,
+            text,
+            missing,
+            code in REVIEW_CODES,
+            extras,
+        )
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -289,9 +362,11 @@ class VersionFindings:
             missing.append("、".join(f"{y}年" for y in cum_missing) + "的数据")
         if not missing and seg.due is not None and seg.trajectory is None:
             # A yes/no target has no trajectory: before its due year there is nothing to supply.
-            missing = ([f"到期({check.due.year}年底)结果;定性目标期限未到,暂无法判定"]  # type: ignore[union-attr]
-                       if check.nature == "duty" else
-                       ["基期数据(同一主体基期年度的报告),无法测算进度"])
+            missing = (
+                [f"到期({check.due.year}年底)结果;定性目标期限未到,暂无法判定"]  # type: ignore[union-attr]
+                if check.nature == "duty"
+                else ["基期数据(同一主体基期年度的报告),无法测算进度"]
+            )
         if not missing and check.nature == "cumulative":
             missing = ["累计期内各年度数据"]
         if not missing and check.counted:
@@ -318,7 +393,9 @@ def _operand(e: Expr, formulas: dict[Any, str]) -> Callable[[_Prepared], Any]:
         name = e.name
 
         def field_value(prep: _Prepared) -> Any:
-            v: Any = prep.values.get(name)  # as Any | None, mypy narrows `t` to type[None] and flags `t is str`
+            v: Any = prep.values.get(
+                name
+            )  # as Any | None, mypy narrows `t` to type[None] and flags `t is str`
             t = type(v)
             if t is Decimal or t is bool or t is str or v is None:
                 return v
@@ -327,6 +404,7 @@ def _operand(e: Expr, formulas: dict[Any, str]) -> Callable[[_Prepared], Any]:
             if isinstance(v, dt.date):
                 return None
             return v
+
         return field_value
     try:
         key = formulas.get(e)
@@ -339,8 +417,8 @@ def _operand(e: Expr, formulas: dict[Any, str]) -> Callable[[_Prepared], Any]:
     def formula_value(prep: _Prepared) -> Any:
         exact = prep.exact
         return exact[derived] if derived in exact else evaluate_number(e, prep.values)
-    return formula_value
 
+    return formula_value
 
 
 class CompactFindings:
@@ -356,7 +434,9 @@ class CompactFindings:
         self._rows: list[tuple[Any, list[tuple[int, VersionFindings]], tuple[str, ...]]] = []
         self._n = 0
 
-    def add(self, prep: _Prepared, versions: list[tuple[int, VersionFindings]], codes: tuple[str, ...]) -> None:
+    def add(
+        self, prep: _Prepared, versions: list[tuple[int, VersionFindings]], codes: tuple[str, ...]
+    ) -> None:
         self._rows.append((prep, versions, codes))
         self._n += len(codes)
 
@@ -382,7 +462,9 @@ def finding_parts(compact: Iterable[tuple[_Prepared, VersionFindings, str]]) -> 
 def compact_status_counts(compact: Iterable[tuple[Any, Any, str]]) -> dict[str, int]:
     """Findings by status, from their compact form."""
     counts: dict[str, int] = {}
-    tally = Counter(compact.codes()) if isinstance(compact, CompactFindings) else Counter(p[2] for p in compact)
+    tally = (
+        Counter(compact.codes()) if isinstance(compact, CompactFindings) else Counter(p[2] for p in compact)
+    )
     for code, n in tally.items():
         status = CODE_STATUS[code]
         counts[status] = counts.get(status, 0) + n

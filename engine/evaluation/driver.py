@@ -57,7 +57,11 @@ def _number(v: float | int) -> str:
 def dumps(obj: Any) -> str:
     """JSON for durable-rules: like json.dumps, but numbers never in exponent notation."""
     if isinstance(obj, dict):
-        return "{" + ",".join(json.dumps(str(k), ensure_ascii=False) + ":" + dumps(v) for k, v in obj.items()) + "}"
+        return (
+            "{"
+            + ",".join(json.dumps(str(k), ensure_ascii=False) + ":" + dumps(v) for k, v in obj.items())
+            + "}"
+        )
     if isinstance(obj, (list, tuple)):
         return "[" + ",".join(dumps(v) for v in obj) + "]"
     if isinstance(obj, str) or obj is None:
@@ -91,7 +95,7 @@ class RulesetHandle:
         """
         out: list[tuple[int, str]] = []
         for start in range(0, len(facts), BATCH):
-            self._run_batch(facts[start:start + BATCH], out)
+            self._run_batch(facts[start : start + BATCH], out)
         return out
 
     def _run_batch(self, facts: Sequence[dict[str, Any]], out: list[tuple[int, str]]) -> None:
@@ -142,9 +146,9 @@ def _matches(message: str, out: list[tuple[int, str]]) -> None:
     would miss or duplicate an outcome, which the caller's check catches.
     """
     if message.startswith('{"') and message.find("]") == len(message) - 2:
-        rule = message[2:message.index('":[')]
+        rule = message[2 : message.index('":[')]
         try:
-            ids = [int(p[:p.index(",")]) for p in message.split('"_i":')[1:]]
+            ids = [int(p[: p.index(",")]) for p in message.split('"_i":')[1:]]
         except ValueError:
             pass
         else:

@@ -49,7 +49,9 @@ from engine.policy.policy import CompiledPack, Policy
 from engine.records.model import Record
 from engine.records.record import record_date
 
-_NONE_MISSING: dict[int, list[int]] = {}  # shared by the records of kinds without cumulative checks (never written)
+_NONE_MISSING: dict[
+    int, list[int]
+] = {}  # shared by the records of kinds without cumulative checks (never written)
 
 # durable: durable-rules, asked once per situation (situations.py); durable-direct: durable-rules asked
 # with every record's own fact; python: the plain-Python reference of the same compiled checks.
@@ -74,7 +76,9 @@ class Evaluator:
     def __init__(self, policy: Policy, engine: EngineName = "durable", rules_date: dt.date | None = None):
         self.policy = policy
         self.engine = engine
-        self.rules_date = rules_date  # overrides every record's own date in choosing the rules (rarely wanted)
+        self.rules_date = (
+            rules_date  # overrides every record's own date in choosing the rules (rarely wanted)
+        )
         self._handles: dict[tuple[str, str], ShardedRuleset] = {}
         # id(compiled kind) -> record date -> check index -> segment in force (in check order)
         self._in_force: dict[int, dict[dt.date, dict[int, Segment]]] = {}
@@ -89,9 +93,16 @@ class Evaluator:
             self._handles[key] = ShardedRuleset(f"{pack.id.replace('-', '_')}_{ck.kind}", ck.shards)
         return self._handles[key]
 
-    def evaluate(self, records: Sequence[Record], as_of: dt.date | None = None,
-                 history: History | None = None, parts: bool = False, *, rules_date: dt.date | None = None,
-                 aggregates: AggregateTable | None = None) -> EvaluationResult:
+    def evaluate(
+        self,
+        records: Sequence[Record],
+        as_of: dt.date | None = None,
+        history: History | None = None,
+        parts: bool = False,
+        *,
+        rules_date: dt.date | None = None,
+        aggregates: AggregateTable | None = None,
+    ) -> EvaluationResult:
         """The findings of every record and check in force, and notices for records not judged.
 
         Two dates: each record is judged by the rules in force on its own date (its submission date,
@@ -124,8 +135,15 @@ class Evaluator:
             if enabled:
                 gc.enable()
 
-    def _evaluate(self, records: Sequence[Record], review_date: dt.date, history: History | None,
-                  parts: bool, rules_date: dt.date | None, aggregates: AggregateTable) -> EvaluationResult:
+    def _evaluate(
+        self,
+        records: Sequence[Record],
+        review_date: dt.date,
+        history: History | None,
+        parts: bool,
+        rules_date: dt.date | None,
+        aggregates: AggregateTable,
+    ) -> EvaluationResult:
         result = EvaluationResult(parts=CompactFindings() if parts else None)
         if history is None:
             history = History()
@@ -134,8 +152,10 @@ class Evaluator:
         dates = [rules_date or record_date(rec, catalog) for rec in records]
         judged_by_any: set[int] = set()
         counted_kinds = {a.over for a in self.policy.aggregates().values()}
-        order = sorted(((pack, kind, ck) for pack in self.policy.packs for kind, ck in pack.kinds.items()),
-                       key=lambda t: t[1] not in counted_kinds)
+        order = sorted(
+            ((pack, kind, ck) for pack in self.policy.packs for kind, ck in pack.kinds.items()),
+            key=lambda t: t[1] not in counted_kinds,
+        )
         for pack, kind, ck in order:
             period = pack.pack.meta.period
             batch: list[_Prepared] = []
@@ -153,15 +173,22 @@ class Evaluator:
             self._contribute(pack, ck, batch, outcomes, aggregates, result)
             for prep, got in zip(batch, outcomes, strict=True):
                 if got.keys() != prep.in_force.keys():
-                    raise EngineError(f"record {prep.record.id}: outcomes for checks {sorted(got)}, "
-                                      f"checks in force {sorted(prep.in_force)}")
+                    raise EngineError(
+                        f"record {prep.record.id}: outcomes for checks {sorted(got)}, "
+                        f"checks in force {sorted(prep.in_force)}"
+                    )
                 in_force = self._versions_in_force(pack, ck, prep.date)  # in check order
                 if result.parts is not None:
                     result.parts.add(prep, in_force, tuple([got[ci] for ci, _ in in_force]))
                     continue
                 rec = prep.record
-                common = {"record_id": rec.id, "kind": rec.kind, "record_name": rec.name,
-                          "source": rec.source, "as_of": prep.date}
+                common = {
+                    "record_id": rec.id,
+                    "kind": rec.kind,
+                    "record_name": rec.name,
+                    "source": rec.source,
+                    "as_of": prep.date,
+                }
                 result.findings.extend(version.finding(prep, got[ci], common) for ci, version in in_force)
         for ri, rec in enumerate(records):
             if ri in judged_by_any:
@@ -173,26 +200,55 @@ class Evaluator:
         """Why a valid record got no findings: a baseline year, outside every pack, no date, no rules."""
         has_kind = any(rec.kind in p.kinds for p in self.policy.packs)
         if not has_kind:
-            return Notice(record_id=rec.id, kind=rec.kind, source=rec.source, category="no_rules",
-                          message=f"没有适用于“{rec.kind}”类对象的规则 (no rules for kind {rec.kind})")
+            return Notice(
+                record_id=rec.id,
+                kind=rec.kind,
+                source=rec.source,
+                category="no_rules",
+                message=f"没有适用于“{rec.kind}”类对象的规则 (no rules for kind {rec.kind})",
+            )
         if d is None:
             spec = self.policy.catalog.kind(rec.kind)
-            return Notice(record_id=rec.id, kind=rec.kind, source=rec.source, category="undated",
-                          message=f"缺少{spec.fields[spec.date_field].label},无法确定适用的规则版本;请补充该字段")
+            return Notice(
+                record_id=rec.id,
+                kind=rec.kind,
+                source=rec.source,
+                category="undated",
+                message=f"缺少{spec.fields[spec.date_field].label},无法确定适用的规则版本;请补充该字段",
+            )
         for p in self.policy.packs:
             bp = p.pack.meta.baseline_period
             if bp is not None and bp.contains(d) and rec.kind in p.kinds:
-                return Notice(record_id=rec.id, kind=rec.kind, source=rec.source, category="baseline",
-                              message=f"基期数据,不单独评判:{d.year}年早于{p.pack.meta.number}的实施期"
-                                      f"({p.pack.meta.period.start}至{p.pack.meta.period.end}),"
-                                      "用作进度基期和与往年比较的数据")
-        periods = "、".join(f"{p.pack.meta.number}({p.pack.meta.period.start}至{p.pack.meta.period.end})"
-                           for p in self.policy.packs)
-        return Notice(record_id=rec.id, kind=rec.kind, source=rec.source, category="out_of_period",
-                      message=f"记录日期{d}不在任何政策的有效期内:{periods};未使用过期或未生效的规则评估")
+                return Notice(
+                    record_id=rec.id,
+                    kind=rec.kind,
+                    source=rec.source,
+                    category="baseline",
+                    message=f"基期数据,不单独评判:{d.year}年早于{p.pack.meta.number}的实施期"
+                    f"({p.pack.meta.period.start}至{p.pack.meta.period.end}),"
+                    "用作进度基期和与往年比较的数据",
+                )
+        periods = "、".join(
+            f"{p.pack.meta.number}({p.pack.meta.period.start}至{p.pack.meta.period.end})"
+            for p in self.policy.packs
+        )
+        return Notice(
+            record_id=rec.id,
+            kind=rec.kind,
+            source=rec.source,
+            category="out_of_period",
+            message=f"记录日期{d}不在任何政策的有效期内:{periods};未使用过期或未生效的规则评估",
+        )
 
-    def _contribute(self, pack: CompiledPack, ck: CompiledKind, batch: list[_Prepared],
-                    outcomes: list[dict[int, str]], aggregates: AggregateTable, result: EvaluationResult) -> None:
+    def _contribute(
+        self,
+        pack: CompiledPack,
+        ck: CompiledKind,
+        batch: list[_Prepared],
+        outcomes: list[dict[int, str]],
+        aggregates: AggregateTable,
+        result: EvaluationResult,
+    ) -> None:
         """Add the batch's records to the aggregates that count this kind (by their inclusion check's outcome)."""
         for agg in pack.aggregates.values():
             if agg.over != ck.kind:
@@ -213,16 +269,27 @@ class Evaluator:
                 # by_county requires a county field (aggregates.py), an enum of names (rules/records/kinds.yaml)
                 county = cast("str | None", prep.record.values.get("county")) if agg.by_county else None
                 rec = prep.record
-                subject = subject_of(rec) if self.policy.catalog.kind(rec.kind).date_field == "report_year" \
+                subject = (
+                    subject_of(rec)
+                    if self.policy.catalog.kind(rec.kind).date_field == "report_year"
                     else (rec.kind, rec.id)
+                )
                 contribution = (agg.id, year_of(rec, prep.date), county, code, amount, subject)
                 aggregates.add(contribution)
                 result.contributions.append(contribution)
 
     # --- preparation -------------------------------------------------------------------------
 
-    def _prepare(self, ck: CompiledKind, rec: Record, d: dt.date, i: int, history: History,
-                 review_date: dt.date | None = None, aggregates: AggregateTable | None = None) -> _Prepared:
+    def _prepare(
+        self,
+        ck: CompiledKind,
+        rec: Record,
+        d: dt.date,
+        i: int,
+        history: History,
+        review_date: dt.date | None = None,
+        aggregates: AggregateTable | None = None,
+    ) -> _Prepared:
         review_date = review_date or dt.date.today()
         aggregates = aggregates if aggregates is not None else AggregateTable()
         kp = self._kind_plans.get(id(ck))
@@ -233,11 +300,18 @@ class Evaluator:
         for key in kp.priors:
             values[key] = history.prior_value(rec, key)
         for key, agg in kp.aggregates:
-            values[key] = (aggregates.value(agg.id, year, values.get("county") if agg.by_county else None,
-                                            agg.sum is not None) if isinstance(year, int) else None)
+            values[key] = (
+                aggregates.value(
+                    agg.id, year, values.get("county") if agg.by_county else None, agg.sum is not None
+                )
+                if isinstance(year, int)
+                else None
+            )
         exact: dict[str, Any] = {}
         for key, spec, formula in kp.derived:
-            values[key] = exact[key] = formula(values) if formula is not None else _derive(spec, values, rec, history)
+            values[key] = exact[key] = (
+                formula(values) if formula is not None else _derive(spec, values, rec, history)
+            )
         in_force = self._segments_in_force(ck, d)
         cum_missing: dict[int, list[int]] = {} if kp.cumulative else _NONE_MISSING
         for ci in kp.cumulative:
@@ -265,7 +339,9 @@ class Evaluator:
         prep = _Prepared(rec, d, values, in_force, fact, cum_missing, exact, history, aggregates)
         return prep
 
-    def _versions_in_force(self, pack: CompiledPack, ck: CompiledKind, d: dt.date) -> list[tuple[int, _Version]]:
+    def _versions_in_force(
+        self, pack: CompiledPack, ck: CompiledKind, d: dt.date
+    ) -> list[tuple[int, _Version]]:
         """(check index, version) of the checks in force on `d`, in check order."""
         by_date = self._in_force_versions.setdefault(id(ck), {})
         found = by_date.get(d)
@@ -274,7 +350,9 @@ class Evaluator:
             for ci, seg in self._segments_in_force(ck, d).items():
                 version = self._versions.get(id(seg))
                 if version is None:
-                    version = self._versions[id(seg)] = _Version(pack, ck, ck.checks[ci], seg, self.policy.catalog)
+                    version = self._versions[id(seg)] = _Version(
+                        pack, ck, ck.checks[ci], seg, self.policy.catalog
+                    )
                 found.append((ci, version))
         return found
 
@@ -300,7 +378,9 @@ class Evaluator:
             return self._by_situation(pack, ck, batch)
         return self._direct(pack, ck, batch)
 
-    def _by_situation(self, pack: CompiledPack, ck: CompiledKind, batch: list[_Prepared]) -> list[dict[int, str]]:
+    def _by_situation(
+        self, pack: CompiledPack, ck: CompiledKind, batch: list[_Prepared]
+    ) -> list[dict[int, str]]:
         """Outcomes from durable-rules, asked once per situation of a check version (situations.py)."""
         table = self._situations.get(id(ck))
         if table is None:
@@ -340,10 +420,14 @@ class Evaluator:
                 codes = outcome[j].get(ci, [])
                 if len(codes) != 1:  # durable's 32-bit fact hashes can collide (#376): ask alone
                     again = handle.run([dict(facts[j], _i=0)])
-                    codes = [ck.rule_index[r][1] for _, r in again if r != "seen" and ck.rule_index[r][0] == ci]
+                    codes = [
+                        ck.rule_index[r][1] for _, r in again if r != "seen" and ck.rule_index[r][0] == ci
+                    ]
                     if len(codes) != 1:
-                        raise EngineError(f"durable-rules gave check {ci} of kind {ck.kind} outcomes {codes} for one "
-                                          "situation: expected exactly one")
+                        raise EngineError(
+                            f"durable-rules gave check {ci} of kind {ck.kind} outcomes {codes} for one "
+                            "situation: expected exactly one"
+                        )
                 table.remember(sit, codes[0])
                 for i, c in pending[sit]:
                     got[i][c] = codes[0]
@@ -367,12 +451,15 @@ class Evaluator:
                     outcomes = sorted(ck.rule_index[rule] for _, rule in matches if rule != "seen")
                     raise EngineError(
                         f"durable-rules gave record {prep.record.id} outcomes {outcomes} "
-                        f"for checks in force {sorted(prep.in_force)}: expected exactly one each")
+                        f"for checks in force {sorted(prep.in_force)}: expected exactly one each"
+                    )
                 got[i] = again[0]
         return got
 
 
-def _gather(ck: CompiledKind, matches: list[tuple[int, str]], n: int) -> tuple[list[dict[int, str]], set[int]]:
+def _gather(
+    ck: CompiledKind, matches: list[tuple[int, str]], n: int
+) -> tuple[list[dict[int, str]], set[int]]:
     """Fact index -> check index -> status; and the facts that got some check's outcome twice."""
     got: list[dict[int, str]] = [{} for _ in range(n)]
     repeated: set[int] = set()

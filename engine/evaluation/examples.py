@@ -49,7 +49,9 @@ class TestReport:
         return cov
 
 
-def run_examples(policy: Policy, engine: EngineName = "durable", pack_ids: set[str] | None = None) -> TestReport:
+def run_examples(
+    policy: Policy, engine: EngineName = "durable", pack_ids: set[str] | None = None
+) -> TestReport:
     evaluator = Evaluator(policy, engine)
     normaliser = Normaliser(policy.catalog)
     report = TestReport()
@@ -67,18 +69,28 @@ def run_examples(policy: Policy, engine: EngineName = "durable", pack_ids: set[s
                     rec, errors, unknown = normaliser.normalise(raw)
                     base = ExampleResult(cc, ex.name, ex.expect, None, "", cc.file, ms_doc_line)
                     if rec is None or unknown:
-                        base.message = "; ".join([str(e.message) + (f" ({e.field})" if e.field else "")
-                                                  for e in errors] + [f"unknown field {u}" for u in unknown])
+                        base.message = "; ".join(
+                            [str(e.message) + (f" ({e.field})" if e.field else "") for e in errors]
+                            + [f"unknown field {u}" for u in unknown]
+                        )
                         report.results.append(base)
                         continue
                     as_of = ex.as_of or record_date(rec, policy.catalog) or cc.segments[0].start
                     if not any(s.start <= as_of <= s.end for s in cc.segments):
                         as_of = _clamp(as_of, cc)
                     src = SourceRef(file=cc.file, row=ms_doc_line)
-                    past, problem = _records(normaliser, src, "history record",
-                                             [{"id": data["id"], "kind": cc.check.subject, **p} for p in ex.history])
-                    others, problem2 = _records(normaliser, src, "batch record",
-                                                [{"id": f"batch-{i + 1}", **o} for i, o in enumerate(ex.batch)])
+                    past, problem = _records(
+                        normaliser,
+                        src,
+                        "history record",
+                        [{"id": data["id"], "kind": cc.check.subject, **p} for p in ex.history],
+                    )
+                    others, problem2 = _records(
+                        normaliser,
+                        src,
+                        "batch record",
+                        [{"id": f"batch-{i + 1}", **o} for i, o in enumerate(ex.batch)],
+                    )
                     if problem or problem2:
                         base.message = problem or problem2
                         report.results.append(base)
@@ -89,8 +101,9 @@ def run_examples(policy: Policy, engine: EngineName = "durable", pack_ids: set[s
                     batch = [rec, *others]
                     # The example's date picks the rules; the day of review is after every year it
                     # names unless the example gives one (a year still open is judged on pace).
-                    result = evaluator.evaluate(batch, as_of=ex.review_date or dt.date.max, history=history,
-                                                rules_date=as_of)
+                    result = evaluator.evaluate(
+                        batch, as_of=ex.review_date or dt.date.max, history=history, rules_date=as_of
+                    )
                     found = [f for f in result.findings if f.check == cc.full_id and f.record_id == rec.id]
                     if len(found) != 1:
                         base.message = f"expected one finding for the check, got {len(found)}"
@@ -103,15 +116,15 @@ def run_examples(policy: Policy, engine: EngineName = "durable", pack_ids: set[s
     return report
 
 
-def _records(normaliser: Normaliser, src: SourceRef, what: str,
-             rows: list[dict]) -> tuple[list[Record], str]:
+def _records(normaliser: Normaliser, src: SourceRef, what: str, rows: list[dict]) -> tuple[list[Record], str]:
     """An example's other records (its subject's earlier years, or lower records of its batch), validated."""
     out: list[Record] = []
     for i, data in enumerate(rows):
         rec, errors, unknown = normaliser.normalise(RawRecord(source=src, data=data))
         if rec is None or unknown:
-            return out, f"{what} {i + 1}: " + "; ".join([str(e.message) for e in errors]
-                                                         + [f"unknown field {u}" for u in unknown])
+            return out, f"{what} {i + 1}: " + "; ".join(
+                [str(e.message) for e in errors] + [f"unknown field {u}" for u in unknown]
+            )
         out.append(rec)
     return out, ""
 

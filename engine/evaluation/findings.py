@@ -87,20 +87,38 @@ class Finding(BaseModel):
     def flat(self) -> dict[str, Any]:
         """The row for --format json/csv."""
         return {
-            "record_id": self.record_id, "kind": self.kind, "record_name": self.record_name,
+            "record_id": self.record_id,
+            "kind": self.kind,
+            "record_name": self.record_name,
             "file": self.source.file if self.source else None,
             "row": self.source.row if self.source else None,
-            "pack": self.pack, "measure": self.measure, "measure_title": self.measure_title,
-            "check": self.check, "check_title": self.check_title, "check_version": self.check_version,
-            "nature": self.nature, "status": self.status,
-            "value": _num(self.value), "threshold": _num(self.threshold), "target": _num(self.target),
+            "pack": self.pack,
+            "measure": self.measure,
+            "measure_title": self.measure_title,
+            "check": self.check,
+            "check_title": self.check_title,
+            "check_version": self.check_version,
+            "nature": self.nature,
+            "status": self.status,
+            "value": _num(self.value),
+            "threshold": _num(self.threshold),
+            "target": _num(self.target),
             "due": self.due.isoformat() if self.due else None,
-            "unit": self.unit, "op": self.op, "message": self.message,
-            "interpretation": self.interpretation, "lead_departments": "、".join(self.lead_departments),
-            "missing_fields": "、".join(self.missing_fields), "as_of": self.as_of.isoformat(),
-            "review": self.review, "review_reasons": "；".join(self.review_reasons), "basis": self.basis,
-            "reported": _num(self.reported), "counted": _num(self.counted), "baseline": _num(self.baseline),
-            "baseline_year": self.baseline_year, "baseline_source": self.baseline_source,
+            "unit": self.unit,
+            "op": self.op,
+            "message": self.message,
+            "interpretation": self.interpretation,
+            "lead_departments": "、".join(self.lead_departments),
+            "missing_fields": "、".join(self.missing_fields),
+            "as_of": self.as_of.isoformat(),
+            "review": self.review,
+            "review_reasons": "；".join(self.review_reasons),
+            "basis": self.basis,
+            "reported": _num(self.reported),
+            "counted": _num(self.counted),
+            "baseline": _num(self.baseline),
+            "baseline_year": self.baseline_year,
+            "baseline_source": self.baseline_source,
         }
 
 
@@ -160,9 +178,9 @@ DEFAULT_MESSAGES: dict[str, str] = {
     "not_applicable": "{title}:不适用({applies})。",
     "insufficient_data": "{title}:缺少{missing},无法判定。",
     "on_track": "{title}:{year}年实际值{value}{unit},按进度应达{threshold}{unit},进度正常"
-                "(目标{target}{unit}{approx},{due}前完成)。",
+    "(目标{target}{unit}{approx},{due}前完成)。",
     "behind_schedule": "{title}:{year}年实际值{value}{unit},按进度应达{threshold}{unit},进度滞后,相差{gap}{gap_unit}"
-                       "(目标{target}{unit}{approx},{due}前完成)。",
+    "(目标{target}{unit}{approx},{due}前完成)。",
 }
 
 
@@ -173,10 +191,25 @@ DUTY_MESSAGES: dict[str, str] = {
 }
 
 
-def describe(status: str, check_title: str, *, value: bool | Decimal | None, threshold: bool | Decimal | None,
-             target: Decimal | None, unit: str | None, op: str, approx: bool, aspirational: bool,
-             due: dt.date | None, year: int | None, missing: list[str], applies: str,
-             interpretation: str | None, template: str | None, nature: str) -> str:
+def describe(
+    status: str,
+    check_title: str,
+    *,
+    value: bool | Decimal | None,
+    threshold: bool | Decimal | None,
+    target: Decimal | None,
+    unit: str | None,
+    op: str,
+    approx: bool,
+    aspirational: bool,
+    due: dt.date | None,
+    year: int | None,
+    missing: list[str],
+    applies: str,
+    interpretation: str | None,
+    template: str | None,
+    nature: str,
+) -> str:
     gap = None
     if isinstance(value, Decimal) and isinstance(threshold, Decimal):
         gap = abs(threshold - value)
@@ -185,13 +218,20 @@ def describe(status: str, check_title: str, *, value: bool | Decimal | None, thr
         unit_text = ""
     vals = {
         "title": ("力争:" if aspirational else "") + check_title,
-        "value": value_text(value), "threshold": value_text(threshold), "target": value_text(target),
-        "unit": unit_text, "op": OP_ZH.get(op, op), "gap": value_text(gap),
+        "value": value_text(value),
+        "threshold": value_text(threshold),
+        "target": value_text(target),
+        "unit": unit_text,
+        "op": OP_ZH.get(op, op),
+        "gap": value_text(gap),
         # the difference of two percentages is in percentage points
         "gap_unit": "个百分点" if unit_text == "%" else unit_text,
-        "approx": "左右" if approx else "", "due": f"{due.year}年底" if due else "",
-        "year": str(year) if year is not None else "", "missing": "、".join(missing) or "所需数据",
-        "applies": applies, "nature": NATURE_ZH.get(nature, nature),
+        "approx": "左右" if approx else "",
+        "due": f"{due.year}年底" if due else "",
+        "year": str(year) if year is not None else "",
+        "missing": "、".join(missing) or "所需数据",
+        "applies": applies,
+        "nature": NATURE_ZH.get(nature, nature),
     }
     if nature == "duty":
         vals["value"] = {"True": "是", "False": "否"}.get(str(value), vals["value"])
@@ -227,9 +267,21 @@ class Message:
     describe() returns for the same arguments (tests/test_evaluation_fast_path.py compares them).
     """
 
-    def __init__(self, status: str, check_title: str, *, unit: str | None, op: str, approx: bool,
-                 aspirational: bool, due: dt.date | None, applies: str, interpretation: str | None,
-                 template: str | None, nature: str):
+    def __init__(
+        self,
+        status: str,
+        check_title: str,
+        *,
+        unit: str | None,
+        op: str,
+        approx: bool,
+        aspirational: bool,
+        due: dt.date | None,
+        applies: str,
+        interpretation: str | None,
+        template: str | None,
+        nature: str,
+    ):
         self.status, self.check_title, self.unit, self.op = status, check_title, unit, op
         self.approx, self.aspirational, self.due, self.applies = approx, aspirational, due, applies
         self.interpretation, self.template, self.nature = interpretation, template, nature
@@ -247,9 +299,12 @@ class Message:
         self._approx_note = status == "compliant" and approx
         self._suffix = f"【解释】{interpretation}" if interpretation and status != "not_applicable" else ""
         self._fixed = {
-            "title": ("力争:" if aspirational else "") + check_title, "op": OP_ZH.get(op, op),
-            "approx": "左右" if approx else "", "due": f"{due.year}年底" if due else "",
-            "applies": applies, "nature": NATURE_ZH.get(nature, nature),
+            "title": ("力争:" if aspirational else "") + check_title,
+            "op": OP_ZH.get(op, op),
+            "approx": "左右" if approx else "",
+            "due": f"{due.year}年底" if due else "",
+            "applies": applies,
+            "nature": NATURE_ZH.get(nature, nature),
         }
         self.text: str | None = None
         if not dynamic and not self._approx_note:
@@ -257,13 +312,33 @@ class Message:
         self._last_threshold: tuple[Any, str] = (None, value_text(None))
 
     def _describe(self, value: Any, threshold: Any, target: Any, year: int | None, missing: list[str]) -> str:
-        return describe(self.status, self.check_title, value=value, threshold=threshold, target=target,
-                        unit=self.unit, op=self.op, approx=self.approx, aspirational=self.aspirational,
-                        due=self.due, year=year, missing=missing, applies=self.applies,
-                        interpretation=self.interpretation, template=self.template, nature=self.nature)
+        return describe(
+            self.status,
+            self.check_title,
+            value=value,
+            threshold=threshold,
+            target=target,
+            unit=self.unit,
+            op=self.op,
+            approx=self.approx,
+            aspirational=self.aspirational,
+            due=self.due,
+            year=year,
+            missing=missing,
+            applies=self.applies,
+            interpretation=self.interpretation,
+            template=self.template,
+            nature=self.nature,
+        )
 
-    def render(self, value: bool | Decimal | None, threshold: bool | Decimal | None, target: Decimal | None,
-               year: int | None, missing: list[str]) -> str:
+    def render(
+        self,
+        value: bool | Decimal | None,
+        threshold: bool | Decimal | None,
+        target: Decimal | None,
+        year: int | None,
+        missing: list[str],
+    ) -> str:
         if self.text is not None:
             return self.text
         names = self._names

@@ -57,7 +57,9 @@ class _KindPlan:
         special = (Cumulative, Trajectory, Choice, Disagreement, AggregateRef, Difference)
         self.derived: list[tuple[str, Any, Callable[[dict[str, Any]], Decimal | None] | None]] = [
             (key, spec, _compile_special(spec) if isinstance(spec, special) else compile_number(spec))
-            for key, spec in ck.derived.items() if not isinstance(spec, AggregateRef)]
+            for key, spec in ck.derived.items()
+            if not isinstance(spec, AggregateRef)
+        ]
         names: set[str] = set()
         for spec in ck.derived.values():
             names |= _names_in(spec)
@@ -65,11 +67,18 @@ class _KindPlan:
             for seg in cc.segments:
                 for conj in seg.rules.values():
                     for lit in conj:
-                        names |= {k for k in lit[2:4] if isinstance(k, str)} if lit[0] in ("cmp", "ref") else {lit[1]}
+                        names |= (
+                            {k for k in lit[2:4] if isinstance(k, str)}
+                            if lit[0] in ("cmp", "ref")
+                            else {lit[1]}
+                        )
         self.priors = sorted(n for n in names if PRIOR_SEP in n)
         all_aggregates = policy.aggregates()
-        self.aggregates = [(key, all_aggregates[spec.id]) for key, spec in ck.derived.items()
-                           if isinstance(spec, AggregateRef)]
+        self.aggregates = [
+            (key, all_aggregates[spec.id])
+            for key, spec in ck.derived.items()
+            if isinstance(spec, AggregateRef)
+        ]
         self.cumulative = [cc.index for cc in ck.checks if cc.check.nature == "cumulative"]
 
 
@@ -94,6 +103,7 @@ def _compile_special(spec: Any) -> Callable[[dict[str, Any]], Decimal | None] | 
                 return judged(a) - judged(b)
             except NotJudgeable:
                 return None
+
         return difference
     if isinstance(spec, Choice):
         primary, secondary = _compiled_figure(spec.primary), _compiled_figure(spec.secondary)
@@ -101,6 +111,7 @@ def _compile_special(spec: Any) -> Callable[[dict[str, Any]], Decimal | None] | 
         def choice(values: dict[str, Any]) -> Decimal | None:
             v = primary(values)
             return v if v is not None else secondary(values)
+
         return choice
     return None
 
@@ -118,7 +129,7 @@ def _names_in(spec: Any) -> set[str]:
     return fields_of(spec)
 
 
-_INT_BOUND = 10 ** 40
+_INT_BOUND = 10**40
 
 
 def _encode(v: Any) -> Any:

@@ -27,6 +27,7 @@ def segment_status(seg: Segment, values: dict[str, Any]) -> str:
 
 def segment_code(seg: Segment, values: dict[str, Any]) -> str:
     """The outcome of one check version (compiler.CODE_STATUS), as the compiled rules define it."""
+
     def flagged(code: str, review: Expr | None) -> str:
         if seg.soft_duty and code == "n":
             return "N"

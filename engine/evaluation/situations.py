@@ -83,7 +83,9 @@ class SituationTable:
         them must be asked per record. Made once per set of versions in force (one per record date)."""
         found = self._plans.get(id(in_force))
         if found is None or found[0] is not in_force:
-            plan: list[tuple[int, int, Any]] | None = [(ci, id(seg), self._pick[id(seg)]) for ci, seg in in_force.items()]
+            plan: list[tuple[int, int, Any]] | None = [
+                (ci, id(seg), self._pick[id(seg)]) for ci, seg in in_force.items()
+            ]
             if any(id(seg) in self.direct for seg in in_force.values()):
                 plan = None
             found = self._plans[id(in_force)] = (in_force, plan)  # holds in_force: its id stays its own
@@ -140,9 +142,12 @@ class SituationTable:
         self.answers[situation] = code
 
 
-def situations_of(table: SituationTable, in_force: dict[int, Segment],
-                  fact: dict[str, Any]) -> Sequence[tuple[int, tuple[Any, ...] | None]]:
+def situations_of(
+    table: SituationTable, in_force: dict[int, Segment], fact: dict[str, Any]
+) -> Sequence[tuple[int, tuple[Any, ...] | None]]:
     """(check index, situation) for each check version in force; None where it must be asked directly."""
     places = table.places(fact)
     pick, direct = table._pick, table.direct
-    return [(ci, None if id(seg) in direct else (id(seg), pick[id(seg)](places))) for ci, seg in in_force.items()]
+    return [
+        (ci, None if id(seg) in direct else (id(seg), pick[id(seg)](places))) for ci, seg in in_force.items()
+    ]

@@ -120,8 +120,15 @@ class Batch:
     one nothing is stored. `tally` is current after each chunk.
     """
 
-    def __init__(self, policy: Policy, paths: Sequence[str], *, store: Store | None = None,
-                 options: BatchOptions | None = None, resume: ResumePlan | None = None):
+    def __init__(
+        self,
+        policy: Policy,
+        paths: Sequence[str],
+        *,
+        store: Store | None = None,
+        options: BatchOptions | None = None,
+        resume: ResumePlan | None = None,
+    ):
         self.policy, self.paths, self.store = policy, list(paths), store
         self.options = options or BatchOptions()
         self.resume = resume
@@ -150,11 +157,20 @@ class Batch:
             stored = self._guard(lambda: stored_context(store, self.policy))
             if o.jobs > 1:
                 store_to = writer.hand_over()
-        chunks = evaluate_files(self.paths, self.policy, kind=o.kind, as_of=o.as_of, engine=o.engine,
-                                chunk_size=o.chunk_size,
-                                skip_chunks=self._writer.committed if self._writer else frozenset(),
-                                jobs=o.jobs, store_to=store_to, keep_findings=o.keep_findings,
-                                rules_date=o.rules_date, stored=stored)
+        chunks = evaluate_files(
+            self.paths,
+            self.policy,
+            kind=o.kind,
+            as_of=o.as_of,
+            engine=o.engine,
+            chunk_size=o.chunk_size,
+            skip_chunks=self._writer.committed if self._writer else frozenset(),
+            jobs=o.jobs,
+            store_to=store_to,
+            keep_findings=o.keep_findings,
+            rules_date=o.rules_date,
+            stored=stored,
+        )
         from engine.store.database import StoreError
 
         try:
@@ -192,9 +208,19 @@ class Batch:
         if resume is not None:
             self._writer = self._guard(lambda: resume_run(store, resume, self.policy))
             return self._writer
-        self._writer = self._guard(lambda: begin_run(
-            store, self.policy, inputs=self.paths, reviewer=o.reviewer, as_of=o.as_of,
-            kind=o.kind, chunk_size=o.chunk_size, engine_name=o.engine, rules_dirs=o.rules_dirs))
+        self._writer = self._guard(
+            lambda: begin_run(
+                store,
+                self.policy,
+                inputs=self.paths,
+                reviewer=o.reviewer,
+                as_of=o.as_of,
+                kind=o.kind,
+                chunk_size=o.chunk_size,
+                engine_name=o.engine,
+                rules_dirs=o.rules_dirs,
+            )
+        )
         return self._writer
 
     def _save(self, chunk: ChunkResult) -> None:
@@ -220,7 +246,9 @@ class Batch:
         reason = str(getattr(exc, "orig", None) or exc)
         where = self.store.display if self.store is not None else ""
         if self._writer is not None and self._writer.committed:
-            raise BatchError(f"存储失败 store {where}: {reason};此前已保存的数据块保留,可用 "
-                             f"`compliance evaluate --resume {self._writer.run_id}` 续评",
-                             self._writer.run_id) from exc
+            raise BatchError(
+                f"存储失败 store {where}: {reason};此前已保存的数据块保留,可用 "
+                f"`compliance evaluate --resume {self._writer.run_id}` 续评",
+                self._writer.run_id,
+            ) from exc
         raise BatchError(f"存储失败 store {where}: {reason}", self.run_id) from exc

@@ -28,6 +28,13 @@ def stored_context(store: Store, policy: Policy) -> list[Record]:
     out = []
     for v in latest_versions(store, kinds):
         values = decode_values(v.values, v.kind, policy.catalog)
-        out.append(Record(kind=v.kind, id=v.record_id, name=v.name, values=values,
-                          source=SourceRef(file=f"已存储(第{v.first_run_id}次评价)")))
+        out.append(
+            Record(
+                kind=v.kind,
+                id=v.record_id,
+                name=v.name,
+                values=values,
+                source=SourceRef(file=f"已存储(第{v.first_run_id}次评价)"),
+            )
+        )
     return out

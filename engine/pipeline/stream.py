@@ -55,7 +55,9 @@ class ChunkResult:
     skipped: bool = False  # already stored by an earlier, interrupted run
     stored: bool = False  # stored by the worker process that evaluated it
     counts: dict[str, int] | None = None  # findings by status, set when the findings stayed in the worker
-    parts: list[tuple[Any, ...]] | None = None  # the findings as FindingParts (findings.py), when not as models
+    parts: list[tuple[Any, ...]] | None = (
+        None  # the findings as FindingParts (findings.py), when not as models
+    )
     contributions: list[Contribution] = field(default_factory=list)  # what its records add to aggregates
     tallies: list[Any] = field(default_factory=list)  # rows read per file (records.intake.FileTally)
     # With a selective keep (KeepFindings as a set of statuses) the findings sent back are only those
@@ -145,12 +147,22 @@ def collect_history(paths: Sequence[str | Path], policy: Policy, kind: str | Non
     return history
 
 
-def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | None = None,
-                   as_of: dt.date | None = None, chunk_size: int = DEFAULT_CHUNK,
-                   engine: EngineName = "durable", skip_chunks: frozenset[int] = frozenset(),
-                   history: History | None = None, jobs: int = 1, store_to: StoreTarget | None = None,
-                   keep_findings: KeepFindings = True, rules_date: dt.date | None = None,
-                   stored: Sequence[Record] = ()) -> Iterator[ChunkResult]:
+def evaluate_files(
+    paths: Sequence[str | Path],
+    policy: Policy,
+    *,
+    kind: str | None = None,
+    as_of: dt.date | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    engine: EngineName = "durable",
+    skip_chunks: frozenset[int] = frozenset(),
+    history: History | None = None,
+    jobs: int = 1,
+    store_to: StoreTarget | None = None,
+    keep_findings: KeepFindings = True,
+    rules_date: dt.date | None = None,
+    stored: Sequence[Record] = (),
+) -> Iterator[ChunkResult]:
     """Yield one ChunkResult per `chunk_size` valid records (errors travel with the chunk they fall in).
 
     With ``jobs`` > 1 the chunks are evaluated in that many worker processes; they are still
@@ -168,23 +180,28 @@ def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | N
         history = collect_history(paths, policy, kind)
     for r in stored:
         history.add(r, origin=r.source.file)  # the batch's own report of a year wins (added first)
-    conflicts = [f"{name}{year}年有多份报告,字段{field}不一致:取{kept},另一份为{other} "
-                 f"(two reports of one year disagree; the first is used)"
-                 for (_, name), year, field, kept, other in history.conflicts]
+    conflicts = [
+        f"{name}{year}年有多份报告,字段{field}不一致:取{kept},另一份为{other} "
+        f"(two reports of one year disagree; the first is used)"
+        for (_, name), year, field, kept, other in history.conflicts
+    ]
     # Records that read counts of lower records (a city's 技改 projects) wait until every other
     # record has been evaluated; they come last, in chunks numbered after the rest.
     deferred = deferred_kinds(policy)
     held: list[Record] = []
     aggregates = AggregateTable()
-    chunks = _warn_first(read_chunks(paths, policy, kind=kind, chunk_size=chunk_size, hold=deferred, held=held),
-                         conflicts)
+    chunks = _warn_first(
+        read_chunks(paths, policy, kind=kind, chunk_size=chunk_size, hold=deferred, held=held), conflicts
+    )
     counted = {a.over for a in policy.aggregates().values()}
     stored_lower = [r for r in stored if r.kind in counted]
     seen: set[tuple[str, str, Any]] = set()  # identities of the batch's lower records (only when needed)
 
     def note(chunk: ChunkResult) -> ChunkResult:
         if stored_lower:
-            seen.update((r.kind, r.id, r.values.get("report_year")) for r in chunk.records if r.kind in counted)
+            seen.update(
+                (r.kind, r.id, r.values.get("report_year")) for r in chunk.records if r.kind in counted
+            )
         return chunk
 
     def count_stored(evaluator: Evaluator) -> None:
@@ -213,8 +230,9 @@ def evaluate_files(paths: Sequence[str | Path], policy: Policy, *, kind: str | N
         if stored_lower and held:
             count_stored(Evaluator(policy, engine, rules_date))
         if held:
-            yield from pool.map_chunks(_held_chunks(held, last + 1, chunk_size), as_of, skip_chunks, keep_findings,
-                                       aggregates)
+            yield from pool.map_chunks(
+                _held_chunks(held, last + 1, chunk_size), as_of, skip_chunks, keep_findings, aggregates
+            )
 
 
 def _warn_first(chunks: Iterator[ChunkResult], warnings: list[str]) -> Iterator[ChunkResult]:
@@ -226,12 +244,18 @@ def _warn_first(chunks: Iterator[ChunkResult], warnings: list[str]) -> Iterator[
 
 def _held_chunks(held: list[Record], first: int, chunk_size: int) -> Iterator[ChunkResult]:
     for i in range(0, len(held), chunk_size):
-        yield ChunkResult(index=first + i // chunk_size, records=held[i:i + chunk_size])
+        yield ChunkResult(index=first + i // chunk_size, records=held[i : i + chunk_size])
 
 
-def read_chunks(paths: Sequence[str | Path], policy: Policy, *, kind: str | None = None,
-                chunk_size: int = DEFAULT_CHUNK, hold: frozenset[str] = frozenset(),
-                held: list[Record] | None = None) -> Iterator[ChunkResult]:
+def read_chunks(
+    paths: Sequence[str | Path],
+    policy: Policy,
+    *,
+    kind: str | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    hold: frozenset[str] = frozenset(),
+    held: list[Record] | None = None,
+) -> Iterator[ChunkResult]:
     """The input as chunks of `chunk_size` valid records (with the errors read alongside), not evaluated.
 
     Records of a kind in `hold` are appended to `held` instead (the caller evaluates them last).
@@ -257,12 +281,20 @@ def read_chunks(paths: Sequence[str | Path], policy: Policy, *, kind: str | None
         yield chunk
 
 
-def _finish(chunk: ChunkResult, evaluator: Evaluator, as_of: dt.date | None, history: History,
-            skip: frozenset[int], aggregates: AggregateTable) -> ChunkResult:
+def _finish(
+    chunk: ChunkResult,
+    evaluator: Evaluator,
+    as_of: dt.date | None,
+    history: History,
+    skip: frozenset[int],
+    aggregates: AggregateTable,
+) -> ChunkResult:
     if chunk.index in skip:
         # Stored by the interrupted run; its lower records still count (evaluated, not stored again).
         if chunk.records:
-            aggregates.add_all(evaluator.evaluate(chunk.records, as_of=as_of, history=history, parts=True).contributions)
+            aggregates.add_all(
+                evaluator.evaluate(chunk.records, as_of=as_of, history=history, parts=True).contributions
+            )
         chunk.skipped = True
         return chunk
     result = evaluator.evaluate(chunk.records, as_of=as_of, history=history, aggregates=aggregates)

@@ -49,7 +49,16 @@ _FIELDS = tuple(Finding.model_fields)
 _RECORD = ("record_id", "kind", "record_name", "source")
 _OWN = ("value", "threshold", "target", "message", "missing_fields", "as_of")  # order used by decode
 # A finding's own values beyond those (review flags, basis, the figures beside the judged one).
-_EXTRA = ("review", "review_reasons", "basis", "reported", "counted", "baseline", "baseline_year", "baseline_source")
+_EXTRA = (
+    "review",
+    "review_reasons",
+    "basis",
+    "reported",
+    "counted",
+    "baseline",
+    "baseline_year",
+    "baseline_source",
+)
 _STATIC = tuple(k for k in _FIELDS if k not in _RECORD and k not in _OWN and k not in _EXTRA)
 _LISTS = tuple(k for k in _STATIC if k == "lead_departments")
 
@@ -126,7 +135,9 @@ def decode_findings(encoded: Encoded) -> list[Finding]:
 
 def _decode(encoded: Encoded) -> list[Finding]:
     record_parts, static_parts, rows = encoded
-    recs = [dict(zip(_RECORD, (rid, kind, name, _dec(src)), strict=True)) for rid, kind, name, src in record_parts]
+    recs = [
+        dict(zip(_RECORD, (rid, kind, name, _dec(src)), strict=True)) for rid, kind, name, src in record_parts
+    ]
     # One dict per check version and status with every field in declaration order; a finding's dict
     # is a copy with its record's and its own values filled in (assignment keeps the order).
     templates = []
@@ -181,8 +192,14 @@ def _die_with_parent() -> None:
         pass
 
 
-def _init(policy: Policy | None, history: History | None, engine: EngineName,
-          store_to: StoreTarget | None = None, write_lock: Any = None, rules_date: dt.date | None = None) -> None:
+def _init(
+    policy: Policy | None,
+    history: History | None,
+    engine: EngineName,
+    store_to: StoreTarget | None = None,
+    write_lock: Any = None,
+    rules_date: dt.date | None = None,
+) -> None:
     global _policy, _history, _engine, _evaluator, _writer, _write_lock
     _die_with_parent()
     # What the worker inherited (the policy, the history, the parent's heap after fork) lives as long
@@ -206,21 +223,36 @@ def _call(fn: Callable[[Evaluator, History | None, Any], Any], item: Any) -> Any
     return fn(_evaluator, _history, item)
 
 
-ChunkOutcome = tuple[Encoded | None, list[Notice], dict[str, int], bool, list[Contribution],
-                     dict[tuple[Any, ...], dict[str, int]] | None]
+ChunkOutcome = tuple[
+    Encoded | None,
+    list[Notice],
+    dict[str, int],
+    bool,
+    list[Contribution],
+    dict[tuple[Any, ...], dict[str, int]] | None,
+]
 
 
-def _work_chunk(sent: SentChunk, as_of: dt.date | None, keep_findings: KeepFindings,
-                aggregates: AggregateTable | None = None, skipped: bool = False) -> ChunkOutcome:
+def _work_chunk(
+    sent: SentChunk,
+    as_of: dt.date | None,
+    keep_findings: KeepFindings,
+    aggregates: AggregateTable | None = None,
+    skipped: bool = False,
+) -> ChunkOutcome:
     """Evaluate a chunk and, when this worker has a writer, store it: (findings?, notices, counts, stored, contributions)."""
     assert _evaluator is not None
     chunk = receive_chunk(sent)
     # Stored and not sent back: the findings are built as parts only (no models nobody reads).
     as_parts = _writer is not None and keep_findings is False
-    result = _evaluator.evaluate(chunk.records, as_of=as_of, history=_history, parts=as_parts,
-                                 aggregates=aggregates)
-    counts = (compact_status_counts(result.parts) if result.parts is not None
-              else dict(Counter(map(_status, result.findings))))
+    result = _evaluator.evaluate(
+        chunk.records, as_of=as_of, history=_history, parts=as_parts, aggregates=aggregates
+    )
+    counts = (
+        compact_status_counts(result.parts)
+        if result.parts is not None
+        else dict(Counter(map(_status, result.findings)))
+    )
     stored = False
     if skipped:
         return None, [], {}, False, result.contributions, None
@@ -243,12 +275,19 @@ def _work_chunk(sent: SentChunk, as_of: dt.date | None, keep_findings: KeepFindi
     if isinstance(keep_findings, frozenset):  # only what a person is shown, and each record's counts
         sent_back, per_record = _selected(result.findings, keep_findings)
         return encode_findings(sent_back), result.notices, counts, stored, result.contributions, per_record
-    return ((encode_findings(result.findings) if keep_findings is not False else None), result.notices, counts, stored,
-            result.contributions, None)
+    return (
+        (encode_findings(result.findings) if keep_findings is not False else None),
+        result.notices,
+        counts,
+        stored,
+        result.contributions,
+        None,
+    )
 
 
-def _selected(findings: list[Finding], statuses: frozenset[str]
-              ) -> tuple[list[Finding], dict[tuple[Any, ...], dict[str, int]]]:
+def _selected(
+    findings: list[Finding], statuses: frozenset[str]
+) -> tuple[list[Finding], dict[tuple[Any, ...], dict[str, int]]]:
     """The findings of `statuses` or flagged for review; each record's counts by status (and "review"),
     by record_key (two yearly reports of one subject are two records)."""
     kept = []
@@ -267,7 +306,9 @@ _status = attrgetter("status")
 
 # A chunk on its way to a worker: its records as plain tuples (pickling pydantic models field by
 # field cost as much as validating them), the rest as it is (rejected rows, problems: few).
-SentChunk = tuple[int, list[tuple[Any, ...]], list[tuple[frozenset[str], frozenset[str]]], list[Any], list[Any], list[str]]
+SentChunk = tuple[
+    int, list[tuple[Any, ...]], list[tuple[frozenset[str], frozenset[str]]], list[Any], list[Any], list[str]
+]
 
 
 _set_dict = BaseModel.__dict__["__dict__"].__set__
@@ -294,8 +335,21 @@ def send_chunk(chunk: ChunkResult) -> SentChunk:
         src = r.source
         sets = (frozenset(r.model_fields_set), frozenset(src.model_fields_set))
         k = field_sets.setdefault(sets, len(field_sets))
-        records.append((r.kind, r.id, r.name, r.values, src.file, src.sheet, src.row, r.conversions, r.warnings,
-                        r.invalid, k))
+        records.append(
+            (
+                r.kind,
+                r.id,
+                r.name,
+                r.values,
+                src.file,
+                src.sheet,
+                src.row,
+                r.conversions,
+                r.warnings,
+                r.invalid,
+                k,
+            )
+        )
     # field_sets: each distinct (record fields set, source fields set) pair, by its number k
     return chunk.index, records, list(field_sets), chunk.errors, chunk.file_problems, chunk.warnings
 
@@ -306,16 +360,31 @@ def receive_chunk(sent: SentChunk) -> ChunkResult:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        made = [_rebuild(Record, {"kind": kind, "id": rid, "name": name, "values": values,
-                                  "source": _rebuild(SourceRef, {"file": file, "sheet": sheet, "row": row},
-                                                     field_sets[k][1]),
-                                  "conversions": conversions, "warnings": rec_warnings, "invalid": invalid},
-                                 field_sets[k][0])
-                for kind, rid, name, values, file, sheet, row, conversions, rec_warnings, invalid, k in records]
+        made = [
+            _rebuild(
+                Record,
+                {
+                    "kind": kind,
+                    "id": rid,
+                    "name": name,
+                    "values": values,
+                    "source": _rebuild(
+                        SourceRef, {"file": file, "sheet": sheet, "row": row}, field_sets[k][1]
+                    ),
+                    "conversions": conversions,
+                    "warnings": rec_warnings,
+                    "invalid": invalid,
+                },
+                field_sets[k][0],
+            )
+            for kind, rid, name, values, file, sheet, row, conversions, rec_warnings, invalid, k in records
+        ]
     finally:
         if enabled:
             gc.enable()
-    return ChunkResult(index=index, records=made, errors=errors, file_problems=file_problems, warnings=warnings)
+    return ChunkResult(
+        index=index, records=made, errors=errors, file_problems=file_problems, warnings=warnings
+    )
 
 
 class WorkerPool:
@@ -325,8 +394,15 @@ class WorkerPool:
     parent instead of hanging it.
     """
 
-    def __init__(self, policy: Policy, history: History, engine: EngineName, jobs: int,
-                 store_to: StoreTarget | None = None, rules_date: dt.date | None = None):
+    def __init__(
+        self,
+        policy: Policy,
+        history: History,
+        engine: EngineName,
+        jobs: int,
+        store_to: StoreTarget | None = None,
+        rules_date: dt.date | None = None,
+    ):
         global _policy, _history, _engine
         self.jobs = jobs
         methods = mp.get_all_start_methods()
@@ -335,25 +411,48 @@ class WorkerPool:
             _policy, _history, _engine = policy, history, engine
             ctx: BaseContext = mp.get_context("fork")
             lock = ctx.Lock() if store_to is not None else None
-            self._pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init,
-                                             initargs=(None, None, engine, store_to, lock, rules_date))
+            self._pool = ProcessPoolExecutor(
+                jobs,
+                mp_context=ctx,
+                initializer=_init,
+                initargs=(None, None, engine, store_to, lock, rules_date),
+            )
         else:
             ctx = mp.get_context("spawn")
             lock = ctx.Lock() if store_to is not None else None
-            self._pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init,
-                                             initargs=(policy, history, engine, store_to, lock, rules_date))
+            self._pool = ProcessPoolExecutor(
+                jobs,
+                mp_context=ctx,
+                initializer=_init,
+                initargs=(policy, history, engine, store_to, lock, rules_date),
+            )
 
-    def map_chunks(self, chunks: Iterable[ChunkResult], as_of: dt.date | None, skip: frozenset[int],
-                   keep_findings: KeepFindings = True, aggregates: AggregateTable | None = None
-                   ) -> Iterator[ChunkResult]:
+    def map_chunks(
+        self,
+        chunks: Iterable[ChunkResult],
+        as_of: dt.date | None,
+        skip: frozenset[int],
+        keep_findings: KeepFindings = True,
+        aggregates: AggregateTable | None = None,
+    ) -> Iterator[ChunkResult]:
         """Evaluate (and store, if the pool has a store) every chunk not in `skip`; yield them in order.
 
         A skipped chunk (stored by an interrupted run) is still evaluated without storing, so that what its
         records add to aggregates is counted."""
-        submitted = ((chunk, self._pool.submit(_work_chunk, send_chunk(chunk), as_of,
-                                               keep_findings if chunk.index not in skip else False,
-                                               aggregates, chunk.index in skip))
-                     for chunk in chunks)
+        submitted = (
+            (
+                chunk,
+                self._pool.submit(
+                    _work_chunk,
+                    send_chunk(chunk),
+                    as_of,
+                    keep_findings if chunk.index not in skip else False,
+                    aggregates,
+                    chunk.index in skip,
+                ),
+            )
+            for chunk in chunks
+        )
         for chunk, job in self._in_order(submitted):
             encoded, notices, counts, stored, contributions, per_record = job.result()
             chunk.contributions = contributions
@@ -367,7 +466,9 @@ class WorkerPool:
             chunk.record_counts = per_record
             yield chunk
 
-    def map_in_workers(self, fn: Callable[[Evaluator, History | None, Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+    def map_in_workers(
+        self, fn: Callable[[Evaluator, History | None, Any], Any], items: Iterable[Any]
+    ) -> Iterator[Any]:
         """``fn(the worker's evaluator, its history, item)`` for every item, run in the workers; results in
         order. For callers that want back less than the findings (the benchmark: a count and a digest);
         ``fn`` must be picklable (a module-level function)."""

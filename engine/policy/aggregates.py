@@ -16,9 +16,16 @@ def compile_aggregates(pack: Pack, catalog: Catalog) -> tuple[dict[str, Compiled
     checks = {c.id: c for ms in pack.measures for c in ms.measure.checks}
     for ms in pack.measures:
         for ai, agg in enumerate(ms.measure.aggregates):
+
             def err(key: str, message: str, ms: MeasureSource = ms, ai: int = ai) -> None:
-                errors.append(RuleError(str(ms.path), ms.doc.line_of(("aggregates", ai, key)),
-                                        f"aggregates.{ai}.{key}", message))
+                errors.append(
+                    RuleError(
+                        str(ms.path),
+                        ms.doc.line_of(("aggregates", ai, key)),
+                        f"aggregates.{ai}.{key}",
+                        message,
+                    )
+                )
 
             full = f"{pack.meta.id}:{agg.id}"
             if full in out:
@@ -35,7 +42,10 @@ def compile_aggregates(pack: Pack, catalog: Catalog) -> tuple[dict[str, Compiled
                 err("check", f"no check {agg.check!r} in this pack")
                 continue
             if check.subject != agg.over:
-                err("check", f"check {agg.check} judges {check.subject} records, the aggregate counts {agg.over}")
+                err(
+                    "check",
+                    f"check {agg.check} judges {check.subject} records, the aggregate counts {agg.over}",
+                )
                 continue
             if check.role != "inclusion":
                 err("check", f"check {agg.check} decides what counts: give it role: inclusion")
@@ -43,11 +53,19 @@ def compile_aggregates(pack: Pack, catalog: Catalog) -> tuple[dict[str, Compiled
             if agg.sum is not None and catalog.resolve_field(agg.over, agg.sum) is None:
                 err("sum", f"{agg.over} records have no field {agg.sum!r}")
                 continue
-            if agg.by_county and (catalog.field(agg.over, "county") is None
-                                  or catalog.field(agg.subject, "county") is None):
+            if agg.by_county and (
+                catalog.field(agg.over, "county") is None or catalog.field(agg.subject, "county") is None
+            ):
                 err("by_county", "both kinds need a county field to be grouped by county")
                 continue
-            out[full] = CompiledAggregate(full, agg.title, agg.over, agg.subject, f"{pack.meta.id}:{agg.check}",
-                                          catalog.resolve_field(agg.over, agg.sum) if agg.sum else None,
-                                          agg.unit, agg.by_county)
+            out[full] = CompiledAggregate(
+                full,
+                agg.title,
+                agg.over,
+                agg.subject,
+                f"{pack.meta.id}:{agg.check}",
+                catalog.resolve_field(agg.over, agg.sum) if agg.sum else None,
+                agg.unit,
+                agg.by_county,
+            )
     return out, errors

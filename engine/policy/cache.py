@@ -129,7 +129,7 @@ def _load_verified(path: Path, key: bytes) -> Policy | None:
         if st.st_size > MAX_ENTRY:
             return None
         data = fh.read(MAX_ENTRY + 1)
-    head, mac, payload = data[:len(MAGIC)], data[len(MAGIC):len(MAGIC) + 32], data[len(MAGIC) + 32:]
+    head, mac, payload = data[: len(MAGIC)], data[len(MAGIC) : len(MAGIC) + 32], data[len(MAGIC) + 32 :]
     if head != MAGIC or len(data) > MAX_ENTRY or not hmac.compare_digest(mac, _sign(key, path.name, payload)):
         return None
     try:

@@ -16,13 +16,20 @@ from engine.policy.schema import Check, DatedValue, MeasureFile
 MAX_RULES_PER_CHECK = 4000
 CAP = 250  # frames per action: one action reports a rule's matches for a whole batch
 
-STATUS_CODE = {"compliant": "c", "non_compliant": "n", "not_applicable": "a", "insufficient_data": "i",
-               "on_track": "o", "behind_schedule": "b"}
+STATUS_CODE = {
+    "compliant": "c",
+    "non_compliant": "n",
+    "not_applicable": "a",
+    "insufficient_data": "i",
+    "on_track": "o",
+    "behind_schedule": "b",
+}
 CODE_STATUS = {v: k for k, v in STATUS_CODE.items()}
 # Outcome variants beyond the status: upper case = the same status flagged for review; x = not
 # applicable because an inclusion rule is not met (不计入).
-CODE_STATUS.update({"C": "compliant", "N": "non_compliant", "O": "on_track", "B": "behind_schedule",
-                    "x": "not_applicable"})
+CODE_STATUS.update(
+    {"C": "compliant", "N": "non_compliant", "O": "on_track", "B": "behind_schedule", "x": "not_applicable"}
+)
 REVIEW_CODES = frozenset("CNOB")
 _NEG = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 _FLIP = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}

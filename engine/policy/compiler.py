@@ -80,6 +80,7 @@ from engine.records.catalog import MAX_MAGNITUDE, Catalog
 
 # --- checks -> segments -> rules -------------------------------------------------------------------
 
+
 def _substitute(e: Expr, name: str, value: Expr) -> Expr:
     if isinstance(e, FieldRef):
         return value if e.name == name else e
@@ -120,8 +121,9 @@ def _boundaries(check: Check, period_start: dt.date, period_end: dt.date) -> lis
     return sorted(dates)
 
 
-def compile_pack(pack: Pack, catalog: Catalog,
-                 supersession: Supersession | None = None) -> tuple[dict[str, CompiledKind], list[RuleError]]:
+def compile_pack(
+    pack: Pack, catalog: Catalog, supersession: Supersession | None = None
+) -> tuple[dict[str, CompiledKind], list[RuleError]]:
     errors: list[RuleError] = []
     by_kind: dict[str, list[tuple[MeasureSource, Check, int]]] = {}
     seen_ids: dict[str, str] = {}
@@ -129,9 +131,15 @@ def compile_pack(pack: Pack, catalog: Catalog,
         for ci, check in enumerate(ms.measure.checks):
             line = ms.doc.line_of(("checks", ci, "id"))
             if check.id in seen_ids:
-                errors.append(RuleError(str(ms.path), line, f"checks[{ci}].id",
-                                        f"duplicate check id {check.id!r} (also in {seen_ids[check.id]})",
-                                        suggestion="give every check an id unique in the pack"))
+                errors.append(
+                    RuleError(
+                        str(ms.path),
+                        line,
+                        f"checks[{ci}].id",
+                        f"duplicate check id {check.id!r} (also in {seen_ids[check.id]})",
+                        suggestion="give every check an id unique in the pack",
+                    )
+                )
                 continue
             seen_ids[check.id] = f"{ms.path.name}:{line}"
             by_kind.setdefault(check.subject, []).append((ms, check, ci))
@@ -139,8 +147,14 @@ def compile_pack(pack: Pack, catalog: Catalog,
     for kind, items in by_kind.items():
         if kind not in catalog.kinds:
             for ms, _check, ci in items:
-                errors.append(RuleError(str(ms.path), ms.doc.line_of(("checks", ci, "subject")),
-                                        f"checks[{ci}].subject", f"no record vocabulary for kind {kind!r}"))
+                errors.append(
+                    RuleError(
+                        str(ms.path),
+                        ms.doc.line_of(("checks", ci, "subject")),
+                        f"checks[{ci}].subject",
+                        f"no record vocabulary for kind {kind!r}",
+                    )
+                )
             continue
         ck, errs = compile_kind(pack, kind, items, catalog, supersession)
         errors.extend(errs)
@@ -153,16 +167,27 @@ def _resolver(catalog: Catalog, kind: str, extra: dict[str, str] | None = None) 
     def type_of(name: str) -> str:
         f = catalog.field(kind, name)
         assert f is not None
-        return {"number": "number", "integer": "number", "boolean": "bool", "text": "text",
-                "enum": "text", "date": "date"}[f.type]
+        return {
+            "number": "number",
+            "integer": "number",
+            "boolean": "bool",
+            "text": "text",
+            "enum": "text",
+            "date": "date",
+        }[f.type]
 
-    return Resolver(lambda n: catalog.resolve_field(kind, n), type_of,
-                    lambda n: catalog.suggest_field(kind, n), extra)
+    return Resolver(
+        lambda n: catalog.resolve_field(kind, n), type_of, lambda n: catalog.suggest_field(kind, n), extra
+    )
 
 
-def compile_kind(pack: Pack, kind: str, items: list[tuple[MeasureSource, Check, int]],
-                 catalog: Catalog, supersession: Supersession | None = None,
-                 ) -> tuple[CompiledKind | None, list[RuleError]]:
+def compile_kind(
+    pack: Pack,
+    kind: str,
+    items: list[tuple[MeasureSource, Check, int]],
+    catalog: Catalog,
+    supersession: Supersession | None = None,
+) -> tuple[CompiledKind | None, list[RuleError]]:
     comp = _Compiler(kind, catalog, {a.id: a for ms in pack.measures for a in ms.measure.aggregates})
     errors: list[RuleError] = []
     checks: list[CompiledCheck] = []
@@ -171,14 +196,37 @@ def compile_kind(pack: Pack, kind: str, items: list[tuple[MeasureSource, Check, 
     for ms, check, ci in items:
         base = ("checks", ci)
 
-        def err(path: tuple, message: str, col: int | None = None, suggestion: str | None = None,
-                ms: MeasureSource = ms, base: tuple = base) -> None:
-            errors.append(RuleError(str(ms.path), ms.doc.line_of(base + path), ".".join(map(str, base + path)),
-                                    message, col, suggestion))
+        def err(
+            path: tuple,
+            message: str,
+            col: int | None = None,
+            suggestion: str | None = None,
+            ms: MeasureSource = ms,
+            base: tuple = base,
+        ) -> None:
+            errors.append(
+                RuleError(
+                    str(ms.path),
+                    ms.doc.line_of(base + path),
+                    ".".join(map(str, base + path)),
+                    message,
+                    col,
+                    suggestion,
+                )
+            )
 
         try:
-            cc = _compile_check(comp, pack, ms, check, len(checks), resolver, param_resolver, err,
-                                supersession or Supersession())
+            cc = _compile_check(
+                comp,
+                pack,
+                ms,
+                check,
+                len(checks),
+                resolver,
+                param_resolver,
+                err,
+                supersession or Supersession(),
+            )
         except ExpressionError as exc:
             err((), exc.message, exc.column, exc.suggestion)
             continue
@@ -196,8 +244,11 @@ def compile_kind(pack: Pack, kind: str, items: list[tuple[MeasureSource, Check, 
         rules: dict[str, Any] = {}
         for seg in cc.segments:
             for name, conj in seg.rules.items():
-                lits = [guard, {"$gte": {"_d": float(seg.start.toordinal())}},
-                        {"$lte": {"_d": float(seg.end.toordinal())}}]
+                lits = [
+                    guard,
+                    {"$gte": {"_d": float(seg.start.toordinal())}},
+                    {"$lte": {"_d": float(seg.end.toordinal())}},
+                ]
                 lits += [literal_json(lit) for lit in sorted(conj, key=_sort_key)]
                 rules[name] = {"all": [{"m": {"$and": lits}}], "cap": CAP}
                 _, _, code, _ = name.split(".")
@@ -207,22 +258,49 @@ def compile_kind(pack: Pack, kind: str, items: list[tuple[MeasureSource, Check, 
         shards[-1].update(rules)
         if stack_bound(shards[-1]) > MAX_ALPHA_STACK:
             ms = next(m for m in pack.measures if m.measure is cc.measure)
-            errors.append(RuleError(str(ms.path), cc.line, f"checks.{cc.check.id}",
-                                    "condition too complex for durable-rules' alpha network; split the check"))
+            errors.append(
+                RuleError(
+                    str(ms.path),
+                    cc.line,
+                    f"checks.{cc.check.id}",
+                    "condition too complex for durable-rules' alpha network; split the check",
+                )
+            )
     if errors:
         return None, errors
     ruleset = {name: rule for shard in shards for name, rule in shard.items()}
     # The fact carries only what literals test: record fields by name, derived values by key.
-    keys = {k for cc in checks for seg in cc.segments for conj in seg.rules.values() for lit in conj
-            for k in (lit[1:2] if lit[0] in ("ex", "nex") else lit[2:3] + (lit[3:4] if lit[0] == "ref" else ()))}
+    keys = {
+        k
+        for cc in checks
+        for seg in cc.segments
+        for conj in seg.rules.values()
+        for lit in conj
+        for k in (lit[1:2] if lit[0] in ("ex", "nex") else lit[2:3] + (lit[3:4] if lit[0] == "ref" else ()))
+    }
     fact_fields = {k for k in keys if not k.startswith("_")}
-    return CompiledKind(kind=kind, checks=checks, derived=comp.derived, fact_fields=sorted(fact_fields),
-                        ruleset=ruleset, rule_index=rule_index, shards=shards), []
+    return CompiledKind(
+        kind=kind,
+        checks=checks,
+        derived=comp.derived,
+        fact_fields=sorted(fact_fields),
+        ruleset=ruleset,
+        rule_index=rule_index,
+        shards=shards,
+    ), []
 
 
-def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check, index: int,
-                   resolver: Resolver, param_resolver: Resolver, err: Any,
-                   supersession: Supersession) -> CompiledCheck | None:
+def _compile_check(
+    comp: _Compiler,
+    pack: Pack,
+    ms: MeasureSource,
+    check: Check,
+    index: int,
+    resolver: Resolver,
+    param_resolver: Resolver,
+    err: Any,
+    supersession: Supersession,
+) -> CompiledCheck | None:
     catalog = comp.catalog
     kind = check.subject
     n_errors = [0]
@@ -243,8 +321,9 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
     applies = parse_at(("applies_when",), check.applies_when, "bool") if check.applies_when else None
     amend_applies = []
     for ai, am in enumerate(check.amendments):
-        amend_applies.append(parse_at(("amendments", ai, "applies_when"), am.applies_when, "bool")
-                             if am.applies_when else None)
+        amend_applies.append(
+            parse_at(("amendments", ai, "applies_when"), am.applies_when, "bool") if am.applies_when else None
+        )
     threshold_tmpl: Expr | None = None
     if check.threshold.expr:
         threshold_tmpl = parse_at(("threshold", "expr"), check.threshold.expr, "number", param_resolver)
@@ -252,26 +331,46 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
     if check.unit and not units.is_known(check.unit):
         fail(("unit",), f"unknown unit {check.unit!r}")
     t_unit = check.threshold.unit or check.unit
-    if t_unit and check.unit and units.is_known(t_unit) and units.is_known(check.unit) \
-            and not units.compatible(t_unit, check.unit):
-        fail(("threshold", "unit"), f"threshold unit {t_unit} does not match the quantity's unit {check.unit}",
-             suggestion=f"use {check.unit}")
+    if (
+        t_unit
+        and check.unit
+        and units.is_known(t_unit)
+        and units.is_known(check.unit)
+        and not units.compatible(t_unit, check.unit)
+    ):
+        fail(
+            ("threshold", "unit"),
+            f"threshold unit {t_unit} does not match the quantity's unit {check.unit}",
+            suggestion=f"use {check.unit}",
+        )
     elif t_unit and check.unit and t_unit != check.unit and units.compatible(t_unit, check.unit):
-        fail(("threshold", "unit"), f"threshold unit {t_unit} differs from the quantity's unit {check.unit}",
-             suggestion=f"write the threshold in {check.unit}")
+        fail(
+            ("threshold", "unit"),
+            f"threshold unit {t_unit} differs from the quantity's unit {check.unit}",
+            suggestion=f"write the threshold in {check.unit}",
+        )
     if isinstance(quantity, FieldRef):
         f = catalog.field(kind, quantity.name)
         if f and f.unit and check.unit and f.unit != check.unit:
-            fail(("unit",), f"the field {f.label}/{quantity.name} is in {f.unit} but the check says {check.unit}",
-                 suggestion=f"unit: {f.unit}")
+            fail(
+                ("unit",),
+                f"the field {f.label}/{quantity.name} is in {f.unit} but the check says {check.unit}",
+                suggestion=f"unit: {f.unit}",
+            )
     for vi, v in enumerate(check.threshold.values):
-        if not isinstance(v.value, bool) and (not v.value.is_finite()
-                                               or (v.value != 0 and abs(v.value) < Decimal("0.000001"))):
-            fail(("threshold", "values", vi, "value"), f"threshold {v.value} cannot be judged: values are judged "
-                 "to a millionth of their unit, and must be finite; use a smaller unit")
+        if not isinstance(v.value, bool) and (
+            not v.value.is_finite() or (v.value != 0 and abs(v.value) < Decimal("0.000001"))
+        ):
+            fail(
+                ("threshold", "values", vi, "value"),
+                f"threshold {v.value} cannot be judged: values are judged "
+                "to a millionth of their unit, and must be finite; use a smaller unit",
+            )
         elif not isinstance(v.value, bool) and abs(v.value) > MAX_MAGNITUDE:
-            fail(("threshold", "values", vi, "value"), f"threshold {v.value} exceeds the judgeable magnitude "
-                 f"{MAX_MAGNITUDE}; use a larger unit")
+            fail(
+                ("threshold", "values", vi, "value"),
+                f"threshold {v.value} exceeds the judgeable magnitude {MAX_MAGNITUDE}; use a larger unit",
+            )
         if check.nature == "duty" and not isinstance(v.value, bool):
             fail(("threshold", "values", vi, "value"), "a duty (yes/no) check needs true or false")
         if check.nature != "duty" and isinstance(v.value, bool):
@@ -289,15 +388,24 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
         if reported is not None and not isinstance(reported, FieldRef):
             fail(("reported",), "reported names one field of the record holding the ready-made figure")
         if isinstance(quantity, FieldRef):
-            fail(("reported",), "reported goes with a quantity computed from parts (a formula), not a single field",
-                 suggestion="write the quantity from the parts the office holds, e.g. a / b * 100")
+            fail(
+                ("reported",),
+                "reported goes with a quantity computed from parts (a formula), not a single field",
+                suggestion="write the quantity from the parts the office holds, e.g. a / b * 100",
+            )
     counted: Expr | None = None
     if check.counted is not None:
         agg = comp.aggregates.get(check.counted)
         if agg is None:
-            fail(("counted",), f"no aggregate {check.counted!r} in this pack (declare it under a measure's aggregates:)")
+            fail(
+                ("counted",),
+                f"no aggregate {check.counted!r} in this pack (declare it under a measure's aggregates:)",
+            )
         elif agg.subject != kind:
-            fail(("counted",), f"aggregate {check.counted!r} is for {agg.subject} records, this check judges {kind}")
+            fail(
+                ("counted",),
+                f"aggregate {check.counted!r} is for {agg.subject} records, this check judges {kind}",
+            )
         else:
             counted = FieldRef(comp.derived_key(AggregateRef(f"{pack.meta.id}:{agg.id}"), "_a"))
         if check.reported is not None:
@@ -305,11 +413,18 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
     if check.role == "inclusion" and check.soft_on is not None:
         fail(("soft",), "an inclusion rule decides what counts; soft wording belongs to the target it feeds")
     if check.baseline is not None and check.due is not None and check.baseline.year >= check.due.year:
-        fail(("baseline", "year"), f"the baseline year {check.baseline.year} is not before the due year {check.due.year}")
+        fail(
+            ("baseline", "year"),
+            f"the baseline year {check.baseline.year} is not before the due year {check.due.year}",
+        )
     base_expr: Expr | None = None
     if check.baseline is not None:
         year = check.baseline.year
-        src = parse_at(("baseline", "value"), check.baseline.value, "number") if check.baseline.value else quantity
+        src = (
+            parse_at(("baseline", "value"), check.baseline.value, "number")
+            if check.baseline.value
+            else quantity
+        )
         if src is not None:
             base_expr = _prior_of(src, year)
             if reported is not None and check.baseline.value is None:
@@ -321,8 +436,11 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
 
     period = check.in_force or ms.measure.in_force or pack.meta.period
     if not (pack.meta.period.start <= period.start and period.end <= pack.meta.period.end):
-        fail(("in_force",), f"period in force {period.start}–{period.end} lies outside the pack's "
-             f"{pack.meta.period.start}–{pack.meta.period.end}")
+        fail(
+            ("in_force",),
+            f"period in force {period.start}–{period.end} lies outside the pack's "
+            f"{pack.meta.period.start}–{pack.meta.period.end}",
+        )
         return None
     full_id = f"{pack.meta.id}:{check.id}"
     period_end = period.end
@@ -345,15 +463,19 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
         labels = ("computed", "reported") if reported is not None else ("stated", "counted")
         choice = (key, quantity, second, *labels)
         disagreement_key = comp.derived_key(
-            Disagreement(quantity, second, "secondary" if reported is not None else "primary"), "_v")
+            Disagreement(quantity, second, "secondary" if reported is not None else "primary"), "_v"
+        )
     disagree = Compare("==", FieldRef(disagreement_key), Const(Decimal(1))) if disagreement_key else None
     soft_band = check.soft_on is not None and check.nature != "duty"
     for si, start in enumerate(bounds):
         end = bounds[si + 1] - dt.timedelta(days=1) if si + 1 < len(bounds) else period_end
         tv = check.threshold.value_on(start)
         if tv is None:
-            fail(("threshold", "values"), f"no threshold value in force on {start}: the first value starts "
-                 f"{check.threshold.values[0].start}")
+            fail(
+                ("threshold", "values"),
+                f"no threshold value in force on {start}: the first value starts "
+                f"{check.threshold.values[0].start}",
+            )
             return None
         t_version, t_value = tv
         amend_no, app = 0, applies
@@ -365,26 +487,52 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
         final = Compare(check.op, q_used, threshold)
         # Final only once the year reported on has ended by the day of review (_closed, set per record
         # by the evaluator): a 2025 report reviewed in June 2025 is judged on pace, not finally.
-        due = (And((Compare(">=", FieldRef("report_year"), Const(Decimal(check.due.year))),
-                    Compare("==", FieldRef("_closed"), Const(True))))
-               if check.due is not None else None)  # = has_due, spelled so mypy narrows check.due
+        due = (
+            And(
+                (
+                    Compare(">=", FieldRef("report_year"), Const(Decimal(check.due.year))),
+                    Compare("==", FieldRef("_closed"), Const(True)),
+                )
+            )
+            if check.due is not None
+            else None
+        )  # = has_due, spelled so mypy narrows check.due
         traj_key = None
         trajectory: Expr | None = None
         if has_due and check.pace == "flat":
             trajectory = threshold
         elif has_due and base_expr is not None:
-            traj = Trajectory(base_expr, Const(Decimal(check.baseline.year)), threshold,  # type: ignore[union-attr]
-                              check.due.year)  # type: ignore[union-attr]
+            traj = Trajectory(
+                base_expr,
+                Const(Decimal(check.baseline.year)),  # type: ignore[union-attr]
+                threshold,
+                check.due.year,  # type: ignore[union-attr]
+            )
             traj_key = comp.derived_key(traj, "_j")
             trajectory = FieldRef(traj_key)
         review = _review(disagree, _band(q_used, threshold, check) if soft_band else None)
-        review_early = _review(disagree, _band(q_used, trajectory, check) if soft_band and trajectory else None)
-        seg = Segment(version=si + 1, start=start, end=end, applies=app, threshold_value=t_value,
-                      threshold_version=t_version, amendment=amend_no, threshold=threshold, final=final,
-                      due=due, trajectory_key=traj_key,
-                      supersedes=tuple(supersession.replaces.get(full_id, ())),
-                      trajectory=trajectory, review=review, inclusion=check.role == "inclusion",
-                      soft_duty=check.soft_on is not None and check.nature == "duty", review_early=review_early)
+        review_early = _review(
+            disagree, _band(q_used, trajectory, check) if soft_band and trajectory else None
+        )
+        seg = Segment(
+            version=si + 1,
+            start=start,
+            end=end,
+            applies=app,
+            threshold_value=t_value,
+            threshold_version=t_version,
+            amendment=amend_no,
+            threshold=threshold,
+            final=final,
+            due=due,
+            trajectory_key=traj_key,
+            supersedes=tuple(supersession.replaces.get(full_id, ())),
+            trajectory=trajectory,
+            review=review,
+            inclusion=check.role == "inclusion",
+            soft_duty=check.soft_on is not None and check.nature == "duty",
+            review_early=review_early,
+        )
         seg.rules = _segment_rules(comp, index, si, seg)
         if len(seg.rules) > MAX_RULES_PER_CHECK:
             fail(("applies_when",), f"condition too complex: {len(seg.rules)} rules; split the check")
@@ -402,12 +550,23 @@ def _compile_check(comp: _Compiler, pack: Pack, ms: MeasureSource, check: Check,
         flds |= fields_of(reported)
     if has_due:
         flds.add("report_year")
-    return CompiledCheck(pack_id=pack.meta.id, pack_title=pack.meta.title, pack_number=pack.meta.number,
-                         measure=ms.measure, check=check, file=str(ms.path),
-                         line=ms.doc.line_of(("checks", ms.measure.checks.index(check), "id")),
-                         index=index, quantity=quantity, segments=segments, fields=flds,
-                         choice=choice, disagreement=disagreement_key, baseline=base_expr,
-                         baseline_year=check.baseline.year if check.baseline else None)
+    return CompiledCheck(
+        pack_id=pack.meta.id,
+        pack_title=pack.meta.title,
+        pack_number=pack.meta.number,
+        measure=ms.measure,
+        check=check,
+        file=str(ms.path),
+        line=ms.doc.line_of(("checks", ms.measure.checks.index(check), "id")),
+        index=index,
+        quantity=quantity,
+        segments=segments,
+        fields=flds,
+        choice=choice,
+        disagreement=disagreement_key,
+        baseline=base_expr,
+        baseline_year=check.baseline.year if check.baseline else None,
+    )
 
 
 def _prior_of(e: Expr, year: int) -> Expr:
@@ -436,7 +595,12 @@ def _band(q: Expr, around: Expr | None, check: Check) -> Expr | None:
             width = Const(abs(around.value) * Decimal(band[:-1]) / 100)
     else:
         width = Const(Decimal(band))
-    return And((Compare(">=", q, _fold(Arith("-", around, width))), Compare("<=", q, _fold(Arith("+", around, width)))))
+    return And(
+        (
+            Compare(">=", q, _fold(Arith("-", around, width))),
+            Compare("<=", q, _fold(Arith("+", around, width))),
+        )
+    )
 
 
 def _review(disagree: Expr | None, band: Expr | None) -> Expr | None:

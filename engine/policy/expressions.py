@@ -30,6 +30,7 @@ class ExpressionError(ValueError):
 
 # --- the tree ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class FieldRef:
     name: str
@@ -111,8 +112,21 @@ _FORBIDDEN = {
     ast.Await: "await",
     ast.Yield: "yield",
 }
-_TRANSLATE = str.maketrans({"×": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!=", "（": "(", "）": ")",
-                            "，": ",", "＋": "+", "－": "-", "＝": "="})
+_TRANSLATE = str.maketrans(
+    {
+        "×": "*",
+        "÷": "/",
+        "≥": ">=",
+        "≤": "<=",
+        "≠": "!=",
+        "（": "(",
+        "）": ")",
+        "，": ",",
+        "＋": "+",
+        "－": "-",
+        "＝": "=",
+    }
+)
 FUNCTIONS = ("missing", "present", "prior")
 # prior(x, 2023): the subject's own value of field x in its report of 2023 (from the batch or the
 # store), written as the field reference "x@2023"; the evaluator supplies it, a record never does.
@@ -130,8 +144,13 @@ def prior_parts(name: str) -> tuple[str, int] | None:
 class Resolver:
     """Names in an expression: record fields (by identifier or Chinese label) and extra names."""
 
-    def __init__(self, resolve: Callable[[str], str | None], type_of: TypeOf,
-                 suggest: Callable[[str], str | None] | None = None, extra: dict[str, str] | None = None):
+    def __init__(
+        self,
+        resolve: Callable[[str], str | None],
+        type_of: TypeOf,
+        suggest: Callable[[str], str | None] | None = None,
+        extra: dict[str, str] | None = None,
+    ):
         self.resolve, self.type_of, self.suggest, self.extra = resolve, type_of, suggest, extra or {}
 
 
@@ -196,7 +215,12 @@ class _Builder:
             if op is None:
                 raise ExpressionError(f"operator {type(node.op).__name__} not allowed; use + - * /", col)
             right = self.build(node.right, d)
-            if op == "/" and isinstance(right, Const) and right.value == 0 and not isinstance(right.value, bool):
+            if (
+                op == "/"
+                and isinstance(right, Const)
+                and right.value == 0
+                and not isinstance(right.value, bool)
+            ):
                 raise ExpressionError("division by zero: this formula never has a value", col)
             return Arith(op, self.build(node.left, d), right)
         if isinstance(node, ast.Compare):
@@ -205,7 +229,7 @@ class _Builder:
             op_node, right_node = node.ops[0], node.comparators[0]
             if isinstance(op_node, (ast.In, ast.NotIn)):
                 if not isinstance(right_node, (ast.List, ast.Tuple)):
-                    raise ExpressionError("'in' needs a list of values: x in [\"a\", \"b\"]", col)
+                    raise ExpressionError('\'in\' needs a list of values: x in ["a", "b"]', col)
                 values = []
                 for elt in right_node.elts:
                     c = self.build(elt, d)
@@ -223,12 +247,18 @@ class _Builder:
             return Compare(op, self.build(node.left, d), self.build(right_node, d))
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                raise ExpressionError("function calls are not allowed except missing(x), present(x) and "
-                                      "prior(x, year)", col)
+                raise ExpressionError(
+                    "function calls are not allowed except missing(x), present(x) and prior(x, year)", col
+                )
             if node.func.id == "prior":
                 args = node.args
-                if (node.keywords or len(args) != 2 or not isinstance(args[0], ast.Name)
-                        or not isinstance(args[1], ast.Constant) or type(args[1].value) is not int):
+                if (
+                    node.keywords
+                    or len(args) != 2
+                    or not isinstance(args[0], ast.Name)
+                    or not isinstance(args[1], ast.Constant)
+                    or type(args[1].value) is not int
+                ):
                     raise ExpressionError("prior() takes a field name and a year: prior(城镇化率, 2023)", col)
                 year = args[1].value
                 if not 1990 <= year <= 2100:
@@ -262,14 +292,25 @@ class _Builder:
         """A number as written (1e-400 is not 0.0, 1e999 not inf), within what can be judged."""
         text = ast.get_source_segment(self.source, node) if self.source else None
         try:
-            d = Decimal(text.replace("_", "")) if text else Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+            d = (
+                Decimal(text.replace("_", ""))
+                if text
+                else Decimal(repr(v))
+                if isinstance(v, float)
+                else Decimal(v)
+            )
         except ArithmeticError:
             d = Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
         if not d.is_finite() or abs(d) > MAX_CONSTANT:
-            raise ExpressionError(f"number {text or v} is beyond what can be judged (at most {MAX_CONSTANT:,})", col)
+            raise ExpressionError(
+                f"number {text or v} is beyond what can be judged (at most {MAX_CONSTANT:,})", col
+            )
         if d != 0 and abs(d) < MIN_CONSTANT:
-            raise ExpressionError(f"number {text or v} is below the judging precision of {MIN_CONSTANT} "
-                                  "(values are judged to a millionth of their unit)", col)
+            raise ExpressionError(
+                f"number {text or v} is below the judging precision of {MIN_CONSTANT} "
+                "(values are judged to a millionth of their unit)",
+                col,
+            )
         return d
 
     def _name(self, name: str, col: int | None) -> Expr:
@@ -283,8 +324,9 @@ class _Builder:
             return FieldRef(name)
         resolved = self.r.resolve(name)
         if resolved is None:
-            raise ExpressionError(f"unknown field {name!r}", col,
-                                  self.r.suggest(name) if self.r.suggest else None)
+            raise ExpressionError(
+                f"unknown field {name!r}", col, self.r.suggest(name) if self.r.suggest else None
+            )
         return FieldRef(resolved)
 
 
@@ -371,7 +413,9 @@ def render(expr: Expr, labels: dict[str, str] | None = None) -> str:
     """Readable text of an expression; with `labels`, fields by their Chinese labels and 是/否."""
     lb = labels or {}
     zh = labels is not None
-    AND, OR, NOT, IN, NOT_IN = ("且", "或", "非", "属于", "不属于") if zh else ("and", "or", "not", "in", "not in")
+    AND, OR, NOT, IN, NOT_IN = (
+        ("且", "或", "非", "属于", "不属于") if zh else ("and", "or", "not", "in", "not in")
+    )
 
     def r(e: Expr) -> str:
         return render(e, labels)

@@ -76,6 +76,7 @@ def compile_number(e: Expr) -> Callable[[Values], Decimal | None]:
             if t is int:
                 return Decimal(v)
             return None if v is None or t is bool else _num(v)
+
         return field_number
     if isinstance(e, Neg):
         operand = compile_number(e.operand)
@@ -83,6 +84,7 @@ def compile_number(e: Expr) -> Callable[[Values], Decimal | None]:
         def negated(values: Values) -> Decimal | None:
             v = operand(values)
             return None if v is None else -v
+
         return negated
     if isinstance(e, Arith):
         left, right, op = compile_number(e.left), compile_number(e.right), e.op
@@ -100,6 +102,7 @@ def compile_number(e: Expr) -> Callable[[Values], Decimal | None]:
                 return CONTEXT.divide(a, b)
             except (decimal.InvalidOperation, decimal.Overflow, decimal.DivisionByZero):
                 return None
+
         return arith
     return lambda values: evaluate_number(e, values)  # raises for a non-number, as evaluate_number does
 

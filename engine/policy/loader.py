@@ -98,7 +98,9 @@ def _pydantic_errors(doc: LocatedYaml, exc: ValidationError, base: tuple = ()) -
             msg = f"unknown field {loc[-1]!r}"
         elif e["type"] == "missing":
             msg = f"missing field {loc[-1]!r}"
-        out.append(RuleError(doc.file, doc.line_of(yaml_path), ".".join(str(p) for p in yaml_path) or None, msg))
+        out.append(
+            RuleError(doc.file, doc.line_of(yaml_path), ".".join(str(p) for p in yaml_path) or None, msg)
+        )
     return out
 
 
@@ -136,15 +138,23 @@ def load_pack(root: str | Path) -> tuple[Pack | None, list[RuleError]]:
     errors: list[RuleError] = []
     meta_path = root / PACK_FILE
     if not meta_path.is_file():
-        return None, [RuleError(str(meta_path), None, None, "no pack.yaml: not a policy pack folder "
-                                "(create one with `compliance rules new-pack`)")]
+        return None, [
+            RuleError(
+                str(meta_path),
+                None,
+                None,
+                "no pack.yaml: not a policy pack folder (create one with `compliance rules new-pack`)",
+            )
+        ]
     try:
         meta_doc = load_yaml_file(meta_path)
         meta = PackMeta.model_validate(meta_doc.data)
     except YamlSourceError as exc:
         return None, [RuleError(exc.file, exc.line, None, exc.message)]
     except (ValueError, OverflowError) as exc:  # e.g. an impossible date (2024-02-30) met by the YAML reader
-        return None, [RuleError(str(meta_path), _line_of_error(exc), None, f"无法读取的取值 unreadable value: {exc}")]
+        return None, [
+            RuleError(str(meta_path), _line_of_error(exc), None, f"无法读取的取值 unreadable value: {exc}")
+        ]
     except ValidationError as exc:
         return None, _pydantic_errors(meta_doc, exc)
     pack = Pack(root=root, meta=meta, meta_doc=meta_doc)
@@ -157,12 +167,20 @@ def load_pack(root: str | Path) -> tuple[Pack | None, list[RuleError]]:
             errors.append(RuleError(exc.file, exc.line, None, exc.message))
             continue
         except (ValueError, OverflowError) as exc:  # an impossible date such as 2024-02-30
-            errors.append(RuleError(str(path), _line_of_error(exc, path), None,
-                                    f"无法读取的取值 unreadable value (e.g. an impossible date): {exc}",
-                                    suggestion="dates are YYYY-MM-DD and must exist"))
+            errors.append(
+                RuleError(
+                    str(path),
+                    _line_of_error(exc, path),
+                    None,
+                    f"无法读取的取值 unreadable value (e.g. an impossible date): {exc}",
+                    suggestion="dates are YYYY-MM-DD and must exist",
+                )
+            )
             continue
         if not isinstance(doc.data, dict):
-            errors.append(RuleError(str(path), 1, None, "a rule file must be a mapping (measure:, title:, checks: ...)"))
+            errors.append(
+                RuleError(str(path), 1, None, "a rule file must be a mapping (measure:, title:, checks: ...)")
+            )
             continue
         try:
             measure = MeasureFile.model_validate(doc.data)
@@ -173,8 +191,14 @@ def load_pack(root: str | Path) -> tuple[Pack | None, list[RuleError]]:
     seen: dict[int, Path] = {}
     for m in pack.measures:
         if m.measure.measure in seen:
-            errors.append(RuleError(str(m.path), m.doc.line_of(("measure",)), "measure",
-                                    f"measure {m.measure.measure} is also defined in {seen[m.measure.measure].name}"))
+            errors.append(
+                RuleError(
+                    str(m.path),
+                    m.doc.line_of(("measure",)),
+                    "measure",
+                    f"measure {m.measure.measure} is also defined in {seen[m.measure.measure].name}",
+                )
+            )
         seen[m.measure.measure] = m.path
     pack.measures.sort(key=lambda m: m.measure.measure)
     return pack, errors

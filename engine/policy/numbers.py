@@ -24,8 +24,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 PLACES = 6
 _QUANTUM = Decimal(1).scaleb(-PLACES)
 _SCALE = Decimal(10) ** PLACES
-CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_EVEN, Emax=10_000, Emin=-10_000,
-                          traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
+CONTEXT = decimal.Context(
+    prec=60,
+    rounding=ROUND_HALF_EVEN,
+    Emax=10_000,
+    Emin=-10_000,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
 
 
 class NotJudgeable(ArithmeticError):
@@ -40,8 +45,8 @@ def judged(x: Decimal) -> Decimal:
         raise NotJudgeable(f"value {x} is out of the judgeable range") from exc
 
 
-_MILLION = 10 ** PLACES
-_EXACT_BOUND = 10 ** 50  # far inside CONTEXT's 60 digits: judged(x) is x itself below it
+_MILLION = 10**PLACES
+_EXACT_BOUND = 10**50  # far inside CONTEXT's 60 digits: judged(x) is x itself below it
 
 
 def to_engine(x: Decimal) -> float:

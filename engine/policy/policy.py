@@ -58,8 +58,12 @@ class Policy:
         return None
 
 
-def load_policy(pack_dirs: list[str | Path] | None = None, *, with_builtin: bool = True,
-                collect: list[RuleError] | None = None) -> Policy:
+def load_policy(
+    pack_dirs: list[str | Path] | None = None,
+    *,
+    with_builtin: bool = True,
+    collect: list[RuleError] | None = None,
+) -> Policy:
     """Load the built-in pack and any others; raise PolicyError listing every problem.
 
     With `collect`, errors are appended there and the usable packs are returned (for lint).
@@ -79,8 +83,14 @@ def load_policy(pack_dirs: list[str | Path] | None = None, *, with_builtin: bool
     ids: dict[str, Path] = {}
     for p in packs:
         if p.meta.id in ids:
-            errors.append(RuleError(str(p.root / "pack.yaml"), p.meta_doc.line_of(("id",)), "id",
-                                    f"pack id {p.meta.id!r} is also used by {ids[p.meta.id]}"))
+            errors.append(
+                RuleError(
+                    str(p.root / "pack.yaml"),
+                    p.meta_doc.line_of(("id",)),
+                    "id",
+                    f"pack id {p.meta.id!r} is also used by {ids[p.meta.id]}",
+                )
+            )
         ids[p.meta.id] = p.root
     files: list[str | Path] = [*catalog_files(BASE_CATALOG), *(p.fields_file for p in packs if p.fields_file)]
     try:

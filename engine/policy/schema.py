@@ -15,16 +15,34 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Status = Literal["compliant", "non_compliant", "not_applicable", "insufficient_data", "on_track", "behind_schedule"]
-STATUSES: tuple[str, ...] = ("compliant", "non_compliant", "not_applicable", "insufficient_data",
-                             "on_track", "behind_schedule")
+Status = Literal[
+    "compliant", "non_compliant", "not_applicable", "insufficient_data", "on_track", "behind_schedule"
+]
+STATUSES: tuple[str, ...] = (
+    "compliant",
+    "non_compliant",
+    "not_applicable",
+    "insufficient_data",
+    "on_track",
+    "behind_schedule",
+)
 STATUS_ZH = {
-    "compliant": "符合", "non_compliant": "不符合", "not_applicable": "不适用",
-    "insufficient_data": "资料不足", "on_track": "进度正常", "behind_schedule": "进度滞后",
+    "compliant": "符合",
+    "non_compliant": "不符合",
+    "not_applicable": "不适用",
+    "insufficient_data": "资料不足",
+    "on_track": "进度正常",
+    "behind_schedule": "进度滞后",
 }
 Nature = Literal["standard", "target", "annual", "cumulative", "relative", "duty"]
-NATURE_ZH = {"standard": "逐项标准", "target": "期限目标", "annual": "年度目标", "cumulative": "累计目标",
-             "relative": "相对目标", "duty": "定性要求"}
+NATURE_ZH = {
+    "standard": "逐项标准",
+    "target": "期限目标",
+    "annual": "年度目标",
+    "cumulative": "累计目标",
+    "relative": "相对目标",
+    "duty": "定性要求",
+}
 Op = Literal[">=", ">", "<=", "<", "==", "!="]
 OP_ZH = {">=": "不低于", ">": "高于", "<=": "不高于", "<": "低于", "==": "等于", "!=": "不等于"}
 
@@ -102,12 +120,35 @@ class Threshold(Strict):
 
 # Soft words make a check soft: a result near the line needs a person (需人工复核). Hard words
 # (以上, 不低于, 达到, 不少于) give no flag. `rules lint` requires `soft` where the source holds one.
-SOFT_WORDS: tuple[str, ...] = ("左右", "力争", "争取", "基本实现", "基本打通", "基本", "原则上", "一般", "适时", "积极",
-                               "逐步", "稳步")
+SOFT_WORDS: tuple[str, ...] = (
+    "左右",
+    "力争",
+    "争取",
+    "基本实现",
+    "基本打通",
+    "基本",
+    "原则上",
+    "一般",
+    "适时",
+    "积极",
+    "逐步",
+    "稳步",
+)
 DEFAULT_BAND = "5%"  # the documented default tolerance band of a soft check: 5 % of the threshold
 # "基本" names things, not degrees, in these compounds (基本养老保险, 基本公共服务 …).
-_NOT_SOFT = ("基本养老", "基本医疗", "基本医保", "基本公共", "基本财力", "基本饱和", "基本方向", "基本盘", "一般公共预算",
-             "基本农田", "基本建设")
+_NOT_SOFT = (
+    "基本养老",
+    "基本医疗",
+    "基本医保",
+    "基本公共",
+    "基本财力",
+    "基本饱和",
+    "基本方向",
+    "基本盘",
+    "一般公共预算",
+    "基本农田",
+    "基本建设",
+)
 
 
 def soft_words_in(text: str) -> list[str]:
@@ -153,7 +194,9 @@ class Soft(Strict):
     @model_validator(mode="after")
     def _weighed(self) -> Soft:
         if not self.words and not self.note:
-            raise ValueError("soft without words needs a note saying why the sentence's soft word does not apply")
+            raise ValueError(
+                "soft without words needs a note saying why the sentence's soft word does not apply"
+            )
         return self
 
     @property
@@ -397,8 +440,18 @@ class PackMeta(Strict):
 
 # What a finding shares with every finding of its check version, in this order (the store keeps it
 # once, as a check_versions row; evaluation keys its findings' parts by it).
-VERSION_FIELDS = ("check", "check_version", "pack", "measure", "measure_title", "check_title", "nature", "unit",
-                  "op", "due")
+VERSION_FIELDS = (
+    "check",
+    "check_version",
+    "pack",
+    "measure",
+    "measure_title",
+    "check_title",
+    "nature",
+    "unit",
+    "op",
+    "due",
+)
 
 
 class SharedText(str):

@@ -40,15 +40,27 @@ def supersessions(packs: list[Pack]) -> tuple[Supersession, list[RuleError]]:
                 where = f"checks.{ci}.superseded_by"
                 target_pack = target.split(":", 1)[0] if ":" in target else None
                 if target_pack is None or target_pack == p.meta.id:
-                    errors.append(RuleError(str(ms.path), line, where,
-                                            f"superseded_by {target!r} must name a check of another pack",
-                                            suggestion="write pack:check, e.g. lu-2024:m5.invest_per_mu"))
+                    errors.append(
+                        RuleError(
+                            str(ms.path),
+                            line,
+                            where,
+                            f"superseded_by {target!r} must name a check of another pack",
+                            suggestion="write pack:check, e.g. lu-2024:m5.invest_per_mu",
+                        )
+                    )
                     continue
                 if target_pack not in loaded:
                     continue
                 if target not in starts:
-                    errors.append(RuleError(str(ms.path), line, where,
-                                            f"superseded_by {target!r}: pack {target_pack} has no such check"))
+                    errors.append(
+                        RuleError(
+                            str(ms.path),
+                            line,
+                            where,
+                            f"superseded_by {target!r}: pack {target_pack} has no such check",
+                        )
+                    )
                     continue
                 old = f"{p.meta.id}:{c.id}"
                 out.cutoff[old] = (starts[target], target)

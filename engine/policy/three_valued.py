@@ -91,17 +91,21 @@ class _Compiler:
             t, f, u = self._tfu(e.items[0])
             for item in e.items[1:]:
                 bt, bf, bu = self._tfu(item)
-                t, f, u = (_prod(t, bt),
-                           f + _prod(t, bf) + _prod(u, bf),
-                           _prod(t, bu) + _prod(u, bt) + _prod(u, bu))
+                t, f, u = (
+                    _prod(t, bt),
+                    f + _prod(t, bf) + _prod(u, bf),
+                    _prod(t, bu) + _prod(u, bt) + _prod(u, bu),
+                )
             return t, f, u
         if isinstance(e, Or):
             t, f, u = self._tfu(e.items[0])
             for item in e.items[1:]:
                 bt, bf, bu = self._tfu(item)
-                t, f, u = (t + _prod(f, bt) + _prod(u, bt),
-                           _prod(f, bf),
-                           _prod(f, bu) + _prod(u, bf) + _prod(u, bu))
+                t, f, u = (
+                    t + _prod(f, bt) + _prod(u, bt),
+                    _prod(f, bf),
+                    _prod(f, bu) + _prod(u, bf) + _prod(u, bu),
+                )
             return t, f, u
         if isinstance(e, Compare):
             return self._compare(e)

@@ -122,8 +122,11 @@ def _parse_fields(doc: LocatedYaml, raw: dict, base: tuple) -> dict[str, FieldSp
         except ValidationError as exc:
             err = exc.errors()[0]
             path = base + (fname,) + tuple(err["loc"])
-            raise YamlSourceError(doc.file, doc.line_of(path),
-                                  f"field {fname!r}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+            raise YamlSourceError(
+                doc.file,
+                doc.line_of(path),
+                f"field {fname!r}: {'.'.join(map(str, err['loc']))}: {err['msg']}",
+            ) from None
         out[fname] = spec.model_copy(update={"name": fname})
     return out
 
@@ -148,8 +151,11 @@ def load_catalog(paths: Sequence[str | Path]) -> Catalog:
             raise YamlSourceError(doc.file, 1, "a field catalog must be a mapping")
         unknown = set(data) - {"common", "kinds"}
         if unknown:
-            raise YamlSourceError(doc.file, doc.line_of((sorted(unknown)[0],)),
-                                  f"unknown top-level key {sorted(unknown)[0]!r}; expected common, kinds")
+            raise YamlSourceError(
+                doc.file,
+                doc.line_of((sorted(unknown)[0],)),
+                f"unknown top-level key {sorted(unknown)[0]!r}; expected common, kinds",
+            )
         new_common = _parse_fields(doc, data.get("common", {}), ("common",))
         common.update(new_common)
         for spec in kinds.values():  # common fields reach kinds declared earlier too
@@ -158,37 +164,54 @@ def load_catalog(paths: Sequence[str | Path]) -> Catalog:
         for kname, kraw in (data.get("kinds") or {}).items():
             kraw = kraw or {}
             if kname not in kinds and not (isinstance(kname, str) and _KIND_NAME.match(kname)):
-                raise YamlSourceError(doc.file, doc.line_of(("kinds", kname)),
-                                      f"subject kind {kname!r}: lowercase letters, digits and '_' (e.g. province)")
+                raise YamlSourceError(
+                    doc.file,
+                    doc.line_of(("kinds", kname)),
+                    f"subject kind {kname!r}: lowercase letters, digits and '_' (e.g. province)",
+                )
             if kname not in kinds and "label" not in kraw:
-                raise YamlSourceError(doc.file, doc.line_of(("kinds", kname)),
-                                      f"unknown subject kind {kname!r}; known: {', '.join(kinds)}. "
-                                      "A new kind is declared with its label (Chinese name), date_field and fields")
+                raise YamlSourceError(
+                    doc.file,
+                    doc.line_of(("kinds", kname)),
+                    f"unknown subject kind {kname!r}; known: {', '.join(kinds)}. "
+                    "A new kind is declared with its label (Chinese name), date_field and fields",
+                )
             fields = _parse_fields(doc, kraw.get("fields", {}), ("kinds", kname, "fields"))
             if kname in kinds:
                 extra = set(kraw) - {"fields"}
                 if extra:
-                    raise YamlSourceError(doc.file, doc.line_of(("kinds", kname, sorted(extra)[0])),
-                                          f"kind {kname} is declared in another file; here only fields may be added")
+                    raise YamlSourceError(
+                        doc.file,
+                        doc.line_of(("kinds", kname, sorted(extra)[0])),
+                        f"kind {kname} is declared in another file; here only fields may be added",
+                    )
                 existing = kinds[kname]
                 for fname, f in fields.items():
                     if fname in existing.fields and existing.fields[fname] != f:
-                        raise YamlSourceError(doc.file, doc.line_of(("kinds", kname, "fields", fname)),
-                                              f"field {kname}.{fname} is already defined differently")
+                        raise YamlSourceError(
+                            doc.file,
+                            doc.line_of(("kinds", kname, "fields", fname)),
+                            f"field {kname}.{fname} is already defined differently",
+                        )
                     existing.fields[fname] = f
                 continue
             try:
-                spec = KindSpec.model_validate({**{k: v for k, v in kraw.items() if k != "fields"},
-                                                "fields": {}})
+                spec = KindSpec.model_validate(
+                    {**{k: v for k, v in kraw.items() if k != "fields"}, "fields": {}}
+                )
             except ValidationError as exc:
                 err = exc.errors()[0]
-                raise YamlSourceError(doc.file, doc.line_of(("kinds", kname) + tuple(err["loc"])),
-                                      f"kind {kname}: {err['msg']}") from None
+                raise YamlSourceError(
+                    doc.file, doc.line_of(("kinds", kname) + tuple(err["loc"])), f"kind {kname}: {err['msg']}"
+                ) from None
             spec.fields = {**common, **fields}
             spec.name = kname
             if spec.date_field not in spec.fields:
-                raise YamlSourceError(doc.file, doc.line_of(("kinds", kname, "date_field")),
-                                      f"date_field {spec.date_field!r} is not a field of {kname}")
+                raise YamlSourceError(
+                    doc.file,
+                    doc.line_of(("kinds", kname, "date_field")),
+                    f"date_field {spec.date_field!r} is not a field of {kname}",
+                )
             kinds[kname] = spec
     _check_names_unique(kinds)
     return Catalog(kinds=kinds)
@@ -203,6 +226,9 @@ def _check_names_unique(kinds: dict[str, KindSpec]) -> None:
             for name in dict.fromkeys([fname, f.label, *f.aliases]):
                 other = owner.setdefault(name, fname)
                 if other != fname:
-                    raise YamlSourceError("rules/records", None,
-                                          f"kind {kname}: the column name {name!r} names two fields, {other} and {fname}; "
-                                          "give each field its own label and aliases")
+                    raise YamlSourceError(
+                        "rules/records",
+                        None,
+                        f"kind {kname}: the column name {name!r} names two fields, {other} and {fname}; "
+                        "give each field its own label and aliases",
+                    )

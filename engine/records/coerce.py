@@ -53,11 +53,15 @@ def _bounded(d: Decimal, value: object) -> Decimal:
         return d.copy_abs() if d.is_signed() else d  # -0 -> 0
     e = d.adjusted()
     if e > MAX_EXPONENT:
-        raise CoerceError(f"数值溢出 number overflows: {_brief(value)} has {e + 1} digits before the decimal point "
-                          f"(at most {MAX_EXPONENT} are read)")
+        raise CoerceError(
+            f"数值溢出 number overflows: {_brief(value)} has {e + 1} digits before the decimal point "
+            f"(at most {MAX_EXPONENT} are read)"
+        )
     if e < MIN_EXPONENT:
-        raise CoerceError(f"数值过小 number too small to keep exactly: {_brief(value)} "
-                          f"(nothing below 1e{MIN_EXPONENT} is read)")
+        raise CoerceError(
+            f"数值过小 number too small to keep exactly: {_brief(value)} "
+            f"(nothing below 1e{MIN_EXPONENT} is read)"
+        )
     return d + 0
 
 
@@ -106,8 +110,9 @@ def to_decimal(value: object, unit: str | None, percent_points: bool = True) -> 
         raise CoerceError(f"expected a number, got a yes/no value {value!r}")
     if isinstance(value, int):
         if value.bit_length() > 1400:  # ~420 digits: past MAX_EXPONENT, never converted
-            raise CoerceError(f"数值溢出 number overflows: an integer of about {int(value.bit_length() * 0.30103)} "
-                              "digits")
+            raise CoerceError(
+                f"数值溢出 number overflows: an integer of about {int(value.bit_length() * 0.30103)} digits"
+            )
         return _bounded(Decimal(value), value), None
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
@@ -151,8 +156,18 @@ def to_decimal(value: object, unit: str | None, percent_points: bool = True) -> 
     return _bounded(d, value), written_unit
 
 
-EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!",
-                "#CALC!"}
+EXCEL_ERRORS = {
+    "#DIV/0!",
+    "#N/A",
+    "#NAME?",
+    "#NULL!",
+    "#NUM!",
+    "#REF!",
+    "#VALUE!",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
+}
 
 
 def _kind_of(value: object) -> str:
@@ -170,7 +185,8 @@ def check_percent(d: Decimal, written_unit: str | None, percent_points: bool) ->
     if percent_points and written_unit is None and Decimal(0) < d <= Decimal(1):
         raise CoerceError(
             f"ambiguous percentage {d}: this field is in percent points (57 means 57%); "
-            "write it as e.g. 57 or 57% (or 0.57% if that is meant)")
+            "write it as e.g. 57 or 57% (or 0.57% if that is meant)"
+        )
 
 
 _TRUE = {"true", "yes", "y", "1", "是", "有", "√", "✓", "对"}
@@ -211,8 +227,9 @@ def to_int(value: object) -> int:
 def whole(d: Decimal, value: object, unit: str | None) -> int:
     """The integer a count is, or why not: 2.0万户 is 20000户; 1.23456万户 is not a whole number of 户."""
     if d != d.to_integral_value():
-        raise CoerceError(f"不是整数 not a whole number{f' of {unit}' if unit else ''}: {_brief(value)} = {d}"
-                          f"{unit or ''}")
+        raise CoerceError(
+            f"不是整数 not a whole number{f' of {unit}' if unit else ''}: {_brief(value)} = {d}{unit or ''}"
+        )
     return int(d)
 
 
@@ -294,7 +311,9 @@ def bad_text(value: object) -> str | None:
 
 def to_text(value: object) -> str:
     if isinstance(value, (dict, list, tuple, set)):
-        raise CoerceError(f"expected text, got {'a list' if not isinstance(value, dict) else 'a nested object'}")
+        raise CoerceError(
+            f"expected text, got {'a list' if not isinstance(value, dict) else 'a nested object'}"
+        )
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise CoerceError(f"expected text, got the number {value!r}")

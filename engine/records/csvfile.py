@@ -71,24 +71,30 @@ def _read_csv(p: Path, default_kind: str | None, names: set[str] | None = None) 
         reader = csv.reader(_chain(first, lines), delimiter=delimiter)
         header, above, pending = _csv_header(p, reader, names, skip)
         if m:
-            yield ReadWarning(SourceRef(file=str(p), row=1), f"第1行 {m.group(0).strip()!r} 指定分隔符 names the "
-                                                             f"separator {delimiter!r}; read with it")
+            yield ReadWarning(
+                SourceRef(file=str(p), row=1),
+                f"第1行 {m.group(0).strip()!r} 指定分隔符 names the separator {delimiter!r}; read with it",
+            )
         if above:
-            yield ReadWarning(SourceRef(file=str(p), row=above[0]),
-                              f"row(s) {', '.join(map(str, above))} above the header are not records "
-                              "(titles, notes); ignored")
+            yield ReadWarning(
+                SourceRef(file=str(p), row=above[0]),
+                f"row(s) {', '.join(map(str, above))} above the header are not records "
+                "(titles, notes); ignored",
+            )
         line_base = skip  # reader.line_num counts from the first line given to it
         if not header or not any(h.strip() for h in header):
             raise ReadError(str(p), "no header row")
         if len(header) == 1 and ("\t" in header[0] or ";" in header[0]):
             delim = "\t" if "\t" in header[0] else ";"
-            raise ReadError(str(p), f"the header is one column holding {delim!r}: the file uses {delim!r} "
-                                    "as separator; save it as CSV with commas")
+            raise ReadError(
+                str(p),
+                f"the header is one column holding {delim!r}: the file uses {delim!r} "
+                "as separator; save it as CSV with commas",
+            )
         header = [h.strip().lstrip("\ufeff") for h in header]
         for h in header:
             if bad_text(h):
-                raise ReadError(str(p), f"header cell {_printable(h)!r} "
-                                        f"{bad_text(h)}")
+                raise ReadError(str(p), f"header cell {_printable(h)!r} {bad_text(h)}")
         _check_header(p, header)
         rows_seen = False
         warned = [not any(not h for h in header)]  # whether the headerless-values warning was given
@@ -104,34 +110,51 @@ def _read_csv(p: Path, default_kind: str | None, names: set[str] | None = None) 
                 except StopIteration:
                     break
                 except (csv.Error, UnicodeDecodeError) as exc:
-                    yield RecordError(source=SourceRef(file=str(p), row=line_base + before + 1),
-                                      message=f"unreadable row: {exc}")
+                    yield RecordError(
+                        source=SourceRef(file=str(p), row=line_base + before + 1),
+                        message=f"unreadable row: {exc}",
+                    )
                     if reader.line_num == before:
                         break  # the reader cannot move past it
                     continue
                 row_no = line_base + before + 1  # first line of the row (a quoted cell may span lines)
-                swallowed = None if len(lines.taken) < 2 and not (row and row[-1].endswith(("\n", "\r"))) \
+                swallowed = (
+                    None
+                    if len(lines.taken) < 2 and not (row and row[-1].endswith(("\n", "\r")))
                     else _swallowed(row, lines.taken, len(header), delimiter)
+                )
                 if swallowed is not None:
                     col, recovered = swallowed
-                    over = (f"runs over the next {len(recovered)} line(s) (rows {row_no + 1}–{row_no + len(recovered)}); "
-                            "this row is rejected, those lines are read on their own") if recovered else \
-                        "runs to the end of the file; this row is rejected"
-                    yield RecordError(source=SourceRef(file=str(p), row=row_no),
-                                      field=header[col] if col < len(header) else None,
-                                      message=f"引号未闭合 unbalanced quote: the cell opens a quote that {over}")
+                    over = (
+                        (
+                            f"runs over the next {len(recovered)} line(s) (rows {row_no + 1}–{row_no + len(recovered)}); "
+                            "this row is rejected, those lines are read on their own"
+                        )
+                        if recovered
+                        else "runs to the end of the file; this row is rejected"
+                    )
+                    yield RecordError(
+                        source=SourceRef(file=str(p), row=row_no),
+                        field=header[col] if col < len(header) else None,
+                        message=f"引号未闭合 unbalanced quote: the cell opens a quote that {over}",
+                    )
                     for i, text in enumerate(recovered, start=1):
                         if text.count('"') % 2:
-                            yield RecordError(source=SourceRef(file=str(p), row=row_no + i),
-                                              message="引号未闭合 unbalanced quote in this line; row rejected")
+                            yield RecordError(
+                                source=SourceRef(file=str(p), row=row_no + i),
+                                message="引号未闭合 unbalanced quote in this line; row rejected",
+                            )
                             continue
                         parsed = next(csv.reader([text], delimiter=delimiter), [])
                         pending.append((row_no + i, parsed))
                     continue
             if not warned[0] and any(i < len(row) and row[i].strip() for i, h in enumerate(header) if not h):
                 warned[0] = True
-                yield ReadWarning(SourceRef(file=str(p), row=row_no), "a column without a header holds values; "
-                                  "they are ignored (give the column a header to use it)")
+                yield ReadWarning(
+                    SourceRef(file=str(p), row=row_no),
+                    "a column without a header holds values; "
+                    "they are ignored (give the column a header to use it)",
+                )
             item = _csv_row(p, header, row, row_no, default_kind, undecodable)
             rows_seen = rows_seen or item is not BlankRow
             yield item
@@ -145,8 +168,9 @@ def _chain(first: str | None, rest: Iterator[str]) -> Iterator[str]:
     yield from rest
 
 
-def _csv_header(p: Path, reader: Any, names: set[str] | None,
-                skip: int) -> tuple[list[str] | None, list[int], list[tuple[int, list[str]]]]:
+def _csv_header(
+    p: Path, reader: Any, names: set[str] | None, skip: int
+) -> tuple[list[str] | None, list[int], list[tuple[int, list[str]]]]:
     """(header, lines of the title rows above it, rows read past it while looking).
 
     The header is the first row naming a known column among the first non-blank rows (titles and notes
@@ -182,23 +206,28 @@ def _swallowed(row: list[str], taken: list[str], width: int, delimiter: str) -> 
     if len(taken) < 2 and not (row and row[-1].endswith(("\n", "\r"))):
         return None
     for col, cell in enumerate(row):
-        if ("\n" in cell or "\r" in cell) and any(line.count(delimiter) >= max(1, width - 2)
-                                                  for line in cell.splitlines()):
+        if ("\n" in cell or "\r" in cell) and any(
+            line.count(delimiter) >= max(1, width - 2) for line in cell.splitlines()
+        ):
             return col, [t.rstrip("\r\n") for t in taken[1:]]
     return None
 
 
-def _csv_row(p: Path, header: list[str], row: list[str], row_no: int, default_kind: str | None,
-             undecodable: bool) -> ReadItem:
+def _csv_row(
+    p: Path, header: list[str], row: list[str], row_no: int, default_kind: str | None, undecodable: bool
+) -> ReadItem:
     """One data row of a CSV file as a raw record, a blank row, or why it cannot be read."""
     if not any(c.strip() for c in row):
         return BlankRow
     src = SourceRef(file=str(p), row=row_no)
     if len(row) > len(header):
-        extra = [c for c in row[len(header):] if c.strip()]
+        extra = [c for c in row[len(header) :] if c.strip()]
         if extra:
-            return RecordError(source=src, message=f"row has {len(row)} cells but the header has "
-                                                   f"{len(header)}; which column is {extra[0]!r} in?")
+            return RecordError(
+                source=src,
+                message=f"row has {len(row)} cells but the header has "
+                f"{len(header)}; which column is {extra[0]!r} in?",
+            )
     if len(row) != len(header) or not all(header):
         data = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h}
     else:

@@ -33,15 +33,23 @@ def _kind_text(value: Any) -> str:
     return "" if type(value) is coerce.BadCell else coerce.strip_invisible(str(value))[0].strip()
 
 
-def _identity_problem(kind: str | None, kind_key: str | None, kind_raw: Any, id_problem: str | None,
-                      rid_text: str | None, catalog: Catalog) -> tuple[str | None, str] | None:
+def _identity_problem(
+    kind: str | None,
+    kind_key: str | None,
+    kind_raw: Any,
+    id_problem: str | None,
+    rid_text: str | None,
+    catalog: Catalog,
+) -> tuple[str | None, str] | None:
     """(field, message) when the record has no usable kind and id: then the row gives no record."""
     if kind is None:
         if type(kind_raw) is coerce.BadCell:
             return kind_key, f"subject kind cell: {kind_raw.reason}"
         if kind_raw is not None:
-            return kind_key, (f"unknown subject kind {_short(kind_raw)}; known: "
-                              + ", ".join(f"{k}/{s.label}" for k, s in catalog.kinds.items()))
+            return kind_key, (
+                f"unknown subject kind {_short(kind_raw)}; known: "
+                + ", ".join(f"{k}/{s.label}" for k, s in catalog.kinds.items())
+            )
         return "kind", "no subject kind: add a 类型 column or pass --kind"
     if id_problem is not None:
         return "id", f"record id {id_problem}"

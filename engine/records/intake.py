@@ -60,11 +60,18 @@ IntakeItem = Record | RecordError | FileProblem | FileTally | str  # str = a war
 
 def rows_rejected(errors: list[RecordError]) -> int:
     """Rows that gave no record: the distinct rows of the errors that reject their row."""
-    return len({(e.source.file, e.source.sheet, e.source.row) for e in errors
-                if e.row_rejected and e.source.row is not None})
+    return len(
+        {
+            (e.source.file, e.source.sheet, e.source.row)
+            for e in errors
+            if e.row_rejected and e.source.row is not None
+        }
+    )
 
 
-def iter_intake(paths: Sequence[str | Path], catalog: Catalog, kind: str | None = None) -> Iterator[IntakeItem]:
+def iter_intake(
+    paths: Sequence[str | Path], catalog: Catalog, kind: str | None = None
+) -> Iterator[IntakeItem]:
     normaliser = Normaliser(catalog)
     # Kept for every record of the input (1,000,000 rows in the benchmark): compact on purpose,
     # a string key and the place packed in one int, (file and sheet number) << 32 | row + 1
@@ -104,9 +111,13 @@ def iter_intake(paths: Sequence[str | Path], catalog: Catalog, kind: str | None 
                 key = f"{rec.kind}\x00{same_id}\x00{year_of}"
                 if key in seen:
                     year = f" and year {year_of}" if yearly else ""
-                    yield RecordError(source=rec.source, record_id=rec.id, field="id",
-                                      message=f"duplicate record id {rec.id!r} for kind {rec.kind}{year} "
-                                              f"(first at {_unpack(seen[key], places)})")
+                    yield RecordError(
+                        source=rec.source,
+                        record_id=rec.id,
+                        field="id",
+                        message=f"duplicate record id {rec.id!r} for kind {rec.kind}{year} "
+                        f"(first at {_unpack(seen[key], places)})",
+                    )
                     continue
                 src = rec.source
                 place = places.setdefault((src.file, src.sheet), len(places))

@@ -33,8 +33,9 @@ def _objects(p: Path, items: Any, default_kind: str | None) -> Iterator[ReadItem
         yield _object_record(src, item, default_kind)
 
 
-def _object_record(src: SourceRef, item: Any, default_kind: str | None,
-                   what: str = "an object") -> RawRecord | RecordError:
+def _object_record(
+    src: SourceRef, item: Any, default_kind: str | None, what: str = "an object"
+) -> RawRecord | RecordError:
     """One JSON object or YAML mapping as a raw record, or why it cannot be one."""
     if isinstance(item, BadCell):
         return RecordError(source=src, message=f"record is not {what}: {item.reason}")
@@ -44,8 +45,14 @@ def _object_record(src: SourceRef, item: Any, default_kind: str | None,
 
 
 def _type_name(v: Any) -> str:
-    return {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false",
-            type(None): "null"}.get(type(v), type(v).__name__)
+    return {
+        list: "a list",
+        str: "text",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+        type(None): "null",
+    }.get(type(v), type(v).__name__)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -73,8 +80,13 @@ def _json_float(text: str) -> float | Decimal:
 
 
 def _json_loads(text: str) -> Any:
-    return json.loads(text, parse_constant=_keep_constant, object_pairs_hook=_unique_keys,
-                      parse_int=_json_int, parse_float=_json_float)
+    return json.loads(
+        text,
+        parse_constant=_keep_constant,
+        object_pairs_hook=_unique_keys,
+        parse_int=_json_int,
+        parse_float=_json_float,
+    )
 
 
 def _read_json(p: Path, default_kind: str | None) -> Iterator[ReadItem]:
@@ -95,7 +107,9 @@ def _keep_constant(name: str) -> str:
 def _read_jsonl(p: Path, default_kind: str | None) -> Iterator[ReadItem]:
     with p.open("rb") as fh:
         head = fh.read(4)
-    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not head.startswith(codecs.BOM_UTF32_LE)
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not head.startswith(
+        codecs.BOM_UTF32_LE
+    )
     # UTF-16 (with its BOM) strictly: surrogateescape does not apply to it; a damaged line fails the file.
     enc, errors = ("utf-16", "strict") if utf16 else ("utf-8-sig", "surrogateescape")
     try:
@@ -139,7 +153,9 @@ def _read_yaml(p: Path, default_kind: str | None) -> Iterator[ReadItem]:
     except UnicodeDecodeError as exc:
         raise ReadError(str(p), f"not UTF-8 text: {exc}") from None
     except YamlSourceError as exc:
-        raise ReadError(str(p), exc.message if exc.line is None else f"line {exc.line}: {exc.message}") from None
+        raise ReadError(
+            str(p), exc.message if exc.line is None else f"line {exc.line}: {exc.message}"
+        ) from None
     for n, doc in enumerate(docs, start=1):
         items = doc.data
         where = f"YAML document {n}: " if len(docs) > 1 else ""
@@ -156,9 +172,11 @@ def _read_yaml(p: Path, default_kind: str | None) -> Iterator[ReadItem]:
             if len(docs) == 1:
                 raise ReadError(str(p), "expected a list of records (or a mapping with a 'records' list)")
             # One document that holds no records costs that document; the others are read.
-            yield RecordError(source=SourceRef(file=str(p), row=doc.line_of(())),
-                              message=f"{where}expected a list of records (or a mapping with a 'records' list), "
-                                      f"got {_type_name(items)}")
+            yield RecordError(
+                source=SourceRef(file=str(p), row=doc.line_of(())),
+                message=f"{where}expected a list of records (or a mapping with a 'records' list), "
+                f"got {_type_name(items)}",
+            )
             continue
         for i, item in enumerate(items):
             line = doc.line_of(base + (i,))

@@ -18,8 +18,11 @@ def _bounds(f: FieldSpec) -> tuple[Any, Any, Any]:
         gt = f.exclusive_min
         ge = f.min if f.min is not None else (-MAX_MAGNITUDE if gt is None else None)
         return gt, ge, f.max if f.max is not None else MAX_MAGNITUDE
-    return (None if f.exclusive_min is None else int(f.exclusive_min), None if f.min is None else int(f.min),
-            int(f.max) if f.max is not None else int(MAX_MAGNITUDE))
+    return (
+        None if f.exclusive_min is None else int(f.exclusive_min),
+        None if f.min is None else int(f.min),
+        int(f.max) if f.max is not None else int(MAX_MAGNITUDE),
+    )
 
 
 def _annotation(f: FieldSpec) -> Any:

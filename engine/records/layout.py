@@ -43,7 +43,8 @@ class _Layout:
         self.keys = keys
         # The columns _identity looks at, in the order it looks.
         self.id_keys, self.kind_keys, self.name_keys = (
-            normaliser._candidates(keys, k) for k in (ID_KEYS, KIND_KEYS, NAME_KEYS))
+            normaliser._candidates(keys, k) for k in (ID_KEYS, KIND_KEYS, NAME_KEYS)
+        )
         self.id_columns = frozenset(k for k in keys if split_header(k)[0] in ID_KEYS)
         self.columns: dict[str, list[_Column]] = {}  # per kind, in column order, id columns left out
         # Per kind, the fields of the columns in the kind's field order; None if the columns have it.

@@ -27,7 +27,9 @@ from engine.records.layout import _MISSING, LAYOUTS, MEMO_ENTRIES, MEMO_SIZE, _C
 from engine.records.record import Conversion, RawRecord, Record, RecordError, SourceRef
 
 # The fields a Record built directly sets (_record), as Record(...) would.
-_RECORD_FIELDS_SET = frozenset({"kind", "id", "name", "values", "source", "conversions", "warnings", "invalid"})
+_RECORD_FIELDS_SET = frozenset(
+    {"kind", "id", "name", "values", "source", "conversions", "warnings", "invalid"}
+)
 
 
 class Normaliser:
@@ -65,7 +67,9 @@ class Normaliser:
             common = set.intersection(*(set(k.fields) for k in self.catalog.kinds.values()))
             scores: dict[str, int] = {}
             for kind in self.catalog.kinds:
-                hits = {r[0] for h in headers if (r := self.resolve_header(kind, str(h))) and r[0] not in common}
+                hits = {
+                    r[0] for h in headers if (r := self.resolve_header(kind, str(h))) and r[0] not in common
+                }
                 scores[kind] = len(hits)
             ranked = sorted(scores.items(), key=lambda kv: -kv[1])
             best = ranked[0] if ranked and ranked[0][1] > 0 else None
@@ -125,8 +129,9 @@ class Normaliser:
             return None, errors, []
         assert kind is not None and rid_text is not None
         name_key, name_raw = self._identity(raw.data, NAME_KEYS)
-        identity_keys = {k for k in (kind_key, name_key) if k} | {k for k in raw.data
-                                                                   if split_header(str(k))[0] in ID_KEYS}
+        identity_keys = {k for k in (kind_key, name_key) if k} | {
+            k for k in raw.data if split_header(str(k))[0] in ID_KEYS
+        }
 
         spec = self.catalog.kind(kind)
         values: dict[str, Any] = {}
@@ -135,8 +140,9 @@ class Normaliser:
         unknown: list[str] = []
 
         def drop(fname: str, label: str | None, message: str) -> None:
-            errors.append(RecordError(source=src, record_id=rid_text, field=label, message=message,
-                                      row_rejected=False))
+            errors.append(
+                RecordError(source=src, record_id=rid_text, field=label, message=message, row_rejected=False)
+            )
             invalid[fname] = f"字段无效:{message}"
             values.pop(fname, None)
 
@@ -160,13 +166,37 @@ class Normaliser:
             except (coerce.CoerceError, units.UnitError) as exc:
                 drop(fname, f"{f.label}/{fname}", str(exc))
         typed = self._validate(kind, values, drop)
-        return self._record(kind, rid_text, id_hidden, name_key, name_raw, typed, src, conversions, invalid,
-                            drop, errors, unknown)
+        return self._record(
+            kind,
+            rid_text,
+            id_hidden,
+            name_key,
+            name_raw,
+            typed,
+            src,
+            conversions,
+            invalid,
+            drop,
+            errors,
+            unknown,
+        )
 
-    def _record(self, kind: str, rid_text: str, id_hidden: list[str], name_key: str | None, name_raw: Any,
-                typed: dict[str, Any], src: SourceRef, conversions: list[Conversion], invalid: dict[str, str],
-                drop: Any, errors: list[RecordError], unknown: list[str],
-                sure: bool = False) -> tuple[Record | None, list[RecordError], list[str]]:
+    def _record(
+        self,
+        kind: str,
+        rid_text: str,
+        id_hidden: list[str],
+        name_key: str | None,
+        name_raw: Any,
+        typed: dict[str, Any],
+        src: SourceRef,
+        conversions: list[Conversion],
+        invalid: dict[str, str],
+        drop: Any,
+        errors: list[RecordError],
+        unknown: list[str],
+        sure: bool = False,
+    ) -> tuple[Record | None, list[RecordError], list[str]]:
         """The record of a usable identity: its name (or why not), warnings, the fields left out."""
         name, name_problem, name_hidden = _identity_text(name_raw)
         if name_problem is None and name is not None and len(name) > MAX_NAME:
@@ -174,24 +204,49 @@ class Normaliser:
         if name_problem is not None:
             drop("name", name_key, f"record name {name_problem}")
             name = None
-        warnings = [f"{what}中的不可见或控制方向的字符 {', '.join(chars)} 已删除 (invisible/bidi characters removed "
-                    f"from the {en})" for what, en, chars in (("编号", "id", id_hidden), ("名称", "name", name_hidden))
-                    if chars] if id_hidden or name_hidden else []
+        warnings = (
+            [
+                f"{what}中的不可见或控制方向的字符 {', '.join(chars)} 已删除 (invisible/bidi characters removed "
+                f"from the {en})"
+                for what, en, chars in (("编号", "id", id_hidden), ("名称", "name", name_hidden))
+                if chars
+            ]
+            if id_hidden or name_hidden
+            else []
+        )
         if invalid:
             conversions = [c for c in conversions if c.field not in invalid]
         if sure:
             # Every part already has the exact type Record declares (text, a SourceRef, values that
             # _within cleared), so validating would hand back these very objects: build it directly,
             # as Record(...) would have (same fields set).
-            rec = Record.model_construct(set(_RECORD_FIELDS_SET), kind=kind, id=rid_text, name=name, values=typed,
-                                         source=src, conversions=conversions, warnings=warnings, invalid=invalid)
+            rec = Record.model_construct(
+                set(_RECORD_FIELDS_SET),
+                kind=kind,
+                id=rid_text,
+                name=name,
+                values=typed,
+                source=src,
+                conversions=conversions,
+                warnings=warnings,
+                invalid=invalid,
+            )
         else:
-            rec = Record(kind=kind, id=rid_text, name=name, values=typed, source=src, conversions=conversions,
-                         warnings=warnings, invalid=invalid)
+            rec = Record(
+                kind=kind,
+                id=rid_text,
+                name=name,
+                values=typed,
+                source=src,
+                conversions=conversions,
+                warnings=warnings,
+                invalid=invalid,
+            )
         return rec, errors, unknown
 
-    def _normalise_fast(self, raw: RawRecord,
-                        layout: _Layout) -> tuple[Record | None, list[RecordError], list[str]]:
+    def _normalise_fast(
+        self, raw: RawRecord, layout: _Layout
+    ) -> tuple[Record | None, list[RecordError], list[str]]:
         data = raw.data
         src = raw.source
         errors: list[RecordError] = []
@@ -236,8 +291,9 @@ class Normaliser:
         unknown: list[str] = []
 
         def drop(fname: str, label: str | None, message: str) -> None:
-            errors.append(RecordError(source=src, record_id=rid_text, field=label, message=message,
-                                      row_rejected=False))
+            errors.append(
+                RecordError(source=src, record_id=rid_text, field=label, message=message, row_rejected=False)
+            )
             invalid[fname] = f"字段无效:{message}"
             values.pop(fname, None)
 
@@ -281,8 +337,21 @@ class Normaliser:
             typed = values if order is None else {k: values[k] for k in order if k in values}
         else:
             typed = self._validate(kind, values, drop)
-        return self._record(kind, rid_text, id_hidden, name_key, name_raw, typed, src, conversions, invalid,
-                            drop, errors, unknown, sure=sure)
+        return self._record(
+            kind,
+            rid_text,
+            id_hidden,
+            name_key,
+            name_raw,
+            typed,
+            src,
+            conversions,
+            invalid,
+            drop,
+            errors,
+            unknown,
+            sure=sure,
+        )
 
     def _kind_name(self, cell: Any) -> str | None:
         if type(cell) is not str:
@@ -349,8 +418,15 @@ class Normaliser:
                 coerce.check_percent(d, written if written else header_unit, f.percent_points)
             if given_unit and f.unit and given_unit != f.unit:
                 converted = units.convert(d, given_unit, f.unit)
-                conversions.append(Conversion(field=f.name, original=f"{d}{given_unit}", from_unit=given_unit,
-                                              to_unit=f.unit, value=converted))
+                conversions.append(
+                    Conversion(
+                        field=f.name,
+                        original=f"{d}{given_unit}",
+                        from_unit=given_unit,
+                        to_unit=f.unit,
+                        value=converted,
+                    )
+                )
                 d = converted
             elif given_unit and not f.unit:
                 raise coerce.CoerceError(f"field has no unit but {given_unit} was given")
@@ -365,8 +441,15 @@ class Normaliser:
             if given_unit and given_unit != f.unit:
                 converted = units.convert(n, given_unit, f.unit)
                 whole = coerce.whole(converted, cell, f.unit)
-                conversions.append(Conversion(field=f.name, original=f"{n}{given_unit}", from_unit=given_unit,
-                                              to_unit=f.unit, value=Decimal(whole)))
+                conversions.append(
+                    Conversion(
+                        field=f.name,
+                        original=f"{n}{given_unit}",
+                        from_unit=given_unit,
+                        to_unit=f.unit,
+                        value=Decimal(whole),
+                    )
+                )
                 return whole
             return coerce.whole(n, cell, f.unit)
         if f.type == "boolean":

@@ -59,4 +59,6 @@ def read_records(path: str | Path, catalog: Catalog, kind: str | None = None) ->
     elif suffix in (".yaml", ".yml"):
         yield from _read_yaml(p, default_kind)
     else:
-        raise ReadError(str(p), f"unsupported file type {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}")
+        raise ReadError(
+            str(p), f"unsupported file type {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}"
+        )

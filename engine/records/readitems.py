@@ -62,8 +62,17 @@ def _check_cells(src: SourceRef, data: dict[str, Any], undecodable_row: bool = F
     texts.extend(v for v in data.values() if isinstance(v, str))
     if not any_bad_text(texts):  # nearly every row: one scan of the whole row
         return None
-    rid = next((data[k] for k in data if isinstance(k, str) and split_header(k)[0] in ID_KEYS
-                and isinstance(data[k], (str, int)) and not bad_text(data[k])), None)
+    rid = next(
+        (
+            data[k]
+            for k in data
+            if isinstance(k, str)
+            and split_header(k)[0] in ID_KEYS
+            and isinstance(data[k], (str, int))
+            and not bad_text(data[k])
+        ),
+        None,
+    )
     rid = str(rid) if rid is not None else None
     for key in data:
         why = bad_text(key)

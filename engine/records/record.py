@@ -48,7 +48,11 @@ class RecordError(BaseModel):
             parts.append(f"record {self.record_id}")
         if self.field:
             parts.append(f"field {self.field}")
-        tail = "" if self.row_rejected else " (该字段不参与评价,记录其余部分照常评价 field left out, record still evaluated)"
+        tail = (
+            ""
+            if self.row_rejected
+            else " (该字段不参与评价,记录其余部分照常评价 field left out, record still evaluated)"
+        )
         return ": ".join(parts) + f": {self.message}{tail}"
 
 
@@ -81,9 +85,16 @@ class Record(BaseModel):
     invalid: dict[str, str] = Field(default_factory=dict)
 
     def content_hash(self) -> str:
-        payload = json.dumps({"kind": self.kind, "id": self.id, "name": self.name,
-                              "values": {k: _jsonable(v) for k, v in sorted(self.values.items())}},
-                             ensure_ascii=False, sort_keys=True)
+        payload = json.dumps(
+            {
+                "kind": self.kind,
+                "id": self.id,
+                "name": self.name,
+                "values": {k: _jsonable(v) for k, v in sorted(self.values.items())},
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
         return hashlib.sha256(payload.encode()).hexdigest()
 
 

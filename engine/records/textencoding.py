@@ -41,12 +41,17 @@ def _detect_encoding(p: Path) -> str:
         return "utf-8-sig" if _decodes(p, "utf-8-sig") else _mostly_utf8(p, "utf-8-sig-rows")
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         if not _decodes(p, "utf-16"):
-            raise ReadError(str(p), "UTF-16 文本中有无法解码的字节 the file starts as UTF-16 but holds bytes that are not "
-                                    "UTF-16 text (damaged?); save it again as CSV UTF-8")
+            raise ReadError(
+                str(p),
+                "UTF-16 文本中有无法解码的字节 the file starts as UTF-16 but holds bytes that are not "
+                "UTF-16 text (damaged?); save it again as CSV UTF-8",
+            )
         return "utf-16"
     if b"\x00" in raw[:16] or raw.count(b"\x00") > len(raw) // 100:
-        raise ReadError(str(p), "binary data (NUL bytes) in a CSV file: this is not a text table; "
-                                "save it as CSV (UTF-8) or XLSX")
+        raise ReadError(
+            str(p),
+            "binary data (NUL bytes) in a CSV file: this is not a text table; save it as CSV (UTF-8) or XLSX",
+        )
     if _decodes(p, "utf-8"):
         return "utf-8"
     if _decodes(p, "gb18030"):
@@ -68,15 +73,23 @@ def _mostly_utf8(p: Path, mode: str) -> str:
                 header_ok = header_ok and lines > 1
     if header_ok and lines and bad <= max(1, int(lines * BAD_LINE_SHARE)):
         return mode
-    raise ReadError(str(p), "text is neither UTF-8 nor GBK/GB18030 (nor UTF-16 with a byte-order mark); "
-                            "save the file as CSV UTF-8")
+    raise ReadError(
+        str(p),
+        "text is neither UTF-8 nor GBK/GB18030 (nor UTF-16 with a byte-order mark); "
+        "save the file as CSV UTF-8",
+    )
 
 
 def _text_of(p: Path) -> str:
     """A text file as str: UTF-8 (BOM or not), or UTF-16/UTF-32 with a byte-order mark."""
     raw = p.read_bytes()
-    for bom, enc in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-                     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, enc in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if raw.startswith(bom):
             return raw.decode(enc)
     return raw.decode("utf-8")

@@ -24,10 +24,20 @@ _FAMILIES: dict[str, dict[str, Decimal]] = {
         "平方公里": Decimal(1_000_000),
         "km²": Decimal(1_000_000),
     },
-    "power": {"千瓦": Decimal(1), "kW": Decimal(1), "兆瓦": Decimal(1_000), "MW": Decimal(1_000),
-              "万千瓦": Decimal(10_000)},
-    "length": {"米": Decimal(1), "m": Decimal(1), "公里": Decimal(1_000), "千米": Decimal(1_000),
-               "km": Decimal(1_000)},
+    "power": {
+        "千瓦": Decimal(1),
+        "kW": Decimal(1),
+        "兆瓦": Decimal(1_000),
+        "MW": Decimal(1_000),
+        "万千瓦": Decimal(10_000),
+    },
+    "length": {
+        "米": Decimal(1),
+        "m": Decimal(1),
+        "公里": Decimal(1_000),
+        "千米": Decimal(1_000),
+        "km": Decimal(1_000),
+    },
     "people": {"人": Decimal(1), "万人": Decimal(10_000)},
     "person_times": {"人次": Decimal(1), "万人次": Decimal(10_000)},
     "households": {"户": Decimal(1), "万户": Decimal(10_000)},
@@ -49,9 +59,15 @@ _UNIT_FAMILY: dict[str, str] = {u: fam for fam, units in _FAMILIES.items() for u
 # Area conversions with 亩 need exactness: 1 亩 = 10000/15 m². Decimal(10000)/15 is not exact, so
 # area conversions are computed as value * num / den with integer ratios instead of the table above.
 _AREA_RATIONAL: dict[str, tuple[int, int]] = {
-    "平方米": (1, 1), "m²": (1, 1), "m2": (1, 1), "㎡": (1, 1),
-    "亩": (10_000, 15), "公顷": (10_000, 1), "万平方米": (10_000, 1),
-    "平方公里": (1_000_000, 1), "km²": (1_000_000, 1),
+    "平方米": (1, 1),
+    "m²": (1, 1),
+    "m2": (1, 1),
+    "㎡": (1, 1),
+    "亩": (10_000, 15),
+    "公顷": (10_000, 1),
+    "万平方米": (10_000, 1),
+    "平方公里": (1_000_000, 1),
+    "km²": (1_000_000, 1),
 }
 
 

@@ -64,7 +64,9 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str) -> _SheetFacts:
                 a, _, b = (el.get("ref") or "").partition(":")
                 ra, rb = _ref(a), _ref(b or a)
                 if ra and rb:
-                    facts.merges.append((min(ra[0], rb[0]), min(ra[1], rb[1]), max(ra[0], rb[0]), max(ra[1], rb[1])))
+                    facts.merges.append(
+                        (min(ra[0], rb[0]), min(ra[1], rb[1]), max(ra[0], rb[0]), max(ra[1], rb[1]))
+                    )
     return facts
 
 
@@ -92,12 +94,21 @@ def _check_expansion(p: Path) -> None:
         sheet = info.filename.startswith("xl/worksheets/")
         limit = MAX_SHEET_BYTES if sheet else MAX_PART_BYTES
         if size > limit:
-            raise ReadError(str(p), f"工作簿部件过大 workbook part {info.filename!r} expands to {size:,} bytes, over the "
-                                    f"limit of {limit:,} bytes (ZIP bomb?); refused")
+            raise ReadError(
+                str(p),
+                f"工作簿部件过大 workbook part {info.filename!r} expands to {size:,} bytes, over the "
+                f"limit of {limit:,} bytes (ZIP bomb?); refused",
+            )
         if size > RATIO_FLOOR and size > MAX_RATIO * max(info.compress_size, 1):
-            raise ReadError(str(p), f"工作簿压缩比异常 workbook part {info.filename!r} expands {size // max(info.compress_size, 1):,}"
-                                    f"-fold ({info.compress_size:,} → {size:,} bytes), over the limit of "
-                                    f"{MAX_RATIO}-fold (ZIP bomb?); refused")
+            raise ReadError(
+                str(p),
+                f"工作簿压缩比异常 workbook part {info.filename!r} expands {size // max(info.compress_size, 1):,}"
+                f"-fold ({info.compress_size:,} → {size:,} bytes), over the limit of "
+                f"{MAX_RATIO}-fold (ZIP bomb?); refused",
+            )
     if total > MAX_WORKBOOK_BYTES:
-        raise ReadError(str(p), f"工作簿过大 workbook expands to {total:,} bytes, over the limit of "
-                                f"{MAX_WORKBOOK_BYTES:,} bytes; refused")
+        raise ReadError(
+            str(p),
+            f"工作簿过大 workbook expands to {total:,} bytes, over the limit of "
+            f"{MAX_WORKBOOK_BYTES:,} bytes; refused",
+        )

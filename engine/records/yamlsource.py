@@ -61,10 +61,12 @@ class _RecordLoader(yaml.SafeLoader):
     yaml_implicit_resolvers: dict = {}
 
 
-_RecordLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                                    list("tTfF"))
-_RecordLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"),
-                                    ["~", "n", "N", ""])
+_RecordLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_RecordLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
 _RecordLoader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 
 _STR, _BOOL, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
@@ -80,16 +82,28 @@ def _record_scalar(node: yaml.ScalarNode) -> Any:
     if node.tag == _NULL and node.value in ("~", "null", "Null", "NULL", ""):
         return None
     tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-    return BadCell(f"YAML 标签 {tag} 不允许 tag not allowed (line {node.start_mark.line + 1}); "
-                   "write the value without a tag")
+    return BadCell(
+        f"YAML 标签 {tag} 不允许 tag not allowed (line {node.start_mark.line + 1}); "
+        "write the value without a tag"
+    )
 
 
-def _construct(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dict[Path_, int],
-               budget: list[int], file: str, strict: bool = False) -> Any:
+def _construct(
+    node: yaml.Node,
+    loader: yaml.SafeLoader,
+    path: Path_,
+    lines: dict[Path_, int],
+    budget: list[int],
+    file: str,
+    strict: bool = False,
+) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
-        raise YamlSourceError(file, node.start_mark.line + 1,
-                              f"YAML expands to more than {MAX_NODES} nodes (alias bomb?); refused")
+        raise YamlSourceError(
+            file,
+            node.start_mark.line + 1,
+            f"YAML expands to more than {MAX_NODES} nodes (alias bomb?); refused",
+        )
     lines.setdefault(path, node.start_mark.line + 1)
     if strict:
         if isinstance(node, yaml.ScalarNode):
@@ -97,8 +111,10 @@ def _construct(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dic
         if node.tag not in _PLAIN_TAGS:
             from engine.records.coerce import BadCell
 
-            return BadCell(f"YAML 标签 {node.tag.replace('tag:yaml.org,2002:', '!!')} 不允许 tag not allowed "
-                           f"(line {node.start_mark.line + 1})")
+            return BadCell(
+                f"YAML 标签 {node.tag.replace('tag:yaml.org,2002:', '!!')} 不允许 tag not allowed "
+                f"(line {node.start_mark.line + 1})"
+            )
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
         # Collections are built here, not by the SafeLoader, so its refusal of unknown tags
         # (!!python/object/apply:...) must be repeated: a tag is never silently dropped.
@@ -112,8 +128,11 @@ def _construct(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dic
                     raise YamlSourceError(file, key_node.start_mark.line + 1, "mapping keys must be scalars")
                 key = _record_scalar(key_node)
                 if not isinstance(key, (str, bool)) and key is not None:
-                    raise YamlSourceError(file, key_node.start_mark.line + 1,
-                                          f"mapping key with a tag is not allowed: {key_node.tag}")
+                    raise YamlSourceError(
+                        file,
+                        key_node.start_mark.line + 1,
+                        f"mapping key with a tag is not allowed: {key_node.tag}",
+                    )
             else:
                 key = _scalar(loader, key_node, file)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
@@ -124,16 +143,20 @@ def _construct(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dic
                 if strict:  # a record file: the value is unusable (which one is meant?), not the file
                     from engine.records.coerce import BadCell
 
-                    out[key] = BadCell(f"重复的键 duplicate key {key!r} (line {key_node.start_mark.line + 1}): "
-                                       "which value is meant?")
+                    out[key] = BadCell(
+                        f"重复的键 duplicate key {key!r} (line {key_node.start_mark.line + 1}): "
+                        "which value is meant?"
+                    )
                     continue
                 raise YamlSourceError(file, key_node.start_mark.line + 1, f"duplicate key {key!r}")
             lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = _construct(value_node, loader, path + (key,), lines, budget, file, strict)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(child, loader, path + (i,), lines, budget, file, strict)
-                for i, child in enumerate(node.value)]
+        return [
+            _construct(child, loader, path + (i,), lines, budget, file, strict)
+            for i, child in enumerate(node.value)
+        ]
     return _scalar(loader, node, file)
 
 
@@ -146,8 +169,11 @@ def _scalar(loader: yaml.SafeLoader, node: yaml.Node, file: str) -> Any:
         if "int_max_str_digits" in reason or "digits" in reason and "limit" in reason:
             reason = "整数过长 integer longer than 4300 digits"
         tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-        raise YamlSourceError(file, node.start_mark.line + 1,
-                              f"YAML 值无法读取 cannot read {str(node.value)[:40]!r} as {tag}: {reason}") from None
+        raise YamlSourceError(
+            file,
+            node.start_mark.line + 1,
+            f"YAML 值无法读取 cannot read {str(node.value)[:40]!r} as {tag}: {reason}",
+        ) from None
 
 
 @contextmanager

@@ -23,10 +23,22 @@ from pydantic import BaseModel
 
 from engine.render.punctuation import fullwidth
 
-COLOURS = {"compliant": "#2e7d32", "on_track": "#2e7d32", "non_compliant": "#c62828",
-           "behind_schedule": "#c62828", "insufficient_data": "#b7950b", "not_applicable": "#9e9e9e"}
-WORDS = {"compliant": "达标", "on_track": "进度正常", "non_compliant": "未达标", "behind_schedule": "进度滞后",
-         "insufficient_data": "资料不足", "not_applicable": "不适用"}
+COLOURS = {
+    "compliant": "#2e7d32",
+    "on_track": "#2e7d32",
+    "non_compliant": "#c62828",
+    "behind_schedule": "#c62828",
+    "insufficient_data": "#b7950b",
+    "not_applicable": "#9e9e9e",
+}
+WORDS = {
+    "compliant": "达标",
+    "on_track": "进度正常",
+    "non_compliant": "未达标",
+    "behind_schedule": "进度滞后",
+    "insufficient_data": "资料不足",
+    "not_applicable": "不适用",
+}
 HATCHED = {"non_compliant", "behind_schedule"}
 LEGEND = [("compliant", "达标/进度正常(实心)"), ("non_compliant", "未达标/进度滞后(斜线)")]
 SCALE_MAX = 120  # percent at the right edge; beyond it the bar is cut and marked
@@ -44,10 +56,12 @@ class ChartItem(BaseModel):
     status: str
 
 
-def paginate(items: list[ChartItem], per_part: int = ROWS_PER_PART, min_last: int = 6) -> list[list[ChartItem]]:
+def paginate(
+    items: list[ChartItem], per_part: int = ROWS_PER_PART, min_last: int = 6
+) -> list[list[ChartItem]]:
     """Split a long chart into full parts of `per_part` rows (each fits one page) and a shorter last part,
     which leaves room for what follows on its page; the last part never has fewer than `min_last` rows."""
-    parts = [items[i:i + per_part] for i in range(0, len(items), per_part)]
+    parts = [items[i : i + per_part] for i in range(0, len(items), per_part)]
     if len(parts) > 1 and len(parts[-1]) < min_last:
         move = min_last - len(parts[-1])
         parts[-1] = parts[-2][-move:] + parts[-1]
@@ -104,12 +118,14 @@ def svg(items: list[ChartItem], title: str = TITLE) -> str:
     x100 = x0 + 100 / SCALE_MAX * _BAR_W
     font = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, SimHei, sans-serif"
     title = fullwidth(title)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {h}" width="{_W}" height="{h}" '
-           f'font-family={quoteattr(font)} font-size="{_FONT}" role="img" aria-label={quoteattr(title)}>',
-           '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
-           'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/>'
-           '<line x1="0" y1="0" x2="0" y2="6" stroke="#c62828" stroke-width="3"/></pattern></defs>',
-           f'<text x="0" y="14" font-size="13" font-weight="bold">{escape(title)}</text>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {h}" width="{_W}" height="{h}" '
+        f'font-family={quoteattr(font)} font-size="{_FONT}" role="img" aria-label={quoteattr(title)}>',
+        '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/>'
+        '<line x1="0" y1="0" x2="0" y2="6" stroke="#c62828" stroke-width="3"/></pattern></defs>',
+        f'<text x="0" y="14" font-size="13" font-weight="bold">{escape(title)}</text>',
+    ]
     for i, it in enumerate(items):
         y = _TOP + i * _ROW_H
         colour = COLOURS.get(it.status, "#9e9e9e")
@@ -122,22 +138,32 @@ def svg(items: list[ChartItem], title: str = TITLE) -> str:
         w = _bar_width(it.percent)
         if w > 0:
             fill = "url(#hatch)" if it.status in HATCHED else colour
-            out.append(f'<rect x="{x0}" y="{by}" width="{w:.1f}" height="{bh}" fill="{fill}" stroke="{colour}" '
-                       'stroke-width="1"/>')
+            out.append(
+                f'<rect x="{x0}" y="{by}" width="{w:.1f}" height="{bh}" fill="{fill}" stroke="{colour}" '
+                'stroke-width="1"/>'
+            )
         if it.percent is not None and it.percent > SCALE_MAX:
-            out.append(f'<text x="{x0 + _BAR_W - 4}" y="{by + bh - 5}" text-anchor="end" fill="#fff">»</text>')
+            out.append(
+                f'<text x="{x0 + _BAR_W - 4}" y="{by + bh - 5}" text-anchor="end" fill="#fff">»</text>'
+            )
         status_text = f"{WORDS.get(it.status, '')} {_pct_text(it.percent)}"
-        out.append(f'<text x="{x0 + _BAR_W + 6}" y="{y + _ROW_H / 2 + 4:.1f}" fill="#000">'
-                   f'{escape(status_text)}</text>')
+        out.append(
+            f'<text x="{x0 + _BAR_W + 6}" y="{y + _ROW_H / 2 + 4:.1f}" fill="#000">'
+            f"{escape(status_text)}</text>"
+        )
     y_end = _TOP + len(items) * _ROW_H
-    out.append(f'<line x1="{x100:.1f}" y1="{_TOP}" x2="{x100:.1f}" y2="{y_end}" stroke="#000" '
-               'stroke-dasharray="4 3"/>')
+    out.append(
+        f'<line x1="{x100:.1f}" y1="{_TOP}" x2="{x100:.1f}" y2="{y_end}" stroke="#000" '
+        'stroke-dasharray="4 3"/>'
+    )
     out.append(f'<text x="{x100:.1f}" y="{y_end + 14}" text-anchor="middle" font-size="10">100%</text>')
     lx = x0
     for status, text in LEGEND:
         fill = "url(#hatch)" if status in HATCHED else COLOURS[status]
-        out.append(f'<rect x="{lx}" y="{y_end + 24}" width="14" height="12" fill="{fill}" '
-                   f'stroke="{COLOURS[status]}"/>')
+        out.append(
+            f'<rect x="{lx}" y="{y_end + 24}" width="14" height="12" fill="{fill}" '
+            f'stroke="{COLOURS[status]}"/>'
+        )
         out.append(f'<text x="{lx + 18}" y="{y_end + 34}" font-size="11">{escape(fullwidth(text))}</text>')
         lx += 150
     out.append("</svg>")
@@ -149,8 +175,12 @@ def cjk_font_file() -> tuple[str, int] | None:
     """(file, face index) of a Chinese font fontconfig knows, for Pillow."""
     if shutil.which("fc-match") is None:
         return None
-    res = subprocess.run(["fc-match", "-f", "%{file}\n%{index}\n%{lang}", "sans-serif:lang=zh-cn"],
-                         capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        ["fc-match", "-f", "%{file}\n%{index}\n%{lang}", "sans-serif:lang=zh-cn"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     parts = res.stdout.split("\n")
     if len(parts) < 3 or "zh-cn" not in parts[2]:
         return None

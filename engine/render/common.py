@@ -34,8 +34,10 @@ def standard_text(f: Finding) -> str:
     lead = "力争" if f.aspirational else ""
     if f.target is not None:
         due = f"{zh.deadline_zh(f.due)}" if f.due else ""
-        return (f"{lead}{due}{op}{zh.quantity(f.target, f.unit)}{approx}"
-                f"(按进度应达{zh.quantity(_dec(f.threshold), f.unit)})")
+        return (
+            f"{lead}{due}{op}{zh.quantity(f.target, f.unit)}{approx}"
+            f"(按进度应达{zh.quantity(_dec(f.threshold), f.unit)})"
+        )
     due = f"{zh.deadline_zh(f.due)}" if f.due else ""
     return f"{lead}{due}{op}{zh.quantity(_dec(f.threshold), f.unit)}{approx}"
 
@@ -85,12 +87,16 @@ def requirement_text(f: Finding) -> str:
     g = gap_value(f)
     gap = f",相差{zh.gap(g, f.unit)}" if g else ""
     if f.status == "behind_schedule":
-        return (f"按进度应达{zh.quantity(_dec(f.threshold), f.unit)},现为{value_text(f)}{gap};"
-                f"请加快推进,确保{zh.deadline_zh(f.due)}前实现{clause}{'力争' if f.aspirational else ''}目标"
-                f"({std})。")
+        return (
+            f"按进度应达{zh.quantity(_dec(f.threshold), f.unit)},现为{value_text(f)}{gap};"
+            f"请加快推进,确保{zh.deadline_zh(f.due)}前实现{clause}{'力争' if f.aspirational else ''}目标"
+            f"({std})。"
+        )
     wanted = "力争达到" if f.aspirational else "须达到"
-    return (f"“{f.check_title}”{wanted}{clause}要求({std}),现为{value_text(f)}{gap};"
-            "请调整项目方案使其符合要求,或提交相关说明材料后重新申报。")
+    return (
+        f"“{f.check_title}”{wanted}{clause}要求({std}),现为{value_text(f)}{gap};"
+        "请调整项目方案使其符合要求,或提交相关说明材料后重新申报。"
+    )
 
 
 def order_key(f: Finding) -> tuple[int, str, str]:

@@ -33,7 +33,9 @@ def render_notice(model: NoticeModel, fmt: Format, templates: str | Path | None 
     if fmt == "docx":
         return render_docx("notice.docx", model, templates, chart_parts=model.chart_pages)
     # The SVG is built from escaped labels in charts.svg, so it may go into the page as markup.
-    parts = [Markup(charts.svg(part, title=charts.TITLE + (f"(续{i})" if i else "")))
-             for i, part in enumerate(model.chart_pages)]
+    parts = [
+        Markup(charts.svg(part, title=charts.TITLE + (f"(续{i})" if i else "")))
+        for i, part in enumerate(model.chart_pages)
+    ]
     html = render("notice.html.j2", model, templates, charts=parts)
     return html.encode() if fmt == "html" else html_to_pdf(html, templates_dir(templates))

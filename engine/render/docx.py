@@ -22,8 +22,12 @@ from engine.render.templates import display, templates_dir
 TEXT_WIDTH_MM = 156  # GB/T 9704 type area
 
 
-def render_docx(template: str, model: BaseModel, folder: str | Path | None = None,
-                chart_parts: list[list[charts.ChartItem]] | None = None) -> bytes:
+def render_docx(
+    template: str,
+    model: BaseModel,
+    folder: str | Path | None = None,
+    chart_parts: list[list[charts.ChartItem]] | None = None,
+) -> bytes:
     from docx.shared import Mm
     from docxtpl import DocxTemplate, InlineImage
 
@@ -31,8 +35,13 @@ def render_docx(template: str, model: BaseModel, folder: str | Path | None = Non
     context: dict[str, Any] = {"m": model}
     if chart_parts is not None:
         context["chart_parts"] = [
-            InlineImage(tpl, io.BytesIO(charts.png(part, title=charts.TITLE + (f"(续{i})" if i else ""))),
-                        width=Mm(TEXT_WIDTH_MM)) for i, part in enumerate(chart_parts)]
+            InlineImage(
+                tpl,
+                io.BytesIO(charts.png(part, title=charts.TITLE + (f"(续{i})" if i else ""))),
+                width=Mm(TEXT_WIDTH_MM),
+            )
+            for i, part in enumerate(chart_parts)
+        ]
     env = SandboxedEnvironment(autoescape=True, finalize=display)
     tpl.render(context, jinja_env=env, autoescape=True)
     buf = io.BytesIO()

@@ -134,19 +134,37 @@ def summarise(record_id: str, name: str | None, values: Mapping[str, Any]) -> Pr
     land = values.get("land_area")
     sub = values.get("submitted_on")
     return ProjectSummary(
-        id=record_id, name=name or record_id, applicant=text("applicant"), county=text("county"),
-        town=text("town"), category=text("category"),
-        investment=zh.quantity(Decimal(inv), "万元") if isinstance(inv, Decimal | int) and not isinstance(inv, bool) else "—",
-        land=zh.quantity(Decimal(land), "亩") if isinstance(land, Decimal | int) and not isinstance(land, bool) else "—",
+        id=record_id,
+        name=name or record_id,
+        applicant=text("applicant"),
+        county=text("county"),
+        town=text("town"),
+        category=text("category"),
+        investment=zh.quantity(Decimal(inv), "万元")
+        if isinstance(inv, Decimal | int) and not isinstance(inv, bool)
+        else "—",
+        land=zh.quantity(Decimal(land), "亩")
+        if isinstance(land, Decimal | int) and not isinstance(land, bool)
+        else "—",
         submitted_on=zh.date_zh(sub) if isinstance(sub, dt.date) else "—",
     )
 
 
-def build_letter(findings: Iterable[Finding], *, record_id: str, name: str | None, values: Mapping[str, Any],
-                 number: str, date: dt.date, reviewer: str = DEFAULT_REVIEWER,
-                 plan_titles: Mapping[str, str] | None = None, run_id: str | None = None,
-                 fingerprint: str | None = None, signature: list[str] | None = None,
-                 contact: str | None = None) -> LetterModel:
+def build_letter(
+    findings: Iterable[Finding],
+    *,
+    record_id: str,
+    name: str | None,
+    values: Mapping[str, Any],
+    number: str,
+    date: dt.date,
+    reviewer: str = DEFAULT_REVIEWER,
+    plan_titles: Mapping[str, str] | None = None,
+    run_id: str | None = None,
+    fingerprint: str | None = None,
+    signature: list[str] | None = None,
+    contact: str | None = None,
+) -> LetterModel:
     """One record's findings -> the letter. Findings of other records are an error, not ignored."""
     all_f = sorted(findings, key=order_key)
     if not all_f:
@@ -159,16 +177,32 @@ def build_letter(findings: Iterable[Finding], *, record_id: str, name: str | Non
     measures: dict[int, MeasureRef] = {}
     for f in applicable or all_f:
         measures.setdefault(f.measure, MeasureRef(number=f.measure, title=f.measure_title, section=f.section))
-    rows = [CheckRow(clause=zh.measure_no(f.measure), measure_title=f.measure_title,
-                     check_title=("力争:" if f.aspirational else "") + f.check_title,
-                     standard=standard_text(f), value=value_text(f), status=f.status,
-                     status_zh=STATUS_ZH[f.status], verdict=verdict_text(f), interpretation=f.interpretation,
-                     aspirational=f.aspirational) for f in applicable]
+    rows = [
+        CheckRow(
+            clause=zh.measure_no(f.measure),
+            measure_title=f.measure_title,
+            check_title=("力争:" if f.aspirational else "") + f.check_title,
+            standard=standard_text(f),
+            value=value_text(f),
+            status=f.status,
+            status_zh=STATUS_ZH[f.status],
+            verdict=verdict_text(f),
+            interpretation=f.interpretation,
+            aspirational=f.aspirational,
+        )
+        for f in applicable
+    ]
     failed = [_issue(f) for f in applicable if f.status in ADVERSE]
-    review = [_issue(f) for f in applicable if f.status == "insufficient_data"
-              or (f.review and f.status not in ADVERSE)]
-    met = [r for f, r in zip(applicable, rows, strict=True)
-           if f.status in ("compliant", "on_track") and not f.review]
+    review = [
+        _issue(f)
+        for f in applicable
+        if f.status == "insufficient_data" or (f.review and f.status not in ADVERSE)
+    ]
+    met = [
+        r
+        for f, r in zip(applicable, rows, strict=True)
+        if f.status in ("compliant", "on_track") and not f.review
+    ]
     issues = failed + review
     for part in (failed, review):
         for n, item in enumerate(part, start=1):
@@ -179,22 +213,43 @@ def build_letter(findings: Iterable[Finding], *, record_id: str, name: str | Non
     titles = plan_titles or {}
     plan_title = "、".join(f"《{titles[d]}》" for d in documents if d in titles) or None
     return LetterModel(
-        number=number, record_id=record_id, addressee=summary.applicant if summary.applicant != "—" else "申报单位",
-        project=summary, document=document, plan_title=plan_title, basis=sorted(measures.values(),
-                                                                               key=lambda m: m.number),
-        rows=rows, issues=issues, failed=failed, review=review, met=met,
-        not_applicable=[f"{zh.measure_no(f.measure)} {f.check_title}" for f in all_f
-                        if f.status == "not_applicable"],
-        conclusion=conclusion, conclusion_text=_conclusion_text(conclusion, len(rows), issues),
-        reviewer=reviewer, signature=[x for x in (signature or []) if x.strip()] or [reviewer], contact=contact,
-        date=zh.date_zh(date), as_of=zh.date_zh(max(f.as_of for f in all_f)),
-        run_id=run_id, fingerprint=fingerprint, issued_on=date,
+        number=number,
+        record_id=record_id,
+        addressee=summary.applicant if summary.applicant != "—" else "申报单位",
+        project=summary,
+        document=document,
+        plan_title=plan_title,
+        basis=sorted(measures.values(), key=lambda m: m.number),
+        rows=rows,
+        issues=issues,
+        failed=failed,
+        review=review,
+        met=met,
+        not_applicable=[
+            f"{zh.measure_no(f.measure)} {f.check_title}" for f in all_f if f.status == "not_applicable"
+        ],
+        conclusion=conclusion,
+        conclusion_text=_conclusion_text(conclusion, len(rows), issues),
+        reviewer=reviewer,
+        signature=[x for x in (signature or []) if x.strip()] or [reviewer],
+        contact=contact,
+        date=zh.date_zh(date),
+        as_of=zh.date_zh(max(f.as_of for f in all_f)),
+        run_id=run_id,
+        fingerprint=fingerprint,
+        issued_on=date,
         headings=_headings(bool(failed), bool(review), bool(met)),
     )
 
 
-PART_TITLES = {"summary": "项目概况", "basis": "审查依据", "failed": "不符合要求的事项",
-               "review": "需补充材料或人工复核的事项", "met": "符合要求的事项", "conclusion": "审查结论"}
+PART_TITLES = {
+    "summary": "项目概况",
+    "basis": "审查依据",
+    "failed": "不符合要求的事项",
+    "review": "需补充材料或人工复核的事项",
+    "met": "符合要求的事项",
+    "conclusion": "审查结论",
+}
 
 
 def _numeral(n: int) -> str:
@@ -207,7 +262,14 @@ def _numeral(n: int) -> str:
 
 
 def _headings(failed: bool, review: bool, met: bool) -> dict[str, str]:
-    present = {"summary": True, "basis": True, "failed": failed, "review": review, "met": met, "conclusion": True}
+    present = {
+        "summary": True,
+        "basis": True,
+        "failed": failed,
+        "review": review,
+        "met": met,
+        "conclusion": True,
+    }
     parts = [k for k, on in present.items() if on]
     return {k: f"{_numeral(n)}、{PART_TITLES[k]}" for n, k in enumerate(parts, start=1)}
 
@@ -215,22 +277,35 @@ def _headings(failed: bool, review: bool, met: bool) -> dict[str, str]:
 def _issue(f: Finding) -> IssueItem:
     reasons = ([r for r in f.review_reasons if r.strip()] or ["判定结果须人工复核"]) if f.review else []
     if f.review and f.status in ("compliant", "on_track"):
-        requirement = (f"程序判定为{STATUS_ZH[f.status]}（{standard_text(f)}，现为{value_text(f)}），"
-                       f"但{'；'.join(reasons)}，请审查人员核对后确认。")
+        requirement = (
+            f"程序判定为{STATUS_ZH[f.status]}（{standard_text(f)}，现为{value_text(f)}），"
+            f"但{'；'.join(reasons)}，请审查人员核对后确认。"
+        )
     else:
         requirement = requirement_text(f)
-    return IssueItem(clause=zh.measure_no(f.measure), measure_title=f.measure_title, check_title=f.check_title,
-                     status=f.status, status_zh=STATUS_ZH[f.status], source_text=" ".join(f.source_text.split()),
-                     lead_departments="、".join(f.lead_departments) or "—", requirement=requirement,
-                     interpretation=f.interpretation, standard=standard_text(f), value=value_text(f),
-                     verdict=verdict_text(f), review_reasons=reasons)
+    return IssueItem(
+        clause=zh.measure_no(f.measure),
+        measure_title=f.measure_title,
+        check_title=f.check_title,
+        status=f.status,
+        status_zh=STATUS_ZH[f.status],
+        source_text=" ".join(f.source_text.split()),
+        lead_departments="、".join(f.lead_departments) or "—",
+        requirement=requirement,
+        interpretation=f.interpretation,
+        standard=standard_text(f),
+        value=value_text(f),
+        verdict=verdict_text(f),
+        review_reasons=reasons,
+    )
 
 
 def _conclusion_text(c: Conclusion, n_rows: int, issues: list[IssueItem]) -> str:
     n_bad = sum(1 for i in issues if i.status in ADVERSE)
     n_missing = sum(1 for i in issues if i.status == "insufficient_data")
-    n_review = sum(1 for i in issues if i.review_reasons and i.status not in ADVERSE
-                   and i.status != "insufficient_data")
+    n_review = sum(
+        1 for i in issues if i.review_reasons and i.status not in ADVERSE and i.status != "insufficient_data"
+    )
     tail = f"另有{n_review}项须人工复核。" if n_review else ""
     return _conclusion_core(c, n_rows, n_bad, n_missing) + tail
 
@@ -238,11 +313,15 @@ def _conclusion_text(c: Conclusion, n_rows: int, issues: list[IssueItem]) -> str
 def _conclusion_core(c: Conclusion, n_rows: int, n_bad: int, n_missing: int) -> str:
     if c == "不符合":
         extra = f",另有{n_missing}项资料不足" if n_missing else ""
-        return (f"经审查,该项目适用审查项{n_rows}项,其中{n_bad}项不符合要求{extra}。"
-                "审查结论为:不符合。请按上述意见整改后重新申报。")
+        return (
+            f"经审查,该项目适用审查项{n_rows}项,其中{n_bad}项不符合要求{extra}。"
+            "审查结论为:不符合。请按上述意见整改后重新申报。"
+        )
     if c == "基本符合":
-        return (f"经审查,该项目适用审查项{n_rows}项,未发现不符合要求的情形,但有{n_missing}项因资料不足无法判定。"
-                "审查结论为:基本符合(须补充材料)。请按上述意见补充材料。")
+        return (
+            f"经审查,该项目适用审查项{n_rows}项,未发现不符合要求的情形,但有{n_missing}项因资料不足无法判定。"
+            "审查结论为:基本符合(须补充材料)。请按上述意见补充材料。"
+        )
     if n_rows == 0:
         return "经审查,该项目不属于本方案所列量化审查标准的适用范围,未发现不符合要求的情形。审查结论为:符合。"
     return f"经审查,该项目适用审查项{n_rows}项,均符合要求。审查结论为:符合。"

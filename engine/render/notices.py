@@ -117,15 +117,24 @@ def select_subjects(subjects: Iterable[Subject], scope: Scope, name: str) -> lis
     if scope == "town":
         return [s for s in subs if s.kind == "town" and name in (s.name, s.id)]
     if scope == "county":
-        return [s for s in subs if (s.kind == "county" and name in (s.name, s.id, s.county))
-                or (s.kind == "town" and s.county == name)]
+        return [
+            s
+            for s in subs
+            if (s.kind == "county" and name in (s.name, s.id, s.county))
+            or (s.kind == "town" and s.county == name)
+        ]
     return [s for s in subs if s.kind == "city" and name in (s.name, s.id)]
 
 
 def percent_reached(f: Finding) -> Decimal | None:
     v = f.value
     goal = f.target if f.target is not None else f.threshold
-    if not isinstance(v, Decimal) or not isinstance(goal, Decimal) or isinstance(v, bool) or isinstance(goal, bool):
+    if (
+        not isinstance(v, Decimal)
+        or not isinstance(goal, Decimal)
+        or isinstance(v, bool)
+        or isinstance(goal, bool)
+    ):
         return None
     if f.op in ("<=", "<"):
         return _HUNDRED if v <= 0 else (goal / v * _HUNDRED).quantize(Decimal("0.1"))
@@ -146,8 +155,12 @@ def _gap_to_target(f: Finding) -> str:
     goal = f.target if f.target is not None else f.threshold
     if f.status == "insufficient_data":
         return "—"
-    if isinstance(goal, Decimal) and isinstance(v, Decimal) and not isinstance(v, bool) \
-            and not isinstance(goal, bool):
+    if (
+        isinstance(goal, Decimal)
+        and isinstance(v, Decimal)
+        and not isinstance(v, bool)
+        and not isinstance(goal, bool)
+    ):
         if f.op in (">=", ">"):
             g = goal - v
         elif f.op in ("<=", "<"):
@@ -159,10 +172,19 @@ def _gap_to_target(f: Finding) -> str:
     return "—" if g2 is None else ("已达到" if g2 == 0 else zh.gap(g2, f.unit))
 
 
-def build_notice(findings: Iterable[Finding], subjects: Iterable[Subject], *, scope: Scope, name: str,
-                 date: dt.date, reviewer: str, plan_titles: Mapping[str, str] | None = None,
-                 fingerprint: str | None = None, signature: list[str] | None = None,
-                 contact: str | None = None) -> NoticeModel:
+def build_notice(
+    findings: Iterable[Finding],
+    subjects: Iterable[Subject],
+    *,
+    scope: Scope,
+    name: str,
+    date: dt.date,
+    reviewer: str,
+    plan_titles: Mapping[str, str] | None = None,
+    fingerprint: str | None = None,
+    signature: list[str] | None = None,
+    contact: str | None = None,
+) -> NoticeModel:
     chosen = select_subjects(subjects, scope, name)
     if not chosen:
         raise LookupError(f"no {scope} record named {name!r}")
@@ -178,9 +200,17 @@ def build_notice(findings: Iterable[Finding], subjects: Iterable[Subject], *, sc
         old = latest.get(key)
         if old is None or rank > (old.as_of.year, old.status != "insufficient_data", old.as_of):
             latest[key] = f
-    fs = sorted(latest.values(),
-                key=lambda f: (f.measure, f.check, by_id[f.record_id].kind != "city",
-                               by_id[f.record_id].kind != "county", f.record_name or "", f.as_of))
+    fs = sorted(
+        latest.values(),
+        key=lambda f: (
+            f.measure,
+            f.check,
+            by_id[f.record_id].kind != "city",
+            by_id[f.record_id].kind != "county",
+            f.record_name or "",
+            f.as_of,
+        ),
+    )
     if not fs:
         raise LookupError(f"no applicable targets evaluated for {scope} {name!r}")
     sections: dict[str, list[Finding]] = {}
@@ -193,17 +223,34 @@ def build_notice(findings: Iterable[Finding], subjects: Iterable[Subject], *, sc
         for f in group:
             p = percent_reached(f)
             item = TargetItem(
-                index=len(items_all) + 1, subject=f.record_name or f.record_id,
-                year=str(f.as_of.year), clause=zh.measure_no(f.measure), measure_title=f.measure_title,
-                check_title=("力争:" if f.aspirational else "") + f.check_title, standard=standard_text(f),
-                status=f.status, status_zh=STATUS_ZH[f.status], value=value_text(f),
-                target=zh.quantity(f.target if f.target is not None else
-                                   (f.threshold if not isinstance(f.threshold, bool) else None), f.unit)
-                if not isinstance(f.threshold, bool) else "须落实",
-                gap=_gap_to_target(f), due=zh.deadline_zh(f.due), lead_departments="、".join(f.lead_departments),
-                percent=p, percent_text=zh.percent(p) if p is not None else "—", bar=_text_bar(p),
+                index=len(items_all) + 1,
+                subject=f.record_name or f.record_id,
+                year=str(f.as_of.year),
+                clause=zh.measure_no(f.measure),
+                measure_title=f.measure_title,
+                check_title=("力争:" if f.aspirational else "") + f.check_title,
+                standard=standard_text(f),
+                status=f.status,
+                status_zh=STATUS_ZH[f.status],
+                value=value_text(f),
+                target=zh.quantity(
+                    f.target
+                    if f.target is not None
+                    else (f.threshold if not isinstance(f.threshold, bool) else None),
+                    f.unit,
+                )
+                if not isinstance(f.threshold, bool)
+                else "须落实",
+                gap=_gap_to_target(f),
+                due=zh.deadline_zh(f.due),
+                lead_departments="、".join(f.lead_departments),
+                percent=p,
+                percent_text=zh.percent(p) if p is not None else "—",
+                bar=_text_bar(p),
                 interpretation=f.interpretation,
-                missing=missing_text(f) if f.status == "insufficient_data" else "", measure=f.measure)
+                missing=missing_text(f) if f.status == "insufficient_data" else "",
+                measure=f.measure,
+            )
             items.append(item)
             items_all.append(item)
         out_sections.append(NoticeSection(title=title, items=items))
@@ -213,18 +260,26 @@ def build_notice(findings: Iterable[Finding], subjects: Iterable[Subject], *, sc
     good = sum(1 for f in fs if f.status in ("compliant", "on_track"))
     bad = sum(1 for f in fs if f.status in ("non_compliant", "behind_schedule"))
     missing = sum(1 for f in fs if f.status == "insufficient_data")
-    summary = (f"{name}共有适用目标{len(fs)}项:达标或进度正常{good}项,未达标或进度滞后{bad}项,"
-               f"资料不足无法判定{missing}项。")
+    summary = (
+        f"{name}共有适用目标{len(fs)}项:达标或进度正常{good}项,未达标或进度滞后{bad}项,"
+        f"资料不足无法判定{missing}项。"
+    )
     documents = sorted({f.document for f in fs})
     titles = plan_titles or {}
-    chart_items = [charts.ChartItem(label=f"{i.index}. {i.subject} {i.check_title}", percent=i.percent,
-                                    status=i.status) for i in items_all if i.percent is not None
-                   or i.status == "insufficient_data"]
+    chart_items = [
+        charts.ChartItem(label=f"{i.index}. {i.subject} {i.check_title}", percent=i.percent, status=i.status)
+        for i in items_all
+        if i.percent is not None or i.status == "insufficient_data"
+    ]
     # What needs action first: adverse items (the worst shortfall first), then met, then missing data.
     # In plan order, so items of one measure sit together and share their lead-department cell.
     actions = [i.model_copy() for i in items_all if i.status in ADVERSE]
     for n, i in enumerate(actions):
-        if n and actions[n - 1].measure == i.measure and actions[n - 1].lead_departments == i.lead_departments:
+        if (
+            n
+            and actions[n - 1].measure == i.measure
+            and actions[n - 1].lead_departments == i.lead_departments
+        ):
             i.dept_rowspan = 0
             k = n - 1
             while actions[k].dept_rowspan == 0:
@@ -233,18 +288,38 @@ def build_notice(findings: Iterable[Finding], subjects: Iterable[Subject], *, sc
     met = [i for i in items_all if i.status in ("compliant", "on_track")]
     missing_items = [i for i in items_all if i.status == "insufficient_data"]
     one = len({i.subject for i in items_all}) == 1
-    charted = [charts.ChartItem(label=f"{'' if one else i.subject}{i.year}年 {i.check_title}", percent=i.percent,
-                                status=i.status) for i in [*actions, *met] if i.percent is not None]
+    charted = [
+        charts.ChartItem(
+            label=f"{'' if one else i.subject}{i.year}年 {i.check_title}", percent=i.percent, status=i.status
+        )
+        for i in [*actions, *met]
+        if i.percent is not None
+    ]
     return NoticeModel(
-        actions=actions, met=met, missing_items=missing_items, requests=_requests(fs),
-        chart_pages=charts.paginate(charted), signature=[x for x in (signature or []) if x.strip()] or [reviewer],
-        contact=contact, one_subject=one, issued_on=date,
-        title=f"{name}新型城镇化建设目标达标情况通报", scope=scope, scope_zh=SCOPE_ZH[scope], name=name,
+        actions=actions,
+        met=met,
+        missing_items=missing_items,
+        requests=_requests(fs),
+        chart_pages=charts.paginate(charted),
+        signature=[x for x in (signature or []) if x.strip()] or [reviewer],
+        contact=contact,
+        one_subject=one,
+        issued_on=date,
+        title=f"{name}新型城镇化建设目标达标情况通报",
+        scope=scope,
+        scope_zh=SCOPE_ZH[scope],
+        name=name,
         document="、".join(documents),
         plan_title="、".join(f"《{titles[d]}》" for d in documents if d in titles) or None,
-        date=zh.date_zh(date), as_of=zh.date_zh(max(f.as_of for f in fs)),
-        subjects=sorted({f.record_name or f.record_id for f in fs}), counts=counts, summary=summary,
-        sections=out_sections, chart=chart_items, reviewer=reviewer, fingerprint=fingerprint,
+        date=zh.date_zh(date),
+        as_of=zh.date_zh(max(f.as_of for f in fs)),
+        subjects=sorted({f.record_name or f.record_id for f in fs}),
+        counts=counts,
+        summary=summary,
+        sections=out_sections,
+        chart=chart_items,
+        reviewer=reviewer,
+        fingerprint=fingerprint,
     )
 
 
@@ -264,7 +339,15 @@ def _requests(fs: list[Finding]) -> list[DataRequest]:
         g["subjects"][f"{'' if one else (f.record_name or f.record_id)}{f.as_of.year}年"] = None
     out = []
     for n, (dept, g) in enumerate(groups.items(), start=1):  # in measure order
-        out.append(DataRequest(index=n, departments=dept, fields=list(g["fields"]), targets=list(g["targets"]),
-                               clauses="、".join(g["clauses"]), n_targets=len(g["targets"]),
-                               subjects="、".join(sorted(g["subjects"]))))
+        out.append(
+            DataRequest(
+                index=n,
+                departments=dept,
+                fields=list(g["fields"]),
+                targets=list(g["targets"]),
+                clauses="、".join(g["clauses"]),
+                n_targets=len(g["targets"]),
+                subjects="、".join(sorted(g["subjects"])),
+            )
+        )
     return out

@@ -47,7 +47,9 @@ class Issue(Protocol):
 class LetterBook(Protocol):
     issued: list[IssuedFile]
 
-    def issue(self, prefix: str, year: int, judgement: Judgement, key: str) -> AbstractContextManager[Issue]: ...
+    def issue(
+        self, prefix: str, year: int, judgement: Judgement, key: str
+    ) -> AbstractContextManager[Issue]: ...
 
 
 class _LocalIssue:
@@ -82,9 +84,19 @@ class LocalBook:
             self._next[(prefix, year)] = seq + 1
             self._given[given_key] = issue.number
         for fmt, sha, path in issue.files:
-            self.issued.append(IssuedFile(number=issue.number, record_id=judgement.record_id, kind=judgement.kind,
-                                          period=judgement.period, run_id=None, format=fmt, sha256=sha,
-                                          fingerprint=judgement.fingerprint, path=path or ""))
+            self.issued.append(
+                IssuedFile(
+                    number=issue.number,
+                    record_id=judgement.record_id,
+                    kind=judgement.kind,
+                    period=judgement.period,
+                    run_id=None,
+                    format=fmt,
+                    sha256=sha,
+                    fingerprint=judgement.fingerprint,
+                    path=path or "",
+                )
+            )
 
 
 class StoreBook:
@@ -104,16 +116,34 @@ class StoreBook:
         if not judgement.run_id:
             raise ValueError("a stored letter needs the run that judged the record")
         files: list[IssuedFile] = []
-        with issue_letter(self.store, prefix=prefix, year=year, run_id=judgement.run_id,
-                          record_id=judgement.record_id, kind=judgement.kind, period=judgement.period,
-                          judgement=key, pack_fingerprint=judgement.fingerprint) as issue:
+        with issue_letter(
+            self.store,
+            prefix=prefix,
+            year=year,
+            run_id=judgement.run_id,
+            record_id=judgement.record_id,
+            kind=judgement.kind,
+            period=judgement.period,
+            judgement=key,
+            pack_fingerprint=judgement.fingerprint,
+        ) as issue:
             inner_record = issue.record
 
             def record(format: str, sha256: str, path: str | None) -> None:
                 inner_record(format, sha256, path)
-                files.append(IssuedFile(number=issue.number, record_id=judgement.record_id, kind=judgement.kind,
-                                        period=judgement.period, run_id=judgement.run_id, format=format,
-                                        sha256=sha256, fingerprint=judgement.fingerprint, path=path or ""))
+                files.append(
+                    IssuedFile(
+                        number=issue.number,
+                        record_id=judgement.record_id,
+                        kind=judgement.kind,
+                        period=judgement.period,
+                        run_id=judgement.run_id,
+                        format=format,
+                        sha256=sha256,
+                        fingerprint=judgement.fingerprint,
+                        path=path or "",
+                    )
+                )
 
             issue.record = record  # type: ignore[method-assign]
             yield issue

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 
 # CJK ideographs, CJK punctuation and full-width forms, and the marks that end or open Chinese text.
-_CJK_CLASS = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’…—"
+_CJK_CLASS = (
+    "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’…—"
+)
 _CJK = re.compile(f"[{_CJK_CLASS}]")
 _PAREN = re.compile(r"\(([^()]*)\)")
 _DQUOTE = re.compile(r'"([^"\n]*)"')
@@ -36,7 +38,7 @@ def fullwidth(text: str) -> str:
     def sub_pairs(pattern: re.Pattern[str], left: str, right: str, s: str) -> str:
         out, pos = [], 0
         for m in pattern.finditer(s):
-            out.append(s[pos:m.start()])
+            out.append(s[pos : m.start()])
             if near_cjk(s, m.start(), m.end(), m.group(1)):
                 out.append(f"{left}{m.group(1)}{right}")
             else:

@@ -39,8 +39,6 @@ class Judgement(BaseModel):
     findings: list[Finding]
 
 
-
-
 class _Checks:
     def __init__(self, policy: Policy):
         self.by_id: dict[str, CompiledCheck] = {}
@@ -50,19 +48,43 @@ class _Checks:
     def finding(self, row: FindingRow) -> Finding:
         cc = self.by_id.get(row.check_id)
         if cc is None:
-            raise StoreError(f"check {row.check_id} (run {row.run_id}) is not in the loaded rule packs; "
-                             "load the packs that run used (--rules)")
+            raise StoreError(
+                f"check {row.check_id} (run {row.run_id}) is not in the loaded rule packs; "
+                "load the packs that run used (--rules)"
+            )
         check, measure = cc.check, cc.measure
         missing = [m for m in (row.missing_fields or "").split("、") if m]
         return Finding(
-            record_id=row.record_id, kind=row.kind, record_name=row.record_name, pack=row.pack,
-            document=cc.pack_number, measure=row.measure, measure_title=row.measure_title,
-            section=measure.section, check=row.check_id, check_title=row.check_title,
-            check_version=row.check_version, nature=row.nature, status=row.status,  # type: ignore[arg-type]
-            value=row.value, threshold=row.threshold, target=row.target, due=row.due, unit=row.unit, op=row.op,
-            message=row.message, source_text=check.source, interpretation=check.interpretation,
-            lead_departments=measure.lead_departments, missing_fields=missing, approx=check.approx,
-            aspirational=check.aspirational, as_of=row.as_of, review=row.review, **row.details)
+            record_id=row.record_id,
+            kind=row.kind,
+            record_name=row.record_name,
+            pack=row.pack,
+            document=cc.pack_number,
+            measure=row.measure,
+            measure_title=row.measure_title,
+            section=measure.section,
+            check=row.check_id,
+            check_title=row.check_title,
+            check_version=row.check_version,
+            nature=row.nature,
+            status=row.status,  # type: ignore[arg-type]
+            value=row.value,
+            threshold=row.threshold,
+            target=row.target,
+            due=row.due,
+            unit=row.unit,
+            op=row.op,
+            message=row.message,
+            source_text=check.source,
+            interpretation=check.interpretation,
+            lead_departments=measure.lead_departments,
+            missing_fields=missing,
+            approx=check.approx,
+            aspirational=check.aspirational,
+            as_of=row.as_of,
+            review=row.review,
+            **row.details,
+        )
 
 
 def _run(store: Store, run_id: int) -> Run:
@@ -75,15 +97,19 @@ def _run(store: Store, run_id: int) -> Run:
 
 def latest_run_id(store: Store) -> int:
     with store.session() as s:
-        rid = s.execute(select(col(Run.id)).where(col(Run.finished_at).is_not(None))
-                        .order_by(col(Run.id).desc()).limit(1)).scalar()
+        rid = s.execute(
+            select(col(Run.id)).where(col(Run.finished_at).is_not(None)).order_by(col(Run.id).desc()).limit(1)
+        ).scalar()
     if rid is None:
-        raise StoreError(f"no finished evaluation run in {store.display}; run `compliance evaluate FILES` first")
+        raise StoreError(
+            f"no finished evaluation run in {store.display}; run `compliance evaluate FILES` first"
+        )
     return int(rid)
 
 
-def latest_judgement(store: Store, policy: Policy, record_id: str, *, run_id: int | None = None,
-                     kind: str | None = None) -> Judgement:
+def latest_judgement(
+    store: Store, policy: Policy, record_id: str, *, run_id: int | None = None, kind: str | None = None
+) -> Judgement:
     """The record as the given run (default: the latest run that judged it) saw and judged it."""
     histories = [h for h in record_history(store, record_id) if kind is None or h.kind == kind]
     candidates = []
@@ -97,8 +123,10 @@ def latest_judgement(store: Store, policy: Policy, record_id: str, *, run_id: in
                 candidates.append((j.run.id, h, j))
     if not candidates and unfinished:
         which = f"run {run_id}" if run_id is not None else "the only run that judged it"
-        raise StoreError(f"record {record_id}: {which} is not finished (评价批次尚未完成); letters cite finished "
-                         "runs only — wait for it or finish it with `compliance evaluate --resume`")
+        raise StoreError(
+            f"record {record_id}: {which} is not finished (评价批次尚未完成); letters cite finished "
+            "runs only — wait for it or finish it with `compliance evaluate --resume`"
+        )
     if not candidates:
         where = f"run {run_id}" if run_id is not None else "any run"
         raise StoreError(f"record {record_id} was not judged by {where} in {store.display}")
@@ -111,30 +139,53 @@ def latest_judgement(store: Store, policy: Policy, record_id: str, *, run_id: in
     checks = _Checks(policy)
     version = next(v for v in h.versions if v.id == j.findings[0].record_version_id)
     run = _run(store, best)
-    return Judgement(run_id=best, run_date=_local_date(run.started_at), fingerprint=run.policy_fingerprint,
-                     record_id=record_id, kind=h.kind, period=h.period, name=version.name,
-                     values=decode_values(version.values, h.kind, policy.catalog),
-                     findings=[checks.finding(r) for r in j.findings])
+    return Judgement(
+        run_id=best,
+        run_date=_local_date(run.started_at),
+        fingerprint=run.policy_fingerprint,
+        record_id=record_id,
+        kind=h.kind,
+        period=h.period,
+        name=version.name,
+        values=decode_values(version.values, h.kind, policy.catalog),
+        findings=[checks.finding(r) for r in j.findings],
+    )
 
 
-def run_judgements(store: Store, policy: Policy, run_id: int, kinds: set[str] | None = None) -> Iterator[Judgement]:
+def run_judgements(
+    store: Store, policy: Policy, run_id: int, kinds: set[str] | None = None
+) -> Iterator[Judgement]:
     """Every record of a finished run with its findings, in record order (kind, id, period)."""
     run = _run(store, run_id)
     if run.finished_at is None:
-        raise StoreError(f"run {run_id} is not finished (评价批次尚未完成); documents cite finished runs only")
+        raise StoreError(
+            f"run {run_id} is not finished (评价批次尚未完成); documents cite finished runs only"
+        )
     with store.session() as s:
-        versions = {v.id: v for v in s.execute(
-            select(RecordVersion).join(RunRecord, col(RunRecord.record_version_id) == col(RecordVersion.id))
-            .where(col(RunRecord.run_id) == run_id)).scalars()}
+        versions = {
+            v.id: v
+            for v in s.execute(
+                select(RecordVersion)
+                .join(RunRecord, col(RunRecord.record_version_id) == col(RecordVersion.id))
+                .where(col(RunRecord.run_id) == run_id)
+            ).scalars()
+        }
     checks = _Checks(policy)
     group: list[FindingRow] = []
 
     def emit(rows: list[FindingRow]) -> Judgement:
         v = versions[rows[0].record_version_id]
-        return Judgement(run_id=run_id, run_date=_local_date(run.started_at), fingerprint=run.policy_fingerprint,
-                         record_id=v.record_id, kind=v.kind, period=v.period, name=v.name,
-                         values=decode_values(json.loads(v.values_json), v.kind, policy.catalog),
-                         findings=[checks.finding(r) for r in rows])
+        return Judgement(
+            run_id=run_id,
+            run_date=_local_date(run.started_at),
+            fingerprint=run.policy_fingerprint,
+            record_id=v.record_id,
+            kind=v.kind,
+            period=v.period,
+            name=v.name,
+            values=decode_values(json.loads(v.values_json), v.kind, policy.catalog),
+            findings=[checks.finding(r) for r in rows],
+        )
 
     for row in run_findings(store, run_id):
         if kinds is not None and row.kind not in kinds:

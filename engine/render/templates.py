@@ -55,7 +55,10 @@ def environment(folder: str) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(folder),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2", "svg"), default_for_string=True),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
         finalize=display,
     )
     env.filters["md"] = md_escape

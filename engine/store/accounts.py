@@ -72,9 +72,16 @@ class Account(BaseModel):
 
 
 def _account(u: User) -> Account:
-    return Account(id=u.id or 0, name=u.name, role=u.role, active=bool(u.active), created_at=_utc_at(u.created_at),
-                   last_login_at=_utc(u.last_login_at), failed_logins=u.failed_logins,
-                   locked_until=_utc(u.locked_until))
+    return Account(
+        id=u.id or 0,
+        name=u.name,
+        role=u.role,
+        active=bool(u.active),
+        created_at=_utc_at(u.created_at),
+        last_login_at=_utc(u.last_login_at),
+        failed_logins=u.failed_logins,
+        locked_until=_utc(u.locked_until),
+    )
 
 
 def check_password_rules(password: str) -> None:
@@ -101,8 +108,11 @@ def create_user(store: Store, name: str, role: str, password: str) -> Account:
 def set_password(store: Store, name: str, password: str) -> None:
     check_password_rules(password)
     with store.write() as conn:
-        n = conn.execute(update(User.__table__).where(User.__table__.c.name == name).values(
-            password_hash=_hasher.hash(password), failed_logins=0, locked_until=None)).rowcount
+        n = conn.execute(
+            update(User.__table__)
+            .where(User.__table__.c.name == name)
+            .values(password_hash=_hasher.hash(password), failed_logins=0, locked_until=None)
+        ).rowcount
     if not n:
         raise StoreError(f"没有用户 {name}")
 
@@ -118,7 +128,9 @@ def update_user(store: Store, name: str, *, role: str | None = None, active: boo
     if not values:
         return
     with store.write() as conn:
-        n = conn.execute(update(User.__table__).where(User.__table__.c.name == name).values(**values)).rowcount
+        n = conn.execute(
+            update(User.__table__).where(User.__table__.c.name == name).values(**values)
+        ).rowcount
     if not n:
         raise StoreError(f"没有用户 {name}")
 
@@ -169,8 +181,13 @@ def authenticate(store: Store, name: str, password: str) -> LoginResult:
         if not ok:
             failures = int(conn.execute(select(t.c.failed_logins).where(t.c.id == u.id)).scalar_one()) + 1
             wait = lock_seconds(failures)
-            conn.execute(update(t).where(t.c.id == u.id).values(
-                failed_logins=failures, locked_until=now + dt.timedelta(seconds=wait) if wait else None))
+            conn.execute(
+                update(t)
+                .where(t.c.id == u.id)
+                .values(
+                    failed_logins=failures, locked_until=now + dt.timedelta(seconds=wait) if wait else None
+                )
+            )
             return LoginResult(locked_for=wait, failures=failures)
         values: dict[str, Any] = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
         if _hasher.check_needs_rehash(u.password_hash):
@@ -180,6 +197,7 @@ def authenticate(store: Store, name: str, password: str) -> LoginResult:
 
 
 # --- audit trail ----------------------------------------------------------------------------------
+
 
 class Event(BaseModel):
     id: int
@@ -191,17 +209,34 @@ class Event(BaseModel):
     run_id: int | None
 
 
-def record_event(store: Store, user: str | None, action: str, target: str = "", *, detail: Any = None,
-                 run_id: int | None = None) -> None:
+def record_event(
+    store: Store,
+    user: str | None,
+    action: str,
+    target: str = "",
+    *,
+    detail: Any = None,
+    run_id: int | None = None,
+) -> None:
     if detail is not None and not isinstance(detail, str):
         detail = json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True)
     with store.write() as conn:
-        conn.execute(AuditEvent.__table__.insert().values(at=_now(), user_name=user, action=action[:40],
-                                                          target=target, detail=detail, run_id=run_id))
+        conn.execute(
+            AuditEvent.__table__.insert().values(
+                at=_now(), user_name=user, action=action[:40], target=target, detail=detail, run_id=run_id
+            )
+        )
 
 
-def list_events(store: Store, *, limit: int = 200, offset: int = 0, user: str | None = None,
-                action: str | None = None, run_id: int | None = None) -> list[Event]:
+def list_events(
+    store: Store,
+    *,
+    limit: int = 200,
+    offset: int = 0,
+    user: str | None = None,
+    action: str | None = None,
+    run_id: int | None = None,
+) -> list[Event]:
     t = AuditEvent.__table__
     q = select(t)
     if user:
@@ -211,12 +246,22 @@ def list_events(store: Store, *, limit: int = 200, offset: int = 0, user: str | 
     if run_id is not None:
         q = q.where(t.c.run_id == run_id)
     with store.session() as s:
-        return [Event(id=m["id"], at=_utc_at(m["at"]), user_name=m["user_name"], action=m["action"], target=m["target"],
-                      detail=m["detail"], run_id=m["run_id"])
-                for m in s.execute(q.order_by(t.c.id.desc()).limit(limit).offset(offset)).mappings()]
+        return [
+            Event(
+                id=m["id"],
+                at=_utc_at(m["at"]),
+                user_name=m["user_name"],
+                action=m["action"],
+                target=m["target"],
+                detail=m["detail"],
+                run_id=m["run_id"],
+            )
+            for m in s.execute(q.order_by(t.c.id.desc()).limit(limit).offset(offset)).mappings()
+        ]
 
 
 # --- evaluations started from the web ------------------------------------------------------------
+
 
 class Job(BaseModel):
     id: int
@@ -244,18 +289,43 @@ class Job(BaseModel):
 
 
 def _job(j: WebJob) -> Job:
-    return Job(id=j.id or 0, created_at=_utc_at(j.created_at), finished_at=_utc(j.finished_at), user_name=j.user_name,
-               filename=j.filename, paths=json.loads(j.paths), options=json.loads(j.options), status=j.status,
-               total_rows=j.total_rows, n_read=j.n_read, n_valid=j.n_valid, n_rejected=j.n_rejected,
-               run_id=j.run_id, error=j.error)
+    return Job(
+        id=j.id or 0,
+        created_at=_utc_at(j.created_at),
+        finished_at=_utc(j.finished_at),
+        user_name=j.user_name,
+        filename=j.filename,
+        paths=json.loads(j.paths),
+        options=json.loads(j.options),
+        status=j.status,
+        total_rows=j.total_rows,
+        n_read=j.n_read,
+        n_valid=j.n_valid,
+        n_rejected=j.n_rejected,
+        run_id=j.run_id,
+        error=j.error,
+    )
 
 
-def create_job(store: Store, *, user: str, filename: str, paths: list[str], options: dict[str, Any],
-               total_rows: int | None) -> Job:
+def create_job(
+    store: Store,
+    *,
+    user: str,
+    filename: str,
+    paths: list[str],
+    options: dict[str, Any],
+    total_rows: int | None,
+) -> Job:
     with store.write_session() as s:
-        j = WebJob(created_at=_now(), user_name=user, filename=filename, paths=json.dumps(paths, ensure_ascii=False),
-                   options=json.dumps(options, ensure_ascii=False, default=str), status="queued",
-                   total_rows=total_rows)
+        j = WebJob(
+            created_at=_now(),
+            user_name=user,
+            filename=filename,
+            paths=json.dumps(paths, ensure_ascii=False),
+            options=json.dumps(options, ensure_ascii=False, default=str),
+            status="queued",
+            total_rows=total_rows,
+        )
         s.add(j)
         s.flush()
         return _job(j)
@@ -276,4 +346,6 @@ def get_job(store: Store, job_id: int) -> Job | None:
 
 def list_jobs(store: Store, limit: int = 50) -> list[Job]:
     with store.session() as s:
-        return [_job(j) for j in s.execute(select(WebJob).order_by(col(WebJob.id).desc()).limit(limit)).scalars()]
+        return [
+            _job(j) for j in s.execute(select(WebJob).order_by(col(WebJob.id).desc()).limit(limit)).scalars()
+        ]

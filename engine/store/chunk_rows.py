@@ -60,8 +60,17 @@ def prepare_chunk(chunk: ChunkLike, run_id: int, period: Callable[[Record], str]
         seen.add(key)
         src = r.source
         content_hash, values = version_texts(r.kind, r.id, r.name, r.values)
-        records.append((key, content_hash, clean_text(r.name), values, clean_text(src.file),
-                        clean_text(src.sheet, 200), src.row))
+        records.append(
+            (
+                key,
+                content_hash,
+                clean_text(r.name),
+                values,
+                clean_text(src.file),
+                clean_text(src.sheet, 200),
+                src.row,
+            )
+        )
         # Keyed on plain values: hashing and comparing SourceRef models per finding was a hot spot.
         by_source[(r.kind, r.id, src.file, src.sheet, src.row)] = pos
         by_id[(r.kind, r.id)] = None if (r.kind, r.id) in by_id else pos  # None: ambiguous
@@ -69,21 +78,48 @@ def prepare_chunk(chunk: ChunkLike, run_id: int, period: Callable[[Record], str]
     findings = []
     if chunk.parts is not None:  # FindingParts from the evaluator: the record is the object itself
         where = {id(r): at for at, r in enumerate(chunk.records)}
-        for rec, key, status, value, threshold, target, as_of, message, missing, review, extras in chunk.parts:
+        for (
+            rec,
+            key,
+            status,
+            value,
+            threshold,
+            target,
+            as_of,
+            message,
+            missing,
+            review,
+            extras,
+        ) in chunk.parts:
             at = where.get(id(rec))
             if at is None:
-                raise StoreError(f"finding for record {rec.id} ({rec.kind}) matches no record of chunk "
-                                 f"{chunk.index}")
+                raise StoreError(
+                    f"finding for record {rec.id} ({rec.kind}) matches no record of chunk {chunk.index}"
+                )
             day = days.get(as_of)
             if day is None:
                 day = days[as_of] = as_of.isoformat() if iso else as_of
             shared = message if type(message) is SharedText else None
-            findings.append((at, key, shared, (status, encode_value(value), encode_value(threshold),
-                                                encode_value(target), day,
-                                                None if shared is not None else clean_text(message),
-                                                "、".join(missing) if missing else None, int(review),
-                                                None if len(extras) == 1 and not extras.get("review_reasons")
-                                                else details_json(extras))))
+            findings.append(
+                (
+                    at,
+                    key,
+                    shared,
+                    (
+                        status,
+                        encode_value(value),
+                        encode_value(threshold),
+                        encode_value(target),
+                        day,
+                        None if shared is not None else clean_text(message),
+                        "、".join(missing) if missing else None,
+                        int(review),
+                        None
+                        if len(extras) == 1 and not extras.get("review_reasons")
+                        else details_json(extras),
+                    ),
+                )
+            )
     last: tuple[Any, Any, Any] = (None, None, None)  # a record's findings come together: its place once
     for f in chunk.findings:
         d = f.__dict__  # attribute access through pydantic's __getattr__ chain costs per field
@@ -91,13 +127,17 @@ def prepare_chunk(chunk: ChunkLike, run_id: int, period: Callable[[Record], str]
         if src is not None and src is last[0] and d["record_id"] == last[1]:
             at = last[2]
         else:
-            at = by_source.get((d["kind"], d["record_id"], src.file, src.sheet, src.row)) \
-                if isinstance(src, SourceRef) else None
+            at = (
+                by_source.get((d["kind"], d["record_id"], src.file, src.sheet, src.row))
+                if isinstance(src, SourceRef)
+                else None
+            )
             if at is None:
                 at = by_id.get((d["kind"], d["record_id"]))
             if at is None:
-                raise StoreError(f"finding for record {f.record_id} ({f.kind}) matches no record of chunk "
-                                 f"{chunk.index}")
+                raise StoreError(
+                    f"finding for record {f.record_id} ({f.kind}) matches no record of chunk {chunk.index}"
+                )
             last = (src, d["record_id"], at)
         as_of = d["as_of"]
         day = days.get(as_of)
@@ -106,11 +146,24 @@ def prepare_chunk(chunk: ChunkLike, run_id: int, period: Callable[[Record], str]
         missing = d["missing_fields"]
         message = d["message"]
         shared = message if type(message) is SharedText else None
-        findings.append((at, _static_key(d), shared, (d["status"], encode_value(d["value"]),
-                                                       encode_value(d["threshold"]), encode_value(d["target"]), day,
-                                                       None if shared is not None else clean_text(message),
-                                                       "、".join(missing) if missing else None, int(d["review"]),
-                                                       details_json(d))))
+        findings.append(
+            (
+                at,
+                _static_key(d),
+                shared,
+                (
+                    d["status"],
+                    encode_value(d["value"]),
+                    encode_value(d["threshold"]),
+                    encode_value(d["target"]),
+                    day,
+                    None if shared is not None else clean_text(message),
+                    "、".join(missing) if missing else None,
+                    int(d["review"]),
+                    details_json(d),
+                ),
+            )
+        )
     counts = (len(chunk.records), len(chunk.errors), len(chunk.file_problems), len(findings))
     return PreparedChunk(chunk.index, records, findings, _dict_rows(_message_rows(chunk, run_id)), counts)
 
@@ -118,23 +171,47 @@ def prepare_chunk(chunk: ChunkLike, run_id: int, period: Callable[[Record], str]
 def _message_rows(chunk: ChunkLike, run_id: int) -> list[dict]:
     # Every row carries every column: one executemany needs uniform keys (a chunk can hold
     # rejected rows and file problems together).
-    base = {"run_id": run_id, "chunk": chunk.index, "file": None, "sheet": None, "row": None,
-            "record_id": None, "field": None}
+    base = {
+        "run_id": run_id,
+        "chunk": chunk.index,
+        "file": None,
+        "sheet": None,
+        "row": None,
+        "record_id": None,
+        "field": None,
+    }
     rows = []
     for e in chunk.errors:
-        rows.append(base | {"category": "rejected", "file": clean_text(e.source.file),
-                            "sheet": clean_text(e.source.sheet, 200), "row": e.source.row,
-                            "record_id": clean_text(e.record_id, 200), "field": clean_text(e.field, 200),
-                            "message": clean_text(e.message)})
+        rows.append(
+            base
+            | {
+                "category": "rejected",
+                "file": clean_text(e.source.file),
+                "sheet": clean_text(e.source.sheet, 200),
+                "row": e.source.row,
+                "record_id": clean_text(e.record_id, 200),
+                "field": clean_text(e.field, 200),
+                "message": clean_text(e.message),
+            }
+        )
     for p in chunk.file_problems:
-        rows.append(base | {"category": "file_problem", "file": clean_text(p.file), "message": clean_text(p.message)})
+        rows.append(
+            base | {"category": "file_problem", "file": clean_text(p.file), "message": clean_text(p.message)}
+        )
     for w in chunk.warnings:
         rows.append(base | {"category": "warning", "message": clean_text(w)})
     for n in chunk.notices:
-        rows.append(base | {"category": "notice", "file": clean_text(n.source.file) if n.source else None,
-                            "sheet": clean_text(n.source.sheet, 200) if n.source else None,
-                            "row": n.source.row if n.source else None,
-                            "record_id": clean_text(n.record_id, 200), "message": clean_text(n.message)})
+        rows.append(
+            base
+            | {
+                "category": "notice",
+                "file": clean_text(n.source.file) if n.source else None,
+                "sheet": clean_text(n.source.sheet, 200) if n.source else None,
+                "row": n.source.row if n.source else None,
+                "record_id": clean_text(n.record_id, 200),
+                "message": clean_text(n.message),
+            }
+        )
     return rows
 
 

@@ -55,13 +55,25 @@ def clean_text(s: str | None, limit: int | None = None) -> str | None:
 
 
 # The columns of check_versions besides its keys, in the order the fingerprint reads them.
-STATIC_COLUMNS = ("check_version", "pack", "measure", "measure_title", "check_title", "nature", "unit", "op", "due")
+STATIC_COLUMNS = (
+    "check_version",
+    "pack",
+    "measure",
+    "measure_title",
+    "check_title",
+    "nature",
+    "unit",
+    "op",
+    "due",
+)
 
 
 def check_version_fingerprint(check_id: str, static: dict[str, Any]) -> str:
     """Identity of a check version's content: equal content, equal fingerprint (dates as ISO text)."""
     due = static["due"]
-    parts = [check_id] + [static[k] if k != "due" else (None if due is None else str(due)[:10]) for k in STATIC_COLUMNS]
+    parts = [check_id] + [
+        static[k] if k != "due" else (None if due is None else str(due)[:10]) for k in STATIC_COLUMNS
+    ]
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -90,12 +102,21 @@ def version_texts(kind: str, record_id: str, name: str | None, values: dict[str,
         else:  # anything else: the two general forms
             plain[k] = _jsonable(v)
             normal[k] = _record_jsonable(v)
-    payload = json.dumps({"kind": kind, "id": record_id, "name": name, "values": normal},
-                         ensure_ascii=False, sort_keys=True)
+    payload = json.dumps(
+        {"kind": kind, "id": record_id, "name": name, "values": normal}, ensure_ascii=False, sort_keys=True
+    )
     return hashlib.sha256(payload.encode()).hexdigest(), json.dumps(plain, ensure_ascii=False, sort_keys=True)
 
 
-DETAIL_KEYS = ("review_reasons", "basis", "reported", "counted", "baseline", "baseline_year", "baseline_source")
+DETAIL_KEYS = (
+    "review_reasons",
+    "basis",
+    "reported",
+    "counted",
+    "baseline",
+    "baseline_year",
+    "baseline_source",
+)
 
 
 def details_json(values: dict[str, Any]) -> str | None:
@@ -122,6 +143,7 @@ def decode_details(text: str | None) -> dict[str, Any]:
         if raw.get(k) is not None:
             out[k] = raw[k]
     return out
+
 
 def decode_values(raw: dict[str, Any], kind: str, catalog: Catalog) -> dict[str, Any]:
     """Stored JSON values back to typed ones (decimals exact, dates as dates)."""

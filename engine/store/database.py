@@ -100,7 +100,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed chunk's integrity
+        cur.execute(
+            "PRAGMA synchronous = NORMAL"
+        )  # safe with WAL: a crash loses no committed chunk's integrity
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -174,7 +176,11 @@ def check_schema(engine: Engine, url: str, *, create: bool) -> None:
         return
     known = {s.revision for s in ScriptDirectory.from_config(alembic_config(url)).walk_revisions()}
     if rev in known:
-        raise StoreError(f"the store {display_url(url)} is at schema {rev}, this version needs {head}: "
-                         "run `compliance db upgrade`")
-    raise StoreError(f"the store {display_url(url)} has schema {rev}, unknown to this version "
-                     f"(made by a newer version of compliance?)")
+        raise StoreError(
+            f"the store {display_url(url)} is at schema {rev}, this version needs {head}: "
+            "run `compliance db upgrade`"
+        )
+    raise StoreError(
+        f"the store {display_url(url)} has schema {rev}, unknown to this version "
+        f"(made by a newer version of compliance?)"
+    )

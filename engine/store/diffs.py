@@ -15,19 +15,40 @@ from engine.store.store import Store
 
 def _judgements(s: Any, run_id: int) -> dict[tuple[str, str, str, str], tuple]:
     """(kind, record, period, check) -> (compared fields..., finding id): just what a diff compares."""
-    f, r, ck, cv = StoredFinding.__table__, RecordVersion.__table__, CheckKey.__table__, CheckVersion.__table__
-    q = (select(r.c.kind, r.c.record_id, r.c.period, ck.c.check_id, f.c.status, f.c.value, f.c.threshold,
-                cv.c.check_version, f.c.id).join(r, r.c.id == f.c.record_version_id)
-         .join(ck, ck.c.id == f.c.check_ref).join(cv, cv.c.id == f.c.version_ref).where(f.c.run_id == run_id))
-    return {(k, rid, per, cid): (st, decode_value(v), decode_value(t), cv, fid)
-            for k, rid, per, cid, st, v, t, cv, fid in s.execute(q.execution_options(yield_per=20_000))}
+    f, r, ck, cv = (
+        StoredFinding.__table__,
+        RecordVersion.__table__,
+        CheckKey.__table__,
+        CheckVersion.__table__,
+    )
+    q = (
+        select(
+            r.c.kind,
+            r.c.record_id,
+            r.c.period,
+            ck.c.check_id,
+            f.c.status,
+            f.c.value,
+            f.c.threshold,
+            cv.c.check_version,
+            f.c.id,
+        )
+        .join(r, r.c.id == f.c.record_version_id)
+        .join(ck, ck.c.id == f.c.check_ref)
+        .join(cv, cv.c.id == f.c.version_ref)
+        .where(f.c.run_id == run_id)
+    )
+    return {
+        (k, rid, per, cid): (st, decode_value(v), decode_value(t), cv, fid)
+        for k, rid, per, cid, st, v, t, cv, fid in s.execute(q.execution_options(yield_per=20_000))
+    }
 
 
 def _rows_by_id(s: Any, ids: list[int]) -> dict[int, FindingRow]:
     f = StoredFinding.__table__
     out: dict[int, FindingRow] = {}
     for i in range(0, len(ids), 500):
-        for m in s.execute(_finding_query().where(f.c.id.in_(ids[i:i + 500]))).mappings():
+        for m in s.execute(_finding_query().where(f.c.id.in_(ids[i : i + 500]))).mappings():
             out[m["id"]] = _row(m)
     return out
 
@@ -55,7 +76,11 @@ class RunDiff(BaseModel):
 
 def _records(s: Any, run_id: int) -> set[RecordKey]:
     rr, r = RunRecord.__table__, RecordVersion.__table__
-    q = select(r.c.kind, r.c.record_id, r.c.period).join(rr, rr.c.record_version_id == r.c.id).where(rr.c.run_id == run_id)
+    q = (
+        select(r.c.kind, r.c.record_id, r.c.period)
+        .join(rr, rr.c.record_version_id == r.c.id)
+        .where(rr.c.run_id == run_id)
+    )
     return {(k, rid, per) for k, rid, per in s.execute(q)}
 
 
@@ -68,9 +93,15 @@ def compare_runs(store: Store, run_a: int, run_b: int, *, all_records: bool = Fa
         recs_a, recs_b = _records(s, run_a), _records(s, run_b)
     only_a, only_b = sorted(recs_a - recs_b), sorted(recs_b - recs_a)
     keep = None if all_records else recs_a & recs_b
-    return RunDiff(run_a=run_a, run_b=run_b, all_records=all_records,
-                   changes=_changes(store, run_a, run_b, keep), only_in_a=only_a, only_in_b=only_b,
-                   n_common=len(recs_a & recs_b))
+    return RunDiff(
+        run_a=run_a,
+        run_b=run_b,
+        all_records=all_records,
+        changes=_changes(store, run_a, run_b, keep),
+        only_in_a=only_a,
+        only_in_b=only_b,
+        n_common=len(recs_a & recs_b),
+    )
 
 
 def diff_runs(store: Store, run_a: int, run_b: int) -> list[FindingChange]:
@@ -105,7 +136,18 @@ def _changes(store: Store, run_a: int, run_b: int, keep: set[RecordKey] | None) 
         old, new = rows.get(ia) if ia else None, rows.get(ib) if ib else None
         ref = new or old
         assert ref is not None
-        out.append(FindingChange(change=change, kind=kind, record_id=rid, period=period,  # type: ignore[arg-type]
-                                 record_name=ref.record_name, check_id=cid, check_title=ref.check_title,
-                                 before=old, after=new, fields=fields))
+        out.append(
+            FindingChange(
+                change=change,  # type: ignore[arg-type]
+                kind=kind,
+                record_id=rid,
+                period=period,
+                record_name=ref.record_name,
+                check_id=cid,
+                check_title=ref.check_title,
+                before=old,
+                after=new,
+                fields=fields,
+            )
+        )
     return out

@@ -40,5 +40,7 @@ def chosen_db(value: str | None = None) -> str:
 
 def db_help() -> str:
     """The help of every command's ``--db`` option."""
-    return (f"Store: a database URL (sqlite:///path, postgresql+psycopg://…) or an SQLite file; "
-            f"default ${ENV_VAR}, else {default_db_path()}.")
+    return (
+        f"Store: a database URL (sqlite:///path, postgresql+psycopg://…) or an SQLite file; "
+        f"default ${ENV_VAR}, else {default_db_path()}."
+    )

@@ -61,8 +61,9 @@ class RunPack(SQLModel, table=True):
     __tablename__ = "run_packs"
     __table__: ClassVar[Table]
 
-    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_run_packs_run"),
-                                         primary_key=True))
+    run_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("runs.id", name="fk_run_packs_run"), primary_key=True)
+    )
     pack_id: str = Field(primary_key=True, max_length=100)
     title: str = Field(sa_type=Text)
     number: str = Field(max_length=100)  # the document number, e.g. 菏政发〔2024〕11号
@@ -75,8 +76,9 @@ class RunChunk(SQLModel, table=True):
     __tablename__ = "run_chunks"
     __table__: ClassVar[Table]
 
-    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_run_chunks_run"),
-                                         primary_key=True))
+    run_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("runs.id", name="fk_run_chunks_run"), primary_key=True)
+    )
     chunk: int = Field(primary_key=True)
     committed_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     n_records: int
@@ -105,9 +107,12 @@ class RecordVersion(SQLModel, table=True):
     name: str | None = Field(default=None, sa_type=Text)
     values_json: str = Field(sa_type=Text)
     previous_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("record_versions.id", name="fk_record_versions_previous")))
-    first_run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_record_versions_run"),
-                                               nullable=False))
+        default=None,
+        sa_column=Column(Integer, ForeignKey("record_versions.id", name="fk_record_versions_previous")),
+    )
+    first_run_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("runs.id", name="fk_record_versions_run"), nullable=False)
+    )
     created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
@@ -118,10 +123,14 @@ class RunRecord(SQLModel, table=True):
     __table__: ClassVar[Table]
     __table_args__ = (Index("ix_run_records_record_version", "record_version_id"),)
 
-    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_run_records_run"),
-                                         primary_key=True))
-    record_version_id: int = Field(sa_column=Column(
-        Integer, ForeignKey("record_versions.id", name="fk_run_records_record"), primary_key=True))
+    run_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("runs.id", name="fk_run_records_run"), primary_key=True)
+    )
+    record_version_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("record_versions.id", name="fk_run_records_record"), primary_key=True
+        )
+    )
     chunk: int
     file: str = Field(sa_type=Text)
     sheet: str | None = Field(default=None, max_length=200)
@@ -148,12 +157,15 @@ class CheckVersion(SQLModel, table=True):
 
     __tablename__ = "check_versions"
     __table__: ClassVar[Table]
-    __table_args__ = (UniqueConstraint("fingerprint", name="uq_check_versions_fingerprint"),
-                      Index("ix_check_versions_check", "check_ref"))
+    __table_args__ = (
+        UniqueConstraint("fingerprint", name="uq_check_versions_fingerprint"),
+        Index("ix_check_versions_check", "check_ref"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    check_ref: int = Field(sa_column=Column(Integer, ForeignKey("checks.id", name="fk_check_versions_check"),
-                                            nullable=False))
+    check_ref: int = Field(
+        sa_column=Column(Integer, ForeignKey("checks.id", name="fk_check_versions_check"), nullable=False)
+    )
     fingerprint: str = Field(max_length=64)  # SHA-256 of every column below: same content, same row
     check_version: str = Field(sa_type=Text)
     pack: str = Field(max_length=100)
@@ -197,14 +209,21 @@ class StoredFinding(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
-    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_findings_run"), nullable=False))
-    record_version_id: int = Field(sa_column=Column(
-        Integer, ForeignKey("record_versions.id", name="fk_findings_record"), nullable=False))
+    run_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("runs.id", name="fk_findings_run"), nullable=False)
+    )
+    record_version_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("record_versions.id", name="fk_findings_record"), nullable=False)
+    )
     chunk: int
-    check_ref: int = Field(sa_column=Column(Integer, ForeignKey("checks.id", name="fk_findings_check"),
-                                            nullable=False))
-    version_ref: int = Field(sa_column=Column(
-        Integer, ForeignKey("check_versions.id", name="fk_findings_check_version"), nullable=False))
+    check_ref: int = Field(
+        sa_column=Column(Integer, ForeignKey("checks.id", name="fk_findings_check"), nullable=False)
+    )
+    version_ref: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("check_versions.id", name="fk_findings_check_version"), nullable=False
+        )
+    )
     status: str = Field(max_length=20)
     value: str | None = Field(default=None, sa_type=Text)  # exact decimal text, or true/false
     threshold: str | None = Field(default=None, sa_type=Text)
@@ -212,8 +231,12 @@ class StoredFinding(SQLModel, table=True):
     as_of: dt.date
     # The sentence, or NULL where it is the same for many findings: then message_ref names it.
     message: str | None = Field(default=None, sa_type=Text)
-    message_ref: int | None = Field(default=None, sa_column=Column(
-        Integer, ForeignKey("shared_messages.id", name="fk_findings_message"), nullable=True))
+    message_ref: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("shared_messages.id", name="fk_findings_message"), nullable=True
+        ),
+    )
     missing_fields: str | None = Field(default=None, sa_type=Text)
     review: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     # JSON: review reasons, basis, reported/counted figures, baseline; NULL when there is none.
@@ -228,8 +251,9 @@ class RunMessage(SQLModel, table=True):
     __table_args__ = (Index("ix_run_messages_run", "run_id", "category"),)
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
-    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_run_messages_run"),
-                                         nullable=False))
+    run_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("runs.id", name="fk_run_messages_run"), nullable=False)
+    )
     chunk: int
     category: str = Field(max_length=20)  # rejected | file_problem | warning | notice
     file: str | None = Field(default=None, sa_type=Text)
@@ -253,9 +277,12 @@ class Letter(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=100)
-    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_letters_run"), nullable=False))
-    record_version_id: int = Field(sa_column=Column(
-        Integer, ForeignKey("record_versions.id", name="fk_letters_record"), nullable=False))
+    run_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("runs.id", name="fk_letters_run"), nullable=False)
+    )
+    record_version_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("record_versions.id", name="fk_letters_record"), nullable=False)
+    )
     format: str = Field(max_length=10)
     sha256: str = Field(max_length=64)
     pack_fingerprint: str = Field(max_length=64)
@@ -293,20 +320,37 @@ class LetterJudgement(SQLModel, table=True):
     number: str = Field(max_length=100)
     prefix: str = Field(max_length=100)
     year: int
-    record_version_id: int = Field(sa_column=Column(
-        Integer, ForeignKey("record_versions.id", name="fk_letter_judgements_record"), nullable=False))
+    record_version_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("record_versions.id", name="fk_letter_judgements_record"), nullable=False
+        )
+    )
     judgement: str = Field(max_length=64)
-    run_id: int = Field(sa_column=Column(Integer, ForeignKey("runs.id", name="fk_letter_judgements_run"),
-                                         nullable=False))
+    run_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("runs.id", name="fk_letter_judgements_run"), nullable=False)
+    )
     created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 metadata = SQLModel.metadata
-TABLES = [Run, RunPack, RunChunk, RecordVersion, RunRecord, CheckKey, CheckVersion, StoredFinding, RunMessage, Letter,
-          LetterSequence, LetterJudgement]
+TABLES = [
+    Run,
+    RunPack,
+    RunChunk,
+    RecordVersion,
+    RunRecord,
+    CheckKey,
+    CheckVersion,
+    StoredFinding,
+    RunMessage,
+    Letter,
+    LetterSequence,
+    LetterJudgement,
+]
 
 
 # --- the web workbench: accounts, audit trail, background evaluations (migration 0005_accounts) ------
+
 
 class User(SQLModel, table=True):
     """An account of the web workbench (engine/store/accounts.py); the password only as an argon2 hash."""

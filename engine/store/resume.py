@@ -48,19 +48,33 @@ def resume_plan(store: Store, run_id: int) -> ResumePlan:
         if run.finished_at is not None:
             raise StoreError(f"run {run_id} is already complete; nothing to resume")
         if run.engine_version != engine.__version__:
-            raise StoreError(f"run {run_id} was started by engine {run.engine_version}, this is "
-                             f"{engine.__version__}; start a new evaluation instead")
-        committed = frozenset(s.execute(select(col(RunChunk.chunk)).where(col(RunChunk.run_id) == run_id)).scalars().all())
+            raise StoreError(
+                f"run {run_id} was started by engine {run.engine_version}, this is "
+                f"{engine.__version__}; start a new evaluation instead"
+            )
+        committed = frozenset(
+            s.execute(select(col(RunChunk.chunk)).where(col(RunChunk.run_id) == run_id)).scalars().all()
+        )
         files = [InputFile.model_validate(f) for f in json.loads(run.inputs)]
         now = {f.abs_path: f for f in describe_inputs([f.abs_path for f in files])}
         changed = [f.path for f in files if now[f.abs_path].sha256 != f.sha256]
         if changed:
-            raise StoreError(f"run {run_id} cannot be resumed: input changed since it started: {', '.join(changed)}")
+            raise StoreError(
+                f"run {run_id} cannot be resumed: input changed since it started: {', '.join(changed)}"
+            )
         # Keep the file names as first given when resumed from the same folder, so sources read the same.
         paths = [f.path if Path(f.path).resolve() == Path(f.abs_path) else f.abs_path for f in files]
-        return ResumePlan(run_id=run_id, paths=paths, as_of=run.as_of, kind=run.kind, chunk_size=run.chunk_size,
-                          engine=run.engine, rules_dirs=json.loads(run.rules_dirs), reviewer=run.reviewer,
-                          committed=committed)
+        return ResumePlan(
+            run_id=run_id,
+            paths=paths,
+            as_of=run.as_of,
+            kind=run.kind,
+            chunk_size=run.chunk_size,
+            engine=run.engine,
+            rules_dirs=json.loads(run.rules_dirs),
+            reviewer=run.reviewer,
+            committed=committed,
+        )
 
 
 def resume_run(store: Store, plan: ResumePlan, policy: Policy) -> RunWriter:
@@ -69,8 +83,10 @@ def resume_run(store: Store, plan: ResumePlan, policy: Policy) -> RunWriter:
         t = Run.__table__
         fp = conn.execute(select(t.c.policy_fingerprint).where(t.c.id == plan.run_id)).scalar_one()
         if fp != policy.fingerprint:
-            raise StoreError(f"run {plan.run_id} cannot be resumed: the rule packs changed since it started "
-                             f"(fingerprint {fp[:12]}…, now {policy.fingerprint[:12]}…); start a new evaluation")
+            raise StoreError(
+                f"run {plan.run_id} cannot be resumed: the rule packs changed since it started "
+                f"(fingerprint {fp[:12]}…, now {policy.fingerprint[:12]}…); start a new evaluation"
+            )
         conn.execute(update(t).where(t.c.id == plan.run_id).values(resumed=t.c.resumed + 1))
     from engine.store.runs import RunWriter  # runs.py re-exports this module's names
 

@@ -125,11 +125,14 @@ class RunWriter:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHUNK_LOCK})
                 self._write(conn, prepared)
         except IntegrityError as exc:
-            raise StoreError(f"run {self.run_id}: chunk {chunk.index} conflicts with what is stored "
-                             f"(already saved by another process?): {exc.orig}") from exc
+            raise StoreError(
+                f"run {self.run_id}: chunk {chunk.index} conflicts with what is stored "
+                f"(already saved by another process?): {exc.orig}"
+            ) from exc
         except SQLAlchemyError as exc:  # one error type out of the store (workers send it back pickled)
-            raise StoreError(f"run {self.run_id}: chunk {chunk.index} not stored: {getattr(exc, 'orig', None) or exc}"
-                             ) from exc
+            raise StoreError(
+                f"run {self.run_id}: chunk {chunk.index} not stored: {getattr(exc, 'orig', None) or exc}"
+            ) from exc
         finally:
             if enabled:
                 gc.enable()
@@ -144,20 +147,43 @@ class RunWriter:
     def _write(self, conn: Connection, p: PreparedChunk) -> None:
         run_id, index = self.run_id, p.index
         version_ids = self._versions(conn, p.records)
-        self._insert(conn, RunRecord, (_RUN_RECORD_COLUMNS, [
-            (run_id, vid, index, file, sheet, row)
-            for (*_, file, sheet, row), vid in zip(p.records, version_ids, strict=True)]))
+        self._insert(
+            conn,
+            RunRecord,
+            (
+                _RUN_RECORD_COLUMNS,
+                [
+                    (run_id, vid, index, file, sheet, row)
+                    for (*_, file, sheet, row), vid in zip(p.records, version_ids, strict=True)
+                ],
+            ),
+        )
         refs = self._check_refs(conn, {key for _, key, _, _ in p.findings})
         shared = self._message_refs(conn, {m for _, _, m, _ in p.findings if m is not None})
         shared[None] = None
         head = [(run_id, vid, index) for vid in version_ids]
-        self._insert(conn, StoredFinding, (FINDING_COLUMNS, [
-            head[pos] + refs[key] + tail + (shared[m],) for pos, key, m, tail in p.findings]))
+        self._insert(
+            conn,
+            StoredFinding,
+            (
+                FINDING_COLUMNS,
+                [head[pos] + refs[key] + tail + (shared[m],) for pos, key, m, tail in p.findings],
+            ),
+        )
         self._insert(conn, RunMessage, p.messages)
         n_records, n_rejected, n_file_problems, n_findings = p.counts
-        conn.execute(insert(RunChunk.__table__), {
-            "run_id": run_id, "chunk": index, "committed_at": _now(), "n_records": n_records,
-            "n_rejected": n_rejected, "n_file_problems": n_file_problems, "n_findings": n_findings})
+        conn.execute(
+            insert(RunChunk.__table__),
+            {
+                "run_id": run_id,
+                "chunk": index,
+                "committed_at": _now(),
+                "n_records": n_records,
+                "n_rejected": n_rejected,
+                "n_file_problems": n_file_problems,
+                "n_findings": n_findings,
+            },
+        )
 
     @staticmethod
     def _insert(conn: Connection, model: type, data: tuple[tuple[str, ...], list[tuple]]) -> None:
@@ -184,8 +210,10 @@ class RunWriter:
                 raise DBAPIError.instance(copy_sql, None, exc, dbapi_error, dialect=conn.dialect) from exc
             return
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
-               f"VALUES ({', '.join([mark] * len(cols))})")
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
+            f"VALUES ({', '.join([mark] * len(cols))})"
+        )
         conn.exec_driver_sql(sql, rows)
 
     def _versions(self, conn: Connection, records: list[tuple]) -> list[int]:
@@ -194,7 +222,9 @@ class RunWriter:
         out: list[int | None] = []
         new: list[tuple[int, tuple]] = []
         now = _now()
-        created = now.strftime("%Y-%m-%d %H:%M:%S.%f") if conn.dialect.name == "sqlite" else now  # as SQLAlchemy stores it
+        created = (
+            now.strftime("%Y-%m-%d %H:%M:%S.%f") if conn.dialect.name == "sqlite" else now
+        )  # as SQLAlchemy stores it
         for key, h, name, values, *_ in records:
             found = by_hash.get(key + (h,))
             if found is not None:
@@ -213,19 +243,22 @@ class RunWriter:
         return [i for i in out if i is not None]
 
     @staticmethod
-    def _stored_versions(conn: Connection, record_ids: set[str]
-                         ) -> tuple[dict[tuple[str, str, str, str], int], dict[tuple[str, str, str], tuple[int, int]]]:
+    def _stored_versions(
+        conn: Connection, record_ids: set[str]
+    ) -> tuple[dict[tuple[str, str, str, str], int], dict[tuple[str, str, str], tuple[int, int]]]:
         """Stored versions of these record ids: (kind, id, period, hash) -> row id, and the latest per identity."""
         by_hash: dict[tuple[str, str, str, str], int] = {}
         latest: dict[tuple[str, str, str], tuple[int, int]] = {}
         ids = sorted(record_ids)
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         for i in range(0, len(ids), _IN_BATCH):
-            part = ids[i:i + _IN_BATCH]
+            part = ids[i : i + _IN_BATCH]
             # Plain SQL: SQLAlchemy compiling an IN of 500 parameters cost more than running it.
             rows = conn.exec_driver_sql(
                 "SELECT id, kind, record_id, period, version, content_hash FROM record_versions "
-                f"WHERE record_id IN ({', '.join([mark] * len(part))})", tuple(part))
+                f"WHERE record_id IN ({', '.join([mark] * len(part))})",
+                tuple(part),
+            )
             for rid, kind, record_id, period, version, content_hash in rows:
                 key = (kind, record_id, period)
                 by_hash[key + (content_hash,)] = rid
@@ -261,8 +294,9 @@ class RunWriter:
                 fp = hashlib.sha256(text_.encode()).hexdigest()
                 ref = conn.execute(select(t.c.id).where(t.c.fingerprint == fp)).scalar()
                 if ref is None:
-                    ref = conn.execute(insert(t).returning(t.c.id),
-                                       {"fingerprint": fp, "text": clean_text(text_)}).scalar_one()
+                    ref = conn.execute(
+                        insert(t).returning(t.c.id), {"fingerprint": fp, "text": clean_text(text_)}
+                    ).scalar_one()
                 self._pending_messages[text_] = ref
             out[text_] = ref
         return out
@@ -277,58 +311,132 @@ class RunWriter:
         fp = check_version_fingerprint(check_id, static)
         version_ref = conn.execute(select(cv.c.id).where(cv.c.fingerprint == fp)).scalar()
         if version_ref is None:
-            version_ref = conn.execute(insert(cv).returning(cv.c.id),
-                                       {"check_ref": check_ref, "fingerprint": fp, **static}).scalar_one()
+            version_ref = conn.execute(
+                insert(cv).returning(cv.c.id), {"check_ref": check_ref, "fingerprint": fp, **static}
+            ).scalar_one()
         return check_ref, version_ref
 
     def finish(self) -> RunSummary:
         """Mark the run complete with its counts (computed from what is stored, so resumed runs count right)."""
         with self.store.write() as conn:
             counts = _status_counts(conn, self.run_id)
-            n_records = conn.execute(select(func.count()).select_from(RunRecord.__table__)
-                                     .where(RunRecord.__table__.c.run_id == self.run_id)).scalar_one()
-            msgs: dict[str, int] = dict(conn.execute(select(RunMessage.__table__.c.category, func.count())
-                                     .where(RunMessage.__table__.c.run_id == self.run_id)
-                                     .group_by(RunMessage.__table__.c.category)).all())
-            conn.execute(update(Run.__table__).where(Run.__table__.c.id == self.run_id).values(
-                finished_at=_now(), n_records=n_records, n_rejected=msgs.get("rejected", 0),
-                n_file_problems=msgs.get("file_problem", 0), n_findings=sum(counts.values()),
-                counts=json.dumps(counts, sort_keys=True)))
+            n_records = conn.execute(
+                select(func.count())
+                .select_from(RunRecord.__table__)
+                .where(RunRecord.__table__.c.run_id == self.run_id)
+            ).scalar_one()
+            msgs: dict[str, int] = dict(
+                conn.execute(
+                    select(RunMessage.__table__.c.category, func.count())
+                    .where(RunMessage.__table__.c.run_id == self.run_id)
+                    .group_by(RunMessage.__table__.c.category)
+                ).all()
+            )
+            conn.execute(
+                update(Run.__table__)
+                .where(Run.__table__.c.id == self.run_id)
+                .values(
+                    finished_at=_now(),
+                    n_records=n_records,
+                    n_rejected=msgs.get("rejected", 0),
+                    n_file_problems=msgs.get("file_problem", 0),
+                    n_findings=sum(counts.values()),
+                    counts=json.dumps(counts, sort_keys=True),
+                )
+            )
         from engine.store.queries import run_summary
 
         return run_summary(self.store, self.run_id)
 
 
 _RUN_RECORD_COLUMNS = ("run_id", "record_version_id", "chunk", "file", "sheet", "row")
-_VERSION_COLUMNS = ("kind", "record_id", "period", "version", "content_hash", "name", "values_json", "previous_id",
-                    "first_run_id", "created_at")
-FINDING_COLUMNS = ("run_id", "record_version_id", "chunk", "check_ref", "version_ref", "status", "value",
-                   "threshold", "target", "as_of", "message", "missing_fields", "review", "details", "message_ref")
+_VERSION_COLUMNS = (
+    "kind",
+    "record_id",
+    "period",
+    "version",
+    "content_hash",
+    "name",
+    "values_json",
+    "previous_id",
+    "first_run_id",
+    "created_at",
+)
+FINDING_COLUMNS = (
+    "run_id",
+    "record_version_id",
+    "chunk",
+    "check_ref",
+    "version_ref",
+    "status",
+    "value",
+    "threshold",
+    "target",
+    "as_of",
+    "message",
+    "missing_fields",
+    "review",
+    "details",
+    "message_ref",
+)
 
 
 def _status_counts(conn: Connection, run_id: int) -> dict[str, int]:
     t = StoredFinding.__table__
-    return dict(conn.execute(select(t.c.status, func.count()).where(t.c.run_id == run_id)
-                             .group_by(t.c.status)).all())
+    return dict(
+        conn.execute(select(t.c.status, func.count()).where(t.c.run_id == run_id).group_by(t.c.status)).all()
+    )
 
 
-def begin_run(store: Store, policy: Policy, *, inputs: Sequence[str], reviewer: str | None = None,
-              as_of: dt.date | None = None, kind: str | None = None, chunk_size: int,
-              engine_name: str = "durable", rules_dirs: Sequence[str] = ()) -> RunWriter:
+def begin_run(
+    store: Store,
+    policy: Policy,
+    *,
+    inputs: Sequence[str],
+    reviewer: str | None = None,
+    as_of: dt.date | None = None,
+    kind: str | None = None,
+    chunk_size: int,
+    engine_name: str = "durable",
+    rules_dirs: Sequence[str] = (),
+) -> RunWriter:
     """Record a new run (who, when, which rules, which files) and return its writer."""
     files = describe_inputs(inputs)
     with store.write() as conn:
-        run_id = conn.execute(insert(Run.__table__).returning(Run.__table__.c.id), {
-            "started_at": _now(), "reviewer": clean_text(reviewer or default_reviewer(), 200), "as_of": as_of,
-            "kind": kind, "chunk_size": chunk_size, "engine": engine_name, "engine_version": engine.__version__,
-            "policy_fingerprint": policy.fingerprint,
-            "rules_dirs": json.dumps([str(Path(d).resolve()) for d in rules_dirs], ensure_ascii=False),
-            "inputs": json.dumps([f.model_dump() for f in files], ensure_ascii=False),
-            "n_records": 0, "n_rejected": 0, "n_file_problems": 0, "n_findings": 0, "counts": "{}", "resumed": 0,
-        }).scalar_one()
-        conn.execute(insert(RunPack.__table__), [
-            {"run_id": run_id, "pack_id": p.id, "title": p.pack.meta.title, "number": p.pack.meta.number,
-             "fingerprint": p.fingerprint} for p in policy.packs])
+        run_id = conn.execute(
+            insert(Run.__table__).returning(Run.__table__.c.id),
+            {
+                "started_at": _now(),
+                "reviewer": clean_text(reviewer or default_reviewer(), 200),
+                "as_of": as_of,
+                "kind": kind,
+                "chunk_size": chunk_size,
+                "engine": engine_name,
+                "engine_version": engine.__version__,
+                "policy_fingerprint": policy.fingerprint,
+                "rules_dirs": json.dumps([str(Path(d).resolve()) for d in rules_dirs], ensure_ascii=False),
+                "inputs": json.dumps([f.model_dump() for f in files], ensure_ascii=False),
+                "n_records": 0,
+                "n_rejected": 0,
+                "n_file_problems": 0,
+                "n_findings": 0,
+                "counts": "{}",
+                "resumed": 0,
+            },
+        ).scalar_one()
+        conn.execute(
+            insert(RunPack.__table__),
+            [
+                {
+                    "run_id": run_id,
+                    "pack_id": p.id,
+                    "title": p.pack.meta.title,
+                    "number": p.pack.meta.number,
+                    "fingerprint": p.fingerprint,
+                }
+                for p in policy.packs
+            ],
+        )
     return RunWriter(store, run_id, policy)
 
 

@@ -27,8 +27,12 @@ class Store:
     def __init__(self, url: str | None = None, *, create: bool = True):
         self.url = resolve_url(url)
         u = make_url(self.url)
-        if not create and u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") \
-                and not Path(u.database).exists():
+        if (
+            not create
+            and u.get_backend_name() == "sqlite"
+            and u.database not in (None, "", ":memory:")
+            and not Path(u.database).exists()
+        ):
             # Opening would create an empty file; a read must not leave one behind.
             raise StoreError(f"no store at {u.database} yet (run `compliance evaluate` first)")
         self.engine = make_engine(self.url)
@@ -59,7 +63,10 @@ class Store:
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """An ORM session inside a write transaction, committed when the block ends without error."""
-        with write_connection(self.engine) as conn, Session(bind=conn, join_transaction_mode="conditional_savepoint") as s:
+        with (
+            write_connection(self.engine) as conn,
+            Session(bind=conn, join_transaction_mode="conditional_savepoint") as s,
+        ):
             yield s
             s.flush()
 
@@ -69,5 +76,7 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()

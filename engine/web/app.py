@@ -32,11 +32,29 @@ from engine.web.settings import WebSettings
 
 HERE = Path(__file__).parent
 log = logging.getLogger("engine.web")
-KIND_ZH = {"project": "项目", "town": "镇街", "county": "县区", "city": "市", "enterprise": "企业",
-           "department": "部门"}
-ACTION_ZH = {"login": "登录", "login_failed": "登录失败", "logout": "退出", "upload": "上传", "evaluate": "评价",
-             "evaluate_failed": "评价失败", "letter": "出具意见书", "notice": "出具通报", "export": "导出",
-             "user_add": "新增用户", "user_update": "修改用户", "pack_load": "加载规则包", "refused": "越权被拒"}
+KIND_ZH = {
+    "project": "项目",
+    "town": "镇街",
+    "county": "县区",
+    "city": "市",
+    "enterprise": "企业",
+    "department": "部门",
+}
+ACTION_ZH = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出",
+    "upload": "上传",
+    "evaluate": "评价",
+    "evaluate_failed": "评价失败",
+    "letter": "出具意见书",
+    "notice": "出具通报",
+    "export": "导出",
+    "user_add": "新增用户",
+    "user_update": "修改用户",
+    "pack_load": "加载规则包",
+    "refused": "越权被拒",
+}
 
 
 def _fmt(v: Any) -> str:
@@ -72,14 +90,25 @@ def _basename(v: Any) -> str:
 
 
 def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(HERE / "templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["fmt"] = _fmt
     env.filters["num"] = _num
     env.filters["basename"] = _basename
-    env.globals.update(STATUS_ZH=STATUS_ZH, NATURE_ZH=NATURE_ZH, OP_ZH=OP_ZH, ROLE_ZH=ROLE_ZH, ROLES=ROLES,
-                       KIND_ZH=KIND_ZH, ACTION_ZH=ACTION_ZH, can=auth.can)
+    env.globals.update(
+        STATUS_ZH=STATUS_ZH,
+        NATURE_ZH=NATURE_ZH,
+        OP_ZH=OP_ZH,
+        ROLE_ZH=ROLE_ZH,
+        ROLES=ROLES,
+        KIND_ZH=KIND_ZH,
+        ACTION_ZH=ACTION_ZH,
+        can=auth.can,
+    )
     return env
 
 
@@ -109,7 +138,8 @@ class Web:
     def page(self, request: Request, template: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
         user = auth.current_user(request)
         html = self.env.get_template(template).render(
-            request=request, user=user, csrf=auth.csrf_token(request), nav=ctx.pop("nav", ""), **ctx)
+            request=request, user=user, csrf=auth.csrf_token(request), nav=ctx.pop("nav", ""), **ctx
+        )
         return HTMLResponse(html, status_code=status_code)
 
 
@@ -129,8 +159,13 @@ def download(data: bytes, filename: str, media_type: str) -> Response:
 
     name = clean_filename(filename)
     ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name)
-    return Response(data, media_type=media_type, headers={
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"})
+    return Response(
+        data,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+        },
+    )
 
 
 async def threaded(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -139,7 +174,7 @@ async def threaded(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                               "script-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'",
+    "script-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "SAMEORIGIN",
@@ -192,15 +227,28 @@ def create_app(settings: WebSettings | None = None, store: Store | None = None) 
             if account is not None and "权限不足" in str(exc.detail):
                 await threaded(_audit, web, account.name, "refused", request.url.path)
         titles = {403: "禁止访问", 404: "未找到", 405: "方法不允许", 413: "文件过大", 400: "请求有误"}
-        return web.page(request, "error.html", status_code=exc.status_code,
-                        title=titles.get(exc.status_code, "出错了"), message=exc.detail)
+        return web.page(
+            request,
+            "error.html",
+            status_code=exc.status_code,
+            title=titles.get(exc.status_code, "出错了"),
+            message=exc.detail,
+        )
 
     routes = [*pages.routes(), Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders),
-                    Middleware(SessionMiddleware, secret_key=settings.secret(), session_cookie="compliance_session",
-                               max_age=settings.session_seconds, same_site="lax", https_only=settings.https_only)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret(),
+                session_cookie="compliance_session",
+                max_age=settings.session_seconds,
+                same_site="lax",
+                https_only=settings.https_only,
+            ),
+        ],
         exception_handlers={auth.LoginRequired: on_login_required, HTTPException: on_http_error},
     )
     app.state.web = web

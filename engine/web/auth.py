@@ -73,7 +73,9 @@ def require(request: Request, role: str = "reviewer") -> Account:
     if account is None:
         raise LoginRequired()
     if not role_at_least(account.role, role):
-        raise HTTPException(403, f"权限不足:此操作需要“{ROLE_ZH[role]}”或更高角色,您的角色是“{account.role_zh}”")
+        raise HTTPException(
+            403, f"权限不足:此操作需要“{ROLE_ZH[role]}”或更高角色,您的角色是“{account.role_zh}”"
+        )
     return account
 
 

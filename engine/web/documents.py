@@ -15,8 +15,11 @@ from engine.store import StoreError
 from engine.web import auth
 from engine.web.app import Web, _audit, download, threaded
 
-MEDIA = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-         "html": "text/html; charset=utf-8"}
+MEDIA = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "html": "text/html; charset=utf-8",
+}
 PREVIEW_NUMBER = "(出具时编号)"
 
 
@@ -66,6 +69,7 @@ async def record_page(request: Request) -> Response:
 
 # --- letters --------------------------------------------------------------------------------------
 
+
 def _office() -> Any:
     from engine.render.office import load_office
 
@@ -76,11 +80,20 @@ def _letter_model(web: Web, j: Any, number: str) -> Any:
     from engine.render.letters import build_letter
 
     office = _office()
-    return build_letter(j.findings, record_id=j.record_id, name=j.name, values=j.values, number=number,
-                        date=j.run_date, reviewer=office.name, signature=office.signature_lines,
-                        contact=office.contact, plan_titles={p.pack.meta.number: p.pack.meta.title
-                                                             for p in web.policy().packs},
-                        run_id=str(j.run_id), fingerprint=j.fingerprint)
+    return build_letter(
+        j.findings,
+        record_id=j.record_id,
+        name=j.name,
+        values=j.values,
+        number=number,
+        date=j.run_date,
+        reviewer=office.name,
+        signature=office.signature_lines,
+        contact=office.contact,
+        plan_titles={p.pack.meta.number: p.pack.meta.title for p in web.policy().packs},
+        run_id=str(j.run_id),
+        fingerprint=j.fingerprint,
+    )
 
 
 async def letter_page(request: Request) -> Response:
@@ -92,8 +105,15 @@ async def letter_page(request: Request) -> Response:
     from engine.store import letters_for_record
 
     letters = await threaded(letters_for_record, web.store, record_id)
-    return web.page(request, "letter.html", nav="runs", j=j, record_id=record_id, kind=kind,
-                    letters=[x for x in letters if x.run_id == j.run_id])
+    return web.page(
+        request,
+        "letter.html",
+        nav="runs",
+        j=j,
+        record_id=record_id,
+        kind=kind,
+        letters=[x for x in letters if x.run_id == j.run_id],
+    )
 
 
 async def letter_preview(request: Request) -> Response:
@@ -110,9 +130,14 @@ async def letter_preview(request: Request) -> Response:
             raise HTTPException(404, f"记录 {record_id} 没有审查结论,无法出具意见书")
         return render_letter(_letter_model(web, j, PREVIEW_NUMBER), "html")
 
-    return HTMLResponse(await threaded(html), headers={"Content-Security-Policy": "default-src 'none'; "
-                                                       "style-src 'unsafe-inline'; img-src data:; font-src data:; "
-                                                       "frame-ancestors 'self'"})
+    return HTMLResponse(
+        await threaded(html),
+        headers={
+            "Content-Security-Policy": "default-src 'none'; "
+            "style-src 'unsafe-inline'; img-src data:; font-src data:; "
+            "frame-ancestors 'self'"
+        },
+    )
 
 
 async def letter_issue(request: Request) -> Response:
@@ -141,8 +166,14 @@ async def letter_issue(request: Request) -> Response:
             data = render_letter(_letter_model(web, j, issued.number), fmt)  # type: ignore[arg-type]
             issued.record(fmt, hashlib.sha256(data).hexdigest(), None)
             number, reused = issued.number, issued.reused
-        _audit(web, account.name, "letter", f"{number} {record_id}", run_id=j.run_id,
-               detail={"format": fmt, "record": record_id, "number": number, "reused": reused})
+        _audit(
+            web,
+            account.name,
+            "letter",
+            f"{number} {record_id}",
+            run_id=j.run_id,
+            detail={"format": fmt, "record": record_id, "number": number, "reused": reused},
+        )
         return f"{safe_stem(number, record_id)}.{fmt}", data
 
     name, data = await threaded(issue)
@@ -150,6 +181,7 @@ async def letter_issue(request: Request) -> Response:
 
 
 # --- notices --------------------------------------------------------------------------------------
+
 
 def _notice_subjects(web: Web, run_id: int | None) -> tuple[list[Any], int | None]:
     from engine.render.stored import run_judgements
@@ -184,11 +216,18 @@ def _notice(web: Web, scope: str, name: str, run_id: int | None) -> Any:
             office = _office()
             day = max(j.run_date for j in js)
             try:
-                return build_notice([f for j in js for f in j.findings], subjects, scope=scope, name=name,  # type: ignore[arg-type]
-                                    date=day, reviewer=office.name, signature=office.signature_lines,
-                                    contact=office.contact,
-                                    plan_titles={p.pack.meta.number: p.pack.meta.title for p in web.policy().packs},
-                                    fingerprint=js[0].fingerprint), rid
+                return build_notice(
+                    [f for j in js for f in j.findings],
+                    subjects,
+                    scope=scope,  # type: ignore[arg-type]
+                    name=name,
+                    date=day,
+                    reviewer=office.name,
+                    signature=office.signature_lines,
+                    contact=office.contact,
+                    plan_titles={p.pack.meta.number: p.pack.meta.title for p in web.policy().packs},
+                    fingerprint=js[0].fingerprint,
+                ), rid
             except LookupError as exc:
                 raise HTTPException(404, str(exc)) from exc
     raise HTTPException(404, f"没有评价批次审查过“{name}”")
@@ -221,8 +260,17 @@ async def notices_page(request: Request) -> Response:
                 _, found_run = await threaded(_notice, web, scope, name, run_id)
             except HTTPException as exc:
                 error = exc.detail
-    return web.page(request, "notices.html", nav="notices", scope=scope, name=name, known=known, error=error,
-                    run_id=found_run, SCOPE_ZH=SCOPE_ZH)
+    return web.page(
+        request,
+        "notices.html",
+        nav="notices",
+        scope=scope,
+        name=name,
+        known=known,
+        error=error,
+        run_id=found_run,
+        SCOPE_ZH=SCOPE_ZH,
+    )
 
 
 async def notice_preview(request: Request) -> Response:
@@ -239,9 +287,14 @@ async def notice_preview(request: Request) -> Response:
         model, _ = _notice(web, scope, name, _opt_int(q.get("run")))
         return render_notice(model, "html")
 
-    return HTMLResponse(await threaded(html), headers={"Content-Security-Policy": "default-src 'none'; "
-                                                       "style-src 'unsafe-inline'; img-src data:; "
-                                                       "frame-ancestors 'self'"})
+    return HTMLResponse(
+        await threaded(html),
+        headers={
+            "Content-Security-Policy": "default-src 'none'; "
+            "style-src 'unsafe-inline'; img-src data:; "
+            "frame-ancestors 'self'"
+        },
+    )
 
 
 async def notice_issue(request: Request) -> Response:
@@ -286,9 +339,20 @@ async def diff_page(request: Request) -> Response:
     counts: dict[str, int] = {}
     for c in changes or []:
         counts[c.change] = counts.get(c.change, 0) + 1
-    return web.page(request, "diff.html", nav="diff", runs=runs, a=a, b=b, changes=(changes or [])[:DIFF_LIMIT],
-                    n_changes=len(changes or []), counts=counts, error=error, limit=DIFF_LIMIT,
-                    computed=changes is not None)
+    return web.page(
+        request,
+        "diff.html",
+        nav="diff",
+        runs=runs,
+        a=a,
+        b=b,
+        changes=(changes or [])[:DIFF_LIMIT],
+        n_changes=len(changes or []),
+        counts=counts,
+        error=error,
+        limit=DIFF_LIMIT,
+        computed=changes is not None,
+    )
 
 
 def routes() -> list[Route]:

@@ -36,30 +36,53 @@ class Progress:
 
 def _error_row(e: Any) -> dict[str, Any]:
     src = e.source
-    return {"file": getattr(src, "file", None), "sheet": getattr(src, "sheet", None), "row": getattr(src, "row", None),
-            "field": getattr(e, "field", None), "message": getattr(e, "message", str(e))}
+    return {
+        "file": getattr(src, "file", None),
+        "sheet": getattr(src, "sheet", None),
+        "row": getattr(src, "row", None),
+        "field": getattr(e, "field", None),
+        "message": getattr(e, "message", str(e)),
+    }
 
 
-def _evaluate(policy: Policy, paths: list[str], store: Store, *, reviewer: str, options: dict[str, Any],
-              on_chunk: Callable[[Progress], None]) -> int | None:
+def _evaluate(
+    policy: Policy,
+    paths: list[str],
+    store: Store,
+    *,
+    reviewer: str,
+    options: dict[str, Any],
+    on_chunk: Callable[[Progress], None],
+) -> int | None:
     """Evaluate and store; return the run id, or None when nothing was readable (no run stored)."""
     import datetime as dt
 
     from engine.pipeline.batch import Batch, BatchOptions
 
     as_of = dt.date.fromisoformat(options["as_of"]) if options.get("as_of") else None
-    batch = Batch(policy, paths, store=store, options=BatchOptions(
-        reviewer=reviewer, as_of=as_of, kind=options.get("kind"), jobs=1, keep_findings=False,
-        rules_dirs=tuple(options.get("rules_dirs") or ())))
+    batch = Batch(
+        policy,
+        paths,
+        store=store,
+        options=BatchOptions(
+            reviewer=reviewer,
+            as_of=as_of,
+            kind=options.get("kind"),
+            jobs=1,
+            keep_findings=False,
+            rules_dirs=tuple(options.get("rules_dirs") or ()),
+        ),
+    )
     p = Progress()
     for _chunk in batch.chunks():
         t = batch.tally
         p.run_id = batch.run_id
         p.n_valid = t.n_valid
         p.n_rejected = t.rejected_rows
-        p.errors = [_error_row(e) for e in list(t.errors)[:MAX_LISTED_ERRORS]] + \
-                   [{"file": None, "sheet": None, "row": None, "field": None, "message": str(fp)}
-                    for fp in list(t.file_problems)[:20]]
+        p.errors = [_error_row(e) for e in list(t.errors)[:MAX_LISTED_ERRORS]] + [
+            {"file": None, "sheet": None, "row": None, "field": None, "message": str(fp)}
+            for fp in list(t.file_problems)[:20]
+        ]
         on_chunk(p)
     summary = batch.finish()
     if summary is None:
@@ -79,19 +102,32 @@ def run_job(store: Store, job_id: int, load_policy: PolicyLoader) -> Job | None:
     last: dict[str, Any] = {}
 
     def on_chunk(p: Progress) -> None:
-        last.update(run_id=p.run_id, n_valid=p.n_valid, n_rejected=p.n_rejected,
-                    error=json.dumps(p.errors, ensure_ascii=False) if p.errors else None)
+        last.update(
+            run_id=p.run_id,
+            n_valid=p.n_valid,
+            n_rejected=p.n_rejected,
+            error=json.dumps(p.errors, ensure_ascii=False) if p.errors else None,
+        )
         update_job(store, job_id, n_read=p.n_valid + p.n_rejected, **last)
 
     try:
         policy = load_policy(list(job.options.get("rules_dirs") or []))
-        run_id = _evaluate(policy, job.paths, store, reviewer=job.user_name, options=job.options, on_chunk=on_chunk)
+        run_id = _evaluate(
+            policy, job.paths, store, reviewer=job.user_name, options=job.options, on_chunk=on_chunk
+        )
     except Exception as exc:  # a failed evaluation is shown on its page, never kills the server or worker
         log.error("job %s failed: %s", job_id, traceback.format_exc())
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        update_job(store, job_id, status="failed", run_id=last.get("run_id"),
-                   error=json.dumps([{"message": f"评价失败:{message}"}], ensure_ascii=False))
-        record_event(store, job.user_name, "evaluate_failed", job.filename, detail=message, run_id=last.get("run_id"))
+        update_job(
+            store,
+            job_id,
+            status="failed",
+            run_id=last.get("run_id"),
+            error=json.dumps([{"message": f"评价失败:{message}"}], ensure_ascii=False),
+        )
+        record_event(
+            store, job.user_name, "evaluate_failed", job.filename, detail=message, run_id=last.get("run_id")
+        )
         return get_job(store, job_id)
     if run_id is None:
         errors = json.loads(last.get("error") or "[]") or [{"message": "文件中没有可读取的记录"}]
@@ -99,8 +135,14 @@ def run_job(store: Store, job_id: int, load_policy: PolicyLoader) -> Job | None:
         record_event(store, job.user_name, "evaluate_failed", job.filename, detail="没有可读取的记录")
     else:
         update_job(store, job_id, status="done", run_id=run_id)
-        record_event(store, job.user_name, "evaluate", job.filename, run_id=run_id,
-                     detail={"files": job.paths, "rules_dirs": job.options.get("rules_dirs") or []})
+        record_event(
+            store,
+            job.user_name,
+            "evaluate",
+            job.filename,
+            run_id=run_id,
+            detail={"files": job.paths, "rules_dirs": job.options.get("rules_dirs") or []},
+        )
     return get_job(store, job_id)
 
 

@@ -70,6 +70,7 @@ def make_runner(web: Web) -> Any:
 
 # --- login ---------------------------------------------------------------------------------------
 
+
 def _safe_next(value: str | None) -> str:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
@@ -79,7 +80,9 @@ def _safe_next(value: str | None) -> str:
 async def login_page(request: Request) -> Response:
     if auth.current_user(request) is not None:
         return redirect(_safe_next(request.query_params.get("next")))
-    return W(request).page(request, "login.html", next=_safe_next(request.query_params.get("next")), error=None)
+    return W(request).page(
+        request, "login.html", next=_safe_next(request.query_params.get("next")), error=None
+    )
 
 
 async def login_submit(request: Request) -> Response:
@@ -97,12 +100,25 @@ async def login_submit(request: Request) -> Response:
     result = await threaded(acc.authenticate, web.store, name, password)
     if result.account is None:
         failures[ip].append(now)
-        await threaded(_audit, web, name[:100] or None, "login_failed", ip,
-                       detail={"failures": result.failures, "locked_for": result.locked_for})
-        error = (f"登录失败次数过多,请 {result.locked_for} 秒后再试" if result.locked_for
-                 else "用户名或密码不正确")
-        return web.page(request, "login.html", status_code=401 if not result.locked_for else 429,
-                        next=nxt, error=error, username=name)
+        await threaded(
+            _audit,
+            web,
+            name[:100] or None,
+            "login_failed",
+            ip,
+            detail={"failures": result.failures, "locked_for": result.locked_for},
+        )
+        error = (
+            f"登录失败次数过多,请 {result.locked_for} 秒后再试" if result.locked_for else "用户名或密码不正确"
+        )
+        return web.page(
+            request,
+            "login.html",
+            status_code=401 if not result.locked_for else 429,
+            next=nxt,
+            error=error,
+            username=name,
+        )
     failures.pop(ip, None)
     auth.login(request, result.account)
     await threaded(_audit, web, result.account.name, "login", ip)
@@ -124,6 +140,7 @@ async def home(request: Request) -> Response:
 
 
 # --- upload and evaluate ---------------------------------------------------------------------------
+
 
 def _packs(web: Web) -> list[dict[str, Any]]:
     """Every pack one may choose: the built-in one (always) and the extra ones known to the workbench."""
@@ -152,8 +169,16 @@ def _read_packs(dirs: list[Any]) -> list[dict[str, Any]]:
         seen.add(d)
         pack, _errors = load_pack(d)
         if pack is not None:
-            out.append({"dir": str(d), "id": pack.meta.id, "title": pack.meta.title, "number": pack.meta.number,
-                        "builtin": d == Path(BUILTIN_PACK).resolve(), "measures": len(pack.measures)})
+            out.append(
+                {
+                    "dir": str(d),
+                    "id": pack.meta.id,
+                    "title": pack.meta.title,
+                    "number": pack.meta.number,
+                    "builtin": d == Path(BUILTIN_PACK).resolve(),
+                    "measures": len(pack.measures),
+                }
+            )
     return out
 
 
@@ -161,8 +186,14 @@ async def upload_page(request: Request) -> Response:
     auth.require(request, "reviewer")
     web = W(request)
     packs = await threaded(_packs, web)
-    return web.page(request, "upload.html", nav="upload", packs=packs, error=None,
-                    limit_mb=web.settings.max_upload_bytes // (1024 * 1024))
+    return web.page(
+        request,
+        "upload.html",
+        nav="upload",
+        packs=packs,
+        error=None,
+        limit_mb=web.settings.max_upload_bytes // (1024 * 1024),
+    )
 
 
 async def upload_submit(request: Request) -> Response:
@@ -177,8 +208,15 @@ async def upload_submit(request: Request) -> Response:
     packs = await threaded(_packs, web)
 
     def refuse(message: str, code: int = 400) -> Response:
-        return web.page(request, "upload.html", status_code=code, nav="upload", packs=packs, error=message,
-                        limit_mb=limit // (1024 * 1024))
+        return web.page(
+            request,
+            "upload.html",
+            status_code=code,
+            nav="upload",
+            packs=packs,
+            error=message,
+            limit_mb=limit // (1024 * 1024),
+        )
 
     if not isinstance(upload, UploadFile) or not upload.filename:
         return refuse("请选择要上传的文件")
@@ -220,8 +258,15 @@ async def upload_submit(request: Request) -> Response:
         await threaded(_audit, web, account.name, "upload", name, detail=f"拒收:{exc}")
         return refuse(str(exc))
     total = await threaded(estimate_rows, path)
-    job = await threaded(acc.create_job, web.store, user=account.name, filename=name, paths=[str(path)],
-                         options={"rules_dirs": extra, "as_of": as_of}, total_rows=total)
+    job = await threaded(
+        acc.create_job,
+        web.store,
+        user=account.name,
+        filename=name,
+        paths=[str(path)],
+        options={"rules_dirs": extra, "as_of": as_of},
+        total_rows=total,
+    )
     await threaded(_audit, web, account.name, "upload", name, detail={"bytes": size, "job": job.id})
     await threaded(web.runner.submit, job.id)
     return redirect(f"/jobs/{job.id}")
@@ -236,18 +281,30 @@ def _job_or_404(web: Web, job_id: int) -> acc.Job:
 
 def _job_view(job: acc.Job) -> dict[str, Any]:
     errors = json.loads(job.error) if job.error else []
-    return {"id": job.id, "status": job.status, "percent": job.percent, "n_read": job.n_read,
-            "n_valid": job.n_valid, "n_rejected": job.n_rejected, "total_rows": job.total_rows,
-            "run_id": job.run_id, "errors": errors, "filename": job.filename,
-            "status_zh": {"queued": "排队中", "running": "评价中", "done": "已完成", "failed": "失败"}[job.status]}
+    return {
+        "id": job.id,
+        "status": job.status,
+        "percent": job.percent,
+        "n_read": job.n_read,
+        "n_valid": job.n_valid,
+        "n_rejected": job.n_rejected,
+        "total_rows": job.total_rows,
+        "run_id": job.run_id,
+        "errors": errors,
+        "filename": job.filename,
+        "status_zh": {"queued": "排队中", "running": "评价中", "done": "已完成", "failed": "失败"}[
+            job.status
+        ],
+    }
 
 
 async def job_page(request: Request) -> Response:
     auth.require(request)
     web = W(request)
     job = await threaded(_job_or_404, web, int(request.path_params["job_id"]))
-    return web.page(request, "job.html", nav="upload", job=_job_view(job), created=job.created_at,
-                    user_name=job.user_name)
+    return web.page(
+        request, "job.html", nav="upload", job=_job_view(job), created=job.created_at, user_name=job.user_name
+    )
 
 
 async def job_json(request: Request) -> Response:
@@ -259,6 +316,7 @@ async def job_json(request: Request) -> Response:
 
 
 # --- runs and results -----------------------------------------------------------------------------
+
 
 async def runs_page(request: Request) -> Response:
     auth.require(request)
@@ -278,9 +336,14 @@ def _filters(request: Request) -> Filters:
         return int(v) if v and v.lstrip("-").isdigit() else None
 
     review = q.get("review")
-    return Filters(status=q.get("status") or None, review=None if review not in ("0", "1") else review == "1",
-                   measure=opt_int(q.get("measure")), county=q.get("county") or None, kind=q.get("kind") or None,
-                   record=q.get("record") or None)
+    return Filters(
+        status=q.get("status") or None,
+        review=None if review not in ("0", "1") else review == "1",
+        measure=opt_int(q.get("measure")),
+        county=q.get("county") or None,
+        kind=q.get("kind") or None,
+        record=q.get("record") or None,
+    )
 
 
 def _run_detail(web: Web, run_id: int) -> Any:
@@ -299,8 +362,12 @@ async def run_page(request: Request) -> Response:
     detail = await threaded(_run_detail, web, run_id)
     finished = detail.summary.finished_at is not None
     f = _filters(request)
-    page = max(1, int(request.query_params.get("page", "1") or 1) if request.query_params.get("page", "1").isdigit()
-               else 1)
+    page = max(
+        1,
+        int(request.query_params.get("page", "1") or 1)
+        if request.query_params.get("page", "1").isdigit()
+        else 1,
+    )
     per = web.settings.page_size
     total = await threaded(count_findings, web.store, run_id, f, finished=finished)
     pages = max(1, -(-total // per))
@@ -309,9 +376,23 @@ async def run_page(request: Request) -> Response:
     choices = await threaded(filter_choices, web.store, run_id, finished=finished)
     problems, n_problems = await threaded(run_problems, web.store, run_id, 100)
     counts = detail.summary.counts if finished else detail.summary.counts
-    return web.page(request, "run.html", nav="runs", run=detail, counts=counts, rows=rows, total=total, page=page,
-                    pages=pages, f=f, choices=choices, problems=problems, n_problems=n_problems,
-                    url_with=partial_url(request), export_q=_query(f))
+    return web.page(
+        request,
+        "run.html",
+        nav="runs",
+        run=detail,
+        counts=counts,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        f=f,
+        choices=choices,
+        problems=problems,
+        n_problems=n_problems,
+        url_with=partial_url(request),
+        export_q=_query(f),
+    )
 
 
 def partial_url(request: Request) -> Any:
@@ -325,8 +406,28 @@ def _query(f: Filters) -> str:
     return ("?" + urlencode(p)) if p else ""
 
 
-EXPORT_HEADERS = ["批次", "记录类型", "记录编号", "记录名称", "报告期", "来源文件", "工作表", "行号", "条款", "条款名称",
-                  "检查项编号", "检查项", "性质", "结论", "需人工复核", "数值", "阈值", "单位", "说明", "缺少字段"]
+EXPORT_HEADERS = [
+    "批次",
+    "记录类型",
+    "记录编号",
+    "记录名称",
+    "报告期",
+    "来源文件",
+    "工作表",
+    "行号",
+    "条款",
+    "条款名称",
+    "检查项编号",
+    "检查项",
+    "性质",
+    "结论",
+    "需人工复核",
+    "数值",
+    "阈值",
+    "单位",
+    "说明",
+    "缺少字段",
+]
 
 
 def _export_row(r: Any) -> list[Any]:
@@ -337,10 +438,28 @@ def _export_row(r: Any) -> list[Any]:
             return "是" if v else "否"
         return None if v is None else str(v)
 
-    return [r.run_id, KIND_ZH.get(r.kind, r.kind), r.record_id, r.record_name, r.period, r.file, r.sheet, r.row,
-            r.measure, r.measure_title, r.check_id, r.check_title, NATURE_ZH.get(r.nature, r.nature),
-            STATUS_ZH.get(r.status, r.status), "是" if r.review else "否", plain(r.value), plain(r.threshold),
-            r.unit, r.message, r.missing_fields]
+    return [
+        r.run_id,
+        KIND_ZH.get(r.kind, r.kind),
+        r.record_id,
+        r.record_name,
+        r.period,
+        r.file,
+        r.sheet,
+        r.row,
+        r.measure,
+        r.measure_title,
+        r.check_id,
+        r.check_title,
+        NATURE_ZH.get(r.nature, r.nature),
+        STATUS_ZH.get(r.status, r.status),
+        "是" if r.review else "否",
+        plain(r.value),
+        plain(r.threshold),
+        r.unit,
+        r.message,
+        r.missing_fields,
+    ]
 
 
 async def export_run(request: Request) -> Response:
@@ -351,9 +470,12 @@ async def export_run(request: Request) -> Response:
         raise HTTPException(404, "只能导出为 CSV 或 XLSX")
     await threaded(_run_detail, web, run_id)
     f = _filters(request)
-    await threaded(_audit, web, account.name, "export", f"第{run_id}次评价 {fmt}", run_id=run_id, detail=f.params())
+    await threaded(
+        _audit, web, account.name, "export", f"第{run_id}次评价 {fmt}", run_id=run_id, detail=f.params()
+    )
     name = f"审查结果_第{run_id}批次.{fmt}"
     if fmt == "csv":
+
         def lines() -> Any:
             buf = io.StringIO()
             w = csv.writer(buf)

@@ -40,8 +40,14 @@ async def policy_page(request: Request) -> Response:
     auth.require(request)
     web = W(request)
     packs = await threaded(lambda: _packs(web, tuple(_loaded_pack_dirs(web))))
-    return web.page(request, "policy.html", nav="policy", packs=packs, error=request.query_params.get("error"),
-                    loaded=request.query_params.get("loaded"))
+    return web.page(
+        request,
+        "policy.html",
+        nav="policy",
+        packs=packs,
+        error=request.query_params.get("error"),
+        loaded=request.query_params.get("loaded"),
+    )
 
 
 async def measure_page(request: Request) -> Response:
@@ -125,12 +131,19 @@ async def pack_upload(request: Request) -> Response:
 
 # --- users and audit ------------------------------------------------------------------------------
 
+
 async def users_page(request: Request) -> Response:
     auth.require(request, "admin")
     web = W(request)
     users = await threaded(acc.list_users, web.store)
-    return web.page(request, "users.html", nav="users", users=users, error=request.query_params.get("error"),
-                    done=request.query_params.get("done"))
+    return web.page(
+        request,
+        "users.html",
+        nav="users",
+        users=users,
+        error=request.query_params.get("error"),
+        done=request.query_params.get("done"),
+    )
 
 
 async def users_submit(request: Request) -> Response:
@@ -153,7 +166,9 @@ async def users_submit(request: Request) -> Response:
             if name == account.name and (not active or new_role != "admin"):
                 raise StoreError("不能停用自己或取消自己的管理员角色")
             await threaded(acc.update_user, web.store, name, role=new_role, active=active)
-            await threaded(_audit, web, account.name, "user_update", name, detail={"role": new_role, "active": active})
+            await threaded(
+                _audit, web, account.name, "user_update", name, detail={"role": new_role, "active": active}
+            )
         elif action == "password":
             await threaded(acc.set_password, web.store, name, str(form.get("password", "")))
             await threaded(_audit, web, account.name, "user_update", name, detail="重设密码")
@@ -169,10 +184,23 @@ async def audit_page(request: Request) -> Response:
     web = W(request)
     q = request.query_params
     page = int(q["page"]) if q.get("page", "").isdigit() else 1
-    events = await threaded(acc.list_events, web.store, limit=100, offset=(page - 1) * 100,
-                            user=q.get("user") or None, action=q.get("action") or None)
-    return web.page(request, "audit.html", nav="audit", events=events, page=page, user_filter=q.get("user") or "",
-                    action_filter=q.get("action") or "")
+    events = await threaded(
+        acc.list_events,
+        web.store,
+        limit=100,
+        offset=(page - 1) * 100,
+        user=q.get("user") or None,
+        action=q.get("action") or None,
+    )
+    return web.page(
+        request,
+        "audit.html",
+        nav="audit",
+        events=events,
+        page=page,
+        user_filter=q.get("user") or "",
+        action_filter=q.get("action") or "",
+    )
 
 
 def routes() -> list[Route]:

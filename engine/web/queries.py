@@ -31,9 +31,14 @@ class Filters:
     record: str | None = None  # a record id, exactly
 
     def params(self) -> dict[str, str]:
-        out = {"status": self.status, "review": None if self.review is None else ("1" if self.review else "0"),
-               "measure": None if self.measure is None else str(self.measure), "county": self.county,
-               "kind": self.kind, "record": self.record}
+        out = {
+            "status": self.status,
+            "review": None if self.review is None else ("1" if self.review else "0"),
+            "measure": None if self.measure is None else str(self.measure),
+            "county": self.county,
+            "kind": self.kind,
+            "record": self.record,
+        }
         return {k: v for k, v in out.items() if v not in (None, "")}
 
 
@@ -112,7 +117,12 @@ def count_findings(store: Store, run_id: int, f: Filters, *, finished: bool) -> 
         filter_choices(store, run_id, finished=True)  # counts every one-filter choice in one pass
         if (hit := _cache.get(key)) is not None:
             return hit
-    fi, r, ck, cv = StoredFinding.__table__, RecordVersion.__table__, CheckKey.__table__, CheckVersion.__table__
+    fi, r, ck, cv = (
+        StoredFinding.__table__,
+        RecordVersion.__table__,
+        CheckKey.__table__,
+        CheckVersion.__table__,
+    )
     q = select(func.count()).select_from(fi)
     if f.measure is not None:
         q = q.join(cv, cv.c.id == fi.c.version_ref)
@@ -142,7 +152,9 @@ def findings_page(store: Store, run_id: int, f: Filters, *, page: int, per_page:
     that index alone, never the joins), then those findings in full."""
     fi = StoredFinding.__table__
     with store.session() as s:
-        ids = [i for (i,) in s.execute(_id_query(run_id, f).limit(per_page).offset(max(0, page - 1) * per_page))]
+        ids = [
+            i for (i,) in s.execute(_id_query(run_id, f).limit(per_page).offset(max(0, page - 1) * per_page))
+        ]
         if not ids:
             return []
         rows = {m["id"]: _row(m) for m in s.execute(_finding_query().where(fi.c.id.in_(ids))).mappings()}
@@ -188,12 +200,21 @@ def _choice_lock(key: Any) -> threading.Lock:
 def _filter_choices(store: Store, run_id: int, finished: bool, key: Any) -> Choices:
     from engine.store.models import RunRecord
 
-    fi, r, cv, rr = StoredFinding.__table__, RecordVersion.__table__, CheckVersion.__table__, RunRecord.__table__
+    fi, r, cv, rr = (
+        StoredFinding.__table__,
+        RecordVersion.__table__,
+        CheckVersion.__table__,
+        RunRecord.__table__,
+    )
     with store.session() as s:
         county_of: dict[int, str | None] = {}
         kind_of: dict[int, str] = {}
-        for rv, kind, vj in s.execute(select(r.c.id, r.c.kind, r.c.values_json).join(rr, rr.c.record_version_id == r.c.id)
-                                      .where(rr.c.run_id == run_id).execution_options(yield_per=5000)):
+        for rv, kind, vj in s.execute(
+            select(r.c.id, r.c.kind, r.c.values_json)
+            .join(rr, rr.c.record_version_id == r.c.id)
+            .where(rr.c.run_id == run_id)
+            .execution_options(yield_per=5000)
+        ):
             kind_of[rv] = kind
             c = json.loads(vj).get("county") if '"county"' in vj else None
             county_of[rv] = c if isinstance(c, str) and c else None
@@ -218,15 +239,21 @@ def _filter_choices(store: Store, run_id: int, finished: bool, key: Any) -> Choi
             add(Filters(kind=kind_of.get(rv)), n)
             add(Filters(county=county_of.get(rv)), n)
     measures = sorted({f.measure for f in counts if f.measure is not None})
-    out = Choices(measures=[(m, measure_titles.get(m, "")) for m in measures],
-                  kinds=sorted({k for k in kind_of.values()}),
-                  counties=sorted({c for c in county_of.values() if c}))
+    out = Choices(
+        measures=[(m, measure_titles.get(m, "")) for m in measures],
+        kinds=sorted({k for k in kind_of.values()}),
+        counties=sorted({c for c in county_of.values() if c}),
+    )
     if finished:
         for f, n in counts.items():
             if f.params():
                 _cache.put(("count", store.url, run_id, f), n)
-        for f in ([Filters(status=k) for k in STATUS_ZH] + [Filters(review=True), Filters(review=False)]
-                  + [Filters(county=c) for c in out.counties] + [Filters(kind=k) for k in out.kinds]):
+        for f in (
+            [Filters(status=k) for k in STATUS_ZH]
+            + [Filters(review=True), Filters(review=False)]
+            + [Filters(county=c) for c in out.counties]
+            + [Filters(kind=k) for k in out.kinds]
+        ):
             if ("count", store.url, run_id, f) not in _cache.data:
                 _cache.put(("count", store.url, run_id, f), 0)
         _cache.put(key, out)
@@ -250,9 +277,18 @@ def run_problems(store: Store, run_id: int, limit: int = 200) -> tuple[list[Mess
     cond = (m.c.run_id == run_id) & m.c.category.in_(("rejected", "file_problem"))
     with store.session() as s:
         total = int(s.execute(select(func.count()).select_from(m).where(cond)).scalar_one())
-        rows = [Message(category=x.category, file=x.file, sheet=x.sheet, row=x.row, record_id=x.record_id,
-                        field=x.field, message=x.message)
-                for x in s.execute(select(m).where(cond).order_by(m.c.id).limit(limit)).all()]
+        rows = [
+            Message(
+                category=x.category,
+                file=x.file,
+                sheet=x.sheet,
+                row=x.row,
+                record_id=x.record_id,
+                field=x.field,
+                message=x.message,
+            )
+            for x in s.execute(select(m).where(cond).order_by(m.c.id).limit(limit)).all()
+        ]
     return rows, total
 
 

@@ -114,5 +114,6 @@ def run_worker(store: Store, *, concurrency: int = 1, once: bool = False, name: 
     ensure_schema(store)
     _worker_store[store.url] = store
     worker_app = make_app(PsycopgConnector(conninfo=conninfo(store.url)))
-    worker_app.run_worker(queues=[QUEUE], concurrency=concurrency, wait=not once, name=name,
-                          install_signal_handlers=not once)
+    worker_app.run_worker(
+        queues=[QUEUE], concurrency=concurrency, wait=not once, name=name, install_signal_handlers=not once
+    )

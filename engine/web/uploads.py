@@ -44,8 +44,10 @@ def check_zip(path: Path, max_expanded: int) -> None:
     expanded = sum(i.file_size for i in infos)
     packed = max(1, sum(i.compress_size for i in infos))
     if expanded > max_expanded or (expanded > 10 * 1024 * 1024 and expanded / packed > MAX_ZIP_RATIO):
-        raise UploadRefused(f"XLSX 文件解压后达 {expanded // (1024 * 1024)} MB(压缩比 {expanded // packed}:1),"
-                            "疑似压缩炸弹,已拒收")
+        raise UploadRefused(
+            f"XLSX 文件解压后达 {expanded // (1024 * 1024)} MB(压缩比 {expanded // packed}:1),"
+            "疑似压缩炸弹,已拒收"
+        )
 
 
 def new_folder(data_dir: Path) -> Path:

@@ -32,7 +32,9 @@ def upgrade() -> None:
         sa.Column("judgement", sa.String(length=64), nullable=False),
         sa.Column("run_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["record_version_id"], ["record_versions.id"], name="fk_letter_judgements_record"),
+        sa.ForeignKeyConstraint(
+            ["record_version_id"], ["record_versions.id"], name="fk_letter_judgements_record"
+        ),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_letter_judgements_run"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("record_version_id", "judgement", "prefix", name="uq_letter_judgements_key"),

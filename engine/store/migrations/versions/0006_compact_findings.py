@@ -38,8 +38,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("UPDATE findings SET message = (SELECT s.text FROM shared_messages s WHERE s.id = findings.message_ref) "
-               "WHERE message IS NULL AND message_ref IS NOT NULL")
+    op.execute(
+        "UPDATE findings SET message = (SELECT s.text FROM shared_messages s WHERE s.id = findings.message_ref) "
+        "WHERE message IS NULL AND message_ref IS NOT NULL"
+    )
     with op.batch_alter_table("findings") as batch:
         batch.drop_constraint("fk_findings_message", type_="foreignkey")
         batch.drop_column("message_ref")
