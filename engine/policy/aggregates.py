@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from engine.policy.compiled import (
-    CompiledAggregate,
-)
+from engine.policy.compiled import CompiledAggregate
 from engine.policy.loader import MeasureSource, Pack, RuleError
 from engine.records.catalog import Catalog
 

@@ -7,10 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.policy.expressions import (
-    Compare,
-    Expr,
-)
+from engine.policy.expressions import Compare, Expr
 from engine.policy.schema import Check, DatedValue, MeasureFile
 
 MAX_RULES_PER_CHECK = 4000

@@ -7,16 +7,7 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
-from engine.policy.compiled import (
-    _DURABLE_OP,
-    _FLIP,
-    _NEG,
-    Conj,
-    Difference,
-    Dnf,
-    Literal_,
-    Segment,
-)
+from engine.policy.compiled import _DURABLE_OP, _FLIP, _NEG, Conj, Difference, Dnf, Literal_, Segment
 from engine.policy.expressions import (
     PRIOR_SEP,
     And,

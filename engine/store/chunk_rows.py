@@ -12,12 +12,7 @@ from typing import Any, Protocol
 
 from engine.policy.schema import VERSION_FIELDS, SharedText
 from engine.records.model import Record, SourceRef
-from engine.store.codec import (
-    clean_text,
-    details_json,
-    encode_value,
-    version_texts,
-)
+from engine.store.codec import clean_text, details_json, encode_value, version_texts
 from engine.store.database import StoreError
 
 

@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from engine.policy.schema import VERSION_FIELDS
 from engine.records.catalog import Catalog
 from engine.records.record import _jsonable as _record_jsonable  # the hash's form of a value
 
@@ -54,18 +55,9 @@ def clean_text(s: str | None, limit: int | None = None) -> str | None:
     return s[:limit] if limit is not None and len(s) > limit else s
 
 
-# The columns of check_versions besides its keys, in the order the fingerprint reads them.
-STATIC_COLUMNS = (
-    "check_version",
-    "pack",
-    "measure",
-    "measure_title",
-    "check_title",
-    "nature",
-    "unit",
-    "op",
-    "due",
-)
+# The columns of check_versions besides its keys, in the order the fingerprint reads them: what a
+# finding shares with its check version (policy.schema.VERSION_FIELDS) but the check's id.
+STATIC_COLUMNS = VERSION_FIELDS[1:]
 
 
 def check_version_fingerprint(check_id: str, static: dict[str, Any]) -> str:

@@ -14,10 +14,7 @@ from sqlmodel import col
 import engine
 from engine.policy.policy import Policy
 from engine.store.database import StoreError
-from engine.store.models import (
-    Run,
-    RunChunk,
-)
+from engine.store.models import Run, RunChunk
 from engine.store.run_inputs import InputFile, describe_inputs
 from engine.store.store import Store
 

@@ -24,11 +24,7 @@ import engine
 from engine.policy.policy import Policy
 from engine.records.model import Record
 from engine.store.chunk_rows import ChunkLike, PreparedChunk, prepare_chunk  # noqa: F401 (re-exported)
-from engine.store.codec import (
-    STATIC_COLUMNS,
-    check_version_fingerprint,
-    clean_text,
-)
+from engine.store.codec import STATIC_COLUMNS, check_version_fingerprint, clean_text
 from engine.store.database import StoreError
 from engine.store.models import (
     CheckKey,
