@@ -166,7 +166,7 @@ def plain_e2e_source() -> str:
     straight-line checks, sqlite3 executemany out. Generated from the compiled checks."""
     from gen import PROJECT_HEADER
 
-    from engine.policy.expressions import Arith, Compare, Const, FieldRef, fields_of
+    from engine.policy.expression_tree import Arith, Compare, Const, FieldRef, fields_of
     from engine.policy.policy import load_policy
     from engine.records.model import Normaliser
 

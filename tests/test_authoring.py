@@ -12,9 +12,10 @@ from click.testing import CliRunner
 from engine.authoring.lint import lint
 from engine.authoring.scaffold import FIELD_HELP, rule_yaml
 from engine.cli import main
+from engine.policy.check_schema import Check, DatedValue, Threshold
 from engine.policy.config import configured_packs, pack_dirs
 from engine.policy.loader import BASE_CATALOG
-from engine.policy.schema import Check, DatedValue, MeasureFile, PackMeta, Threshold
+from engine.policy.schema import MeasureFile, PackMeta
 from engine.records.catalog import catalog_files, load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]

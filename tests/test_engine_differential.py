@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.evaluation.evaluate import Evaluator
-from engine.policy.expressions import Arith, Const, FieldRef
+from engine.policy.expression_tree import Arith, Const, FieldRef
 from engine.policy.policy import Policy
 from engine.records.catalog import MAX_MAGNITUDE
 from engine.records.model import Record, SourceRef

@@ -20,7 +20,8 @@ from engine.evaluation.driver import RulesetHandle, _matches, dumps
 from engine.evaluation.evaluate import _BASIS_NOTE as BASIS_NOTE
 from engine.evaluation.evaluate import EXCLUDED_MESSAGE, Evaluator, History
 from engine.evaluation.findings import DEFAULT_MESSAGES, Finding, Message, describe
-from engine.policy.expressions import Arith, Const, FieldRef, Neg, render
+from engine.policy.expression_text import render
+from engine.policy.expression_tree import Arith, Const, FieldRef, Neg
 from engine.policy.formulas import compile_number, evaluate_number, value_of
 from engine.records.intake import load_records
 from tests.conftest import ROOT, project

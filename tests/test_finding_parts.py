@@ -10,7 +10,7 @@ from pathlib import Path
 from engine.evaluation.evaluate import Evaluator, compact_status_counts, finding_parts
 from engine.pipeline.stream import collect_history, read_chunks
 from engine.policy.policy import Policy
-from engine.policy.schema import VERSION_FIELDS
+from engine.policy.terms import VERSION_FIELDS
 from engine.store.codec import STATIC_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.policy.compiler import _resolver
-from engine.policy.expressions import ExpressionError, fields_of, parse, render
+from engine.policy.expression_text import render
+from engine.policy.expression_tree import fields_of
+from engine.policy.expressions import ExpressionError, parse
 from engine.policy.formulas import evaluate_condition
 from engine.policy.policy import load_policy
 

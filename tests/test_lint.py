@@ -16,7 +16,7 @@ from engine.authoring.lint import lint
 from engine.authoring.lintreport import EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE
 from engine.cli import main
 from engine.policy.compiler import _Compiler
-from engine.policy.expressions import And, Compare, Const, FieldRef
+from engine.policy.expression_tree import And, Compare, Const, FieldRef
 from engine.policy.loader import BUILTIN_PACK
 from engine.records.catalog import Catalog
 

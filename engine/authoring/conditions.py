@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.policy.compiler import _Compiler
-from engine.policy.expressions import Arith, Compare, Const, Expr, FieldRef, In, children
+from engine.policy.expression_tree import Arith, Compare, Const, Expr, FieldRef, In, children
 from engine.records.catalog import Catalog
 
 

@@ -13,9 +13,10 @@ from typing import Any
 from engine.authoring.conditions import _can_be_true, _enum_values, _unit_of
 from engine.authoring.filechecks import _key_column
 from engine.policy.compiler import CompiledCheck, CompiledKind, Segment, _Compiler
-from engine.policy.expressions import Const, FieldRef, render
+from engine.policy.expression_text import render
+from engine.policy.expression_tree import Const, FieldRef
 from engine.policy.loader import Pack, RuleError
-from engine.policy.schema import soft_words_in
+from engine.policy.soft import soft_words_in
 from engine.records import units
 from engine.records.catalog import Catalog
 

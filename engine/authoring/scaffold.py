@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from engine.policy.schema import ID_MAX, is_valid_id
+from engine.policy.terms import ID_MAX, is_valid_id
 from engine.records.catalog import Catalog
 
 PLACEHOLDER = "待填写"

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.policy.loader import RuleError
-from engine.policy.schema import Status
+from engine.policy.terms import Status
 from engine.records.yamlsource import YamlSourceError, load_yaml_file
 
 TESTS_DIR = "tests"

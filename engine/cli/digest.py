@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from engine.cli.output import BASIS_ZH, measure_label
 from engine.evaluation.findings import Finding, value_text
 from engine.pipeline.stream import record_key
-from engine.policy.schema import OP_ZH, STATUS_ZH
+from engine.policy.terms import OP_ZH, STATUS_ZH
 
 # The statuses a reviewer acts on; review-flagged findings of any status too.
 ACTION = frozenset({"non_compliant", "behind_schedule"})

@@ -14,7 +14,7 @@ from engine.cli.notices import NoticeLog
 from engine.cli.output import FORMATS, CsvWriter, write_json
 from engine.cli.progress import Progress
 from engine.pipeline.stream import DEFAULT_CHUNK
-from engine.policy.schema import STATUS_ZH
+from engine.policy.terms import STATUS_ZH
 
 # The store (SQLAlchemy, Alembic) is imported only when a run is stored, so `--no-store` starts fast;
 # engine/store/location.py names the store's place without importing it (tests/test_stream_cli.py).

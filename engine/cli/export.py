@@ -15,7 +15,7 @@ import click
 from engine.cli.common import fail
 from engine.cli.output import measure_label, neutralise
 from engine.cli.store import catalog, db_option, open_store
-from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH
+from engine.policy.terms import NATURE_ZH, OP_ZH, STATUS_ZH
 from engine.store import StoreError
 from engine.store.queries import FindingRow, run_findings
 

@@ -20,8 +20,8 @@ from engine.cli.common import (
     rules_option,
 )
 from engine.policy.compiler import CompiledCheck
-from engine.policy.expressions import render
-from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH
+from engine.policy.expression_text import render
+from engine.policy.terms import NATURE_ZH, OP_ZH, STATUS_ZH
 
 
 @click.group()
@@ -372,7 +372,7 @@ def new_pack(
     cannot come from (Chinese characters only) asks for --id.
     """
     from engine.authoring.scaffold import pack_id_from_folder, pack_yaml, write_new
-    from engine.policy.schema import is_valid_id
+    from engine.policy.terms import is_valid_id
 
     root = Path(directory)
     rule = "小写英文字母、数字、点、下划线或连字符,以字母或数字开头,最长81个字符"

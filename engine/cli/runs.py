@@ -20,7 +20,7 @@ from engine.cli.store import (
     when,
 )
 from engine.evaluation.findings import value_text
-from engine.policy.schema import OP_ZH, STATUS_ZH
+from engine.policy.terms import OP_ZH, STATUS_ZH
 from engine.store import StoreError
 from engine.store.diffs import RecordKey, compare_runs
 from engine.store.queries import FindingChange, list_runs, record_history, run_detail

@@ -26,7 +26,8 @@ from engine.policy.compiler import (
     CompiledKind,
     Segment,
 )
-from engine.policy.expressions import Const, Expr, FieldRef, fields_of, prior_parts, render
+from engine.policy.expression_text import render
+from engine.policy.expression_tree import Const, Expr, FieldRef, fields_of, prior_parts
 from engine.policy.formulas import evaluate_condition, evaluate_number
 from engine.policy.policy import CompiledPack
 from engine.records.catalog import Catalog

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from engine.policy.compiler import Cumulative
-from engine.policy.expressions import prior_parts
+from engine.policy.expression_tree import prior_parts
 from engine.records.model import Record, SourceRef
 
 

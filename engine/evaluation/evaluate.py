@@ -43,7 +43,7 @@ from engine.evaluation.prepare import (  # noqa: F401 (re-exported)
 from engine.evaluation.reference import reference_outcomes, segment_code, segment_status  # noqa: F401
 from engine.evaluation.situations import SituationTable
 from engine.policy.compiler import CompiledKind, Cumulative, Segment
-from engine.policy.expressions import FieldRef
+from engine.policy.expression_tree import FieldRef
 from engine.policy.numbers import NotJudgeable, to_engine
 from engine.policy.policy import CompiledPack, Policy
 from engine.records.model import Record

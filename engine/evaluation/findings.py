@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.policy.numbers import display
-from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH, VERSION_FIELDS, SharedText, Status  # noqa: F401 (re-exported)
+from engine.policy.terms import NATURE_ZH, OP_ZH, STATUS_ZH, VERSION_FIELDS, SharedText, Status  # noqa: F401 (re-exported)
 from engine.records.model import SourceRef
 
 

@@ -24,7 +24,7 @@ from engine.policy.compiler import (
     Segment,
     Trajectory,
 )
-from engine.policy.expressions import PRIOR_SEP, Expr, fields_of
+from engine.policy.expression_tree import PRIOR_SEP, Expr, fields_of
 from engine.policy.formulas import compile_number, evaluate_number
 from engine.policy.numbers import CONTEXT, NotJudgeable, judged, to_engine
 from engine.policy.policy import Policy

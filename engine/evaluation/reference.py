@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.policy.compiler import CODE_STATUS, CompiledKind, Segment
-from engine.policy.expressions import Compare, Expr
+from engine.policy.expression_tree import Compare, Expr
 from engine.policy.formulas import evaluate_condition
 
 

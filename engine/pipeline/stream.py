@@ -22,7 +22,7 @@ from engine.evaluation.context import AggregateTable, Contribution, History
 from engine.evaluation.evaluate import EngineName, Evaluator
 from engine.evaluation.findings import Finding, Notice
 from engine.policy.compiler import Cumulative
-from engine.policy.expressions import prior_parts
+from engine.policy.expression_tree import prior_parts
 from engine.policy.policy import Policy
 from engine.records.intake import FileProblem, iter_intake, sort_item
 from engine.records.model import Record, SourceRef

@@ -7,8 +7,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.policy.expressions import Compare, Expr
-from engine.policy.schema import Check, DatedValue, MeasureFile
+from engine.policy.check_schema import Check, DatedValue
+from engine.policy.expression_tree import Compare, Expr
+from engine.policy.schema import MeasureFile
 
 MAX_RULES_PER_CHECK = 4000
 CAP = 250  # frames per action: one action reports a rule's matches for a whole batch

@@ -11,9 +11,24 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Union
+
+from engine.policy.expression_text import render
+from engine.policy.expression_tree import (
+    PRIOR_SEP,
+    And,
+    Arith,
+    Compare,
+    Const,
+    Expr,
+    FieldRef,
+    In,
+    Missing,
+    Neg,
+    Not,
+    Or,
+    prior_parts,
+)
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 40
@@ -27,68 +42,6 @@ class ExpressionError(ValueError):
             text += f" (did you mean {suggestion}?)"
         super().__init__(text)
 
-
-# --- the tree ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldRef:
-    name: str
-
-
-@dataclass(frozen=True)
-class Const:
-    value: Decimal | bool | str
-
-
-@dataclass(frozen=True)
-class Arith:
-    op: str  # + - * /
-    left: Expr
-    right: Expr
-
-
-@dataclass(frozen=True)
-class Neg:
-    operand: Expr
-
-
-@dataclass(frozen=True)
-class Compare:
-    op: str  # == != < <= > >=
-    left: Expr
-    right: Expr
-
-
-@dataclass(frozen=True)
-class In:
-    operand: Expr
-    values: tuple[Decimal | str, ...]
-    negated: bool
-
-
-@dataclass(frozen=True)
-class And:
-    items: tuple[Expr, ...]
-
-
-@dataclass(frozen=True)
-class Or:
-    items: tuple[Expr, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    item: Expr
-
-
-@dataclass(frozen=True)
-class Missing:
-    field: str
-    negated: bool  # present(x)
-
-
-Expr = Union[FieldRef, Const, Arith, Neg, Compare, In, And, Or, Not, Missing]  # noqa: UP007
 
 # Types of values: "number", "bool", "text", "date".
 TypeOf = Callable[[str], str]
@@ -128,17 +81,6 @@ _TRANSLATE = str.maketrans(
     }
 )
 FUNCTIONS = ("missing", "present", "prior")
-# prior(x, 2023): the subject's own value of field x in its report of 2023 (from the batch or the
-# store), written as the field reference "x@2023"; the evaluator supplies it, a record never does.
-PRIOR_SEP = "@"
-
-
-def prior_parts(name: str) -> tuple[str, int] | None:
-    """'rate@2023' -> ('rate', 2023); a plain field name -> None."""
-    if PRIOR_SEP not in name:
-        return None
-    field, year = name.rsplit(PRIOR_SEP, 1)
-    return field, int(year)
 
 
 class Resolver:
@@ -375,86 +317,4 @@ def type_of(expr: Expr, r: Resolver) -> str:
         return "bool"
     if isinstance(expr, Missing):
         return "bool"
-    raise TypeError(expr)
-
-
-def fields_of(expr: Expr) -> set[str]:
-    if isinstance(expr, FieldRef):
-        return {expr.name}
-    if isinstance(expr, Missing):
-        return {expr.field}
-    out: set[str] = set()
-    for child in children(expr):
-        out |= fields_of(child)
-    return out
-
-
-def children(expr: Expr) -> tuple[Expr, ...]:
-    if isinstance(expr, Arith):
-        return (expr.left, expr.right)
-    if isinstance(expr, Compare):
-        return (expr.left, expr.right)
-    if isinstance(expr, Neg):
-        return (expr.operand,)
-    if isinstance(expr, In):
-        return (expr.operand,)
-    if isinstance(expr, (And, Or)):
-        return expr.items
-    if isinstance(expr, Not):
-        return (expr.item,)
-    return ()
-
-
-_COMPARE_ZH = {"==": "为", "!=": "不为", ">=": " ≥ ", "<=": " ≤ ", ">": " > ", "<": " < "}
-_ARITH_ZH = {"*": "×", "/": "÷"}
-
-
-def render(expr: Expr, labels: dict[str, str] | None = None) -> str:
-    """Readable text of an expression; with `labels`, fields by their Chinese labels and 是/否."""
-    lb = labels or {}
-    zh = labels is not None
-    AND, OR, NOT, IN, NOT_IN = (
-        ("且", "或", "非", "属于", "不属于") if zh else ("and", "or", "not", "in", "not in")
-    )
-
-    def r(e: Expr) -> str:
-        return render(e, labels)
-
-    if isinstance(expr, FieldRef):
-        prior = prior_parts(expr.name)
-        if prior is not None:
-            return f"{lb.get(prior[0], prior[0])}({prior[1]}年)" if zh else f"prior({prior[0]}, {prior[1]})"
-        return lb.get(expr.name, expr.name)
-    if isinstance(expr, Const):
-        if isinstance(expr.value, bool):
-            if labels is not None:
-                return "是" if expr.value else "否"
-            return "true" if expr.value else "false"
-        if isinstance(expr.value, str):
-            return f"“{expr.value}”" if zh else f'"{expr.value}"'
-        return str(expr.value)
-    if isinstance(expr, Arith):
-        return f"({r(expr.left)} {_ARITH_ZH.get(expr.op, expr.op) if zh else expr.op} {r(expr.right)})"
-    if isinstance(expr, Neg):
-        return f"-{r(expr.operand)}"
-    if isinstance(expr, Compare):
-        if zh:  # words a reviewer reads, not operators of a programming language
-            return f"{r(expr.left)}{_COMPARE_ZH[expr.op]}{r(expr.right)}"
-        return f"{r(expr.left)} {expr.op} {r(expr.right)}"
-    if isinstance(expr, In):
-        quote = "“{}”" if zh else '"{}"'
-        vals = ", ".join(quote.format(v) if isinstance(v, str) else str(v) for v in expr.values)
-        if zh:
-            return f"{r(expr.operand)}{NOT_IN if expr.negated else IN}{vals.replace(', ', '、')}之一"
-        return f"{r(expr.operand)} {NOT_IN if expr.negated else IN} [{vals}]"
-    if isinstance(expr, And):
-        return "(" + f" {AND} ".join(r(i) for i in expr.items) + ")"
-    if isinstance(expr, Or):
-        return "(" + f" {OR} ".join(r(i) for i in expr.items) + ")"
-    if isinstance(expr, Not):
-        return f"{NOT} {r(expr.item)}"
-    if isinstance(expr, Missing):
-        if zh:
-            return f"{lb.get(expr.field, expr.field)}{'已填报' if expr.negated else '未填报'}"
-        return f"{'present' if expr.negated else 'missing'}({expr.field})"
     raise TypeError(expr)

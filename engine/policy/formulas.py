@@ -13,7 +13,19 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from engine.policy.expressions import And, Arith, Compare, Const, Expr, FieldRef, In, Missing, Neg, Not, Or
+from engine.policy.expression_tree import (
+    And,
+    Arith,
+    Compare,
+    Const,
+    Expr,
+    FieldRef,
+    In,
+    Missing,
+    Neg,
+    Not,
+    Or,
+)
 from engine.policy.numbers import CONTEXT, NotJudgeable, judged
 
 Values = dict[str, Any]

@@ -8,19 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from engine.policy.compiled import _DURABLE_OP, _FLIP, _NEG, Conj, Difference, Dnf, Literal_, Segment
-from engine.policy.expressions import (
-    PRIOR_SEP,
-    And,
-    Compare,
-    Const,
-    Expr,
-    ExpressionError,
-    FieldRef,
-    In,
-    Missing,
-    Not,
-    Or,
-)
+from engine.policy.expression_tree import PRIOR_SEP, And, Compare, Const, Expr, FieldRef, In, Missing, Not, Or
+from engine.policy.expressions import ExpressionError
 from engine.policy.numbers import to_engine
 from engine.policy.schema import Aggregate
 from engine.records.catalog import Catalog

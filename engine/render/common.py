@@ -8,7 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from engine.evaluation.findings import Finding
-from engine.policy.schema import OP_ZH, STATUS_ZH
+from engine.policy.terms import OP_ZH, STATUS_ZH
 from engine.render import numbers_zh as zh
 
 ADVERSE = ("non_compliant", "behind_schedule")

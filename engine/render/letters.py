@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from engine.evaluation.findings import Finding
-from engine.policy.schema import STATUS_ZH
+from engine.policy.terms import STATUS_ZH
 from engine.render import numbers_zh as zh
 from engine.render import office as _office
 from engine.render.common import (

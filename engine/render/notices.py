@@ -25,7 +25,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from engine.evaluation.findings import Finding
-from engine.policy.schema import STATUS_ZH
+from engine.policy.terms import STATUS_ZH
 from engine.render import charts
 from engine.render import numbers_zh as zh
 from engine.render.common import ADVERSE, gap_value, missing_text, standard_text, value_text

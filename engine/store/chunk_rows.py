@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from engine.policy.schema import VERSION_FIELDS, SharedText
+from engine.policy.terms import VERSION_FIELDS, SharedText
 from engine.records.model import Record, SourceRef
 from engine.store.codec import clean_text, details_json, encode_value, version_texts
 from engine.store.database import StoreError

@@ -8,7 +8,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from engine.policy.schema import VERSION_FIELDS
+from engine.policy.terms import VERSION_FIELDS
 from engine.records.catalog import Catalog
 from engine.records.record import _jsonable as _record_jsonable  # the hash's form of a value
 

@@ -24,7 +24,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from engine.policy.policy import Policy
-from engine.policy.schema import NATURE_ZH, OP_ZH, STATUS_ZH
+from engine.policy.terms import NATURE_ZH, OP_ZH, STATUS_ZH
 from engine.store import Store
 from engine.store.accounts import ROLE_ZH, ROLES
 from engine.web import auth

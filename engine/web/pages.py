@@ -431,7 +431,7 @@ EXPORT_HEADERS = [
 
 
 def _export_row(r: Any) -> list[Any]:
-    from engine.policy.schema import NATURE_ZH, STATUS_ZH
+    from engine.policy.terms import NATURE_ZH, STATUS_ZH
 
     def plain(v: Any) -> Any:
         if isinstance(v, bool):

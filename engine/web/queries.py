@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine.policy.schema import STATUS_ZH
+from engine.policy.terms import STATUS_ZH
 from engine.store import Store
 from engine.store.models import CheckKey, CheckVersion, RecordVersion, RunMessage, StoredFinding
 from engine.store.queries import FindingRow, _finding_query, _row
