@@ -220,6 +220,8 @@ def test_rule_text_is_never_passed_to_eval_or_exec() -> None:
         "policy/three_valued.py",
         "evaluation/findings.py",
         "evaluation/build_findings.py",
+        "evaluation/missing_fields.py",
+        "evaluation/compact_findings.py",
         "policy/formulas.py",
         "records/yamlsource.py",
     ):

@@ -3,32 +3,26 @@ finding's own parts (value, threshold, missing fields, message), made only when 
 
 The evaluator hands out a finding in its compact form, ``(prepared record, version, outcome code)``;
 ``VersionFindings.finding`` makes the Finding model, ``VersionFindings.parts`` (and ``finding_parts``
-for a list) the FindingParts tuple the store keeps. A message that is the same for every finding of
-its check version and outcome is one ``SharedText`` object, which the store keeps once.
+for a list, compact_findings.py) the FindingParts tuple the store keeps. A message that is the same
+for every finding of its check version and outcome is one ``SharedText`` object, which the store keeps
+once. What an insufficient_data finding lacks is missing_fields.py's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from engine.evaluation.findings import VERSION_FIELDS, Finding, Message, value_text
+from engine.evaluation.missing_fields import missing_for
 from engine.evaluation.prepare import Prepared as _Prepared
 from engine.evaluation.prepare import _figure
-from engine.policy.compiler import (
-    CODE_STATUS,
-    REVIEW_CODES,
-    AggregateRef,
-    CompiledCheck,
-    CompiledKind,
-    Segment,
-)
+from engine.policy.compiler import CODE_STATUS, REVIEW_CODES, CompiledCheck, CompiledKind, Segment
 from engine.policy.expression_text import render
-from engine.policy.expression_tree import Const, Expr, FieldRef, fields_of, prior_parts
-from engine.policy.formulas import evaluate_condition, evaluate_number
+from engine.policy.expression_tree import Const, Expr, FieldRef
+from engine.policy.formulas import evaluate_number
 from engine.policy.policy import CompiledPack
 from engine.records.catalog import Catalog
 
@@ -47,62 +41,6 @@ def _counted_notes(pack: CompiledPack, cc: CompiledCheck, prep: _Prepared) -> li
     if group is not None and group.unknown:
         notes.append(f"统计说明:{group.unknown}条下级记录资料不足,无法判断是否计入,未计入")
     return notes
-
-
-_NEEDED: dict[int, tuple[Segment, frozenset[str], frozenset[str]]] = {}  # id(segment) -> fields it reads
-
-
-def _segment_fields(
-    cc: CompiledCheck, seg: Segment, policy_catalog: Catalog
-) -> tuple[frozenset[str], frozenset[str]]:
-    """The fields a check version reads, and those its baseline reads (once per version)."""
-    cached = _NEEDED.get(id(seg))
-    if cached is None:
-        needed: set[str] = set(fields_of(cc.quantity))
-        for e in (seg.applies, seg.final.left, seg.threshold, seg.due):
-            if e is not None:
-                needed |= fields_of(e)
-        if cc.choice is not None:
-            needed |= fields_of(cc.choice[2]) if not isinstance(cc.choice[2], AggregateRef) else set()
-        baseline: set[str] = set(fields_of(cc.baseline)) if cc.baseline is not None else set()
-        cached = _NEEDED[id(seg)] = (seg, frozenset(needed), frozenset(baseline))
-    return cached[1], cached[2]
-
-
-def _missing_fields(
-    cc: CompiledCheck,
-    seg: Segment,
-    values: dict[str, Any],
-    policy_catalog: Catalog,
-    invalid: dict[str, str] | None = None,
-) -> list[str]:
-    needed, baseline = _segment_fields(cc, seg, policy_catalog)
-    if baseline and values.get("report_year") is not None:
-        due = evaluate_condition(seg.due, values) if seg.due is not None else True
-        if due is False:
-            needed = needed | baseline
-    out = []
-    # With the parts at hand, a ready-made figure beside them is not missing (and vice versa).
-    skip: set[str] = set()
-    if cc.choice is not None and values.get(cc.choice[0]) is not None:
-        skip = fields_of(cc.choice[2]) if not isinstance(cc.choice[2], AggregateRef) else set()
-        if _figure(cc.choice[1], values) is None:
-            skip = fields_of(cc.choice[1])
-    for name in sorted(needed):
-        if name.startswith("_") or name in skip:
-            continue
-        if values.get(name) is None:
-            prior = prior_parts(name)
-            base = prior[0] if prior else name
-            f = policy_catalog.field(cc.check.subject, base)
-            label = f"{f.label}({base})" if f else base
-            if prior:
-                out.append(f"{prior[1]}年度报告中的{label}")
-            elif invalid and name in invalid:
-                out.append(f"{label},{invalid[name]}")
-            else:
-                out.append(label)
-    return out
 
 
 EXCLUDED_MESSAGE = "{title}:不计入(实际值{value}{unit},未达到{op}{threshold}{unit}的计入标准)。"
@@ -223,7 +161,7 @@ class VersionFindings:
             threshold = self.trajectory(prep)
         missing: list[str] = []
         if code == "i":
-            missing = self._missing(prep)
+            missing = missing_for(self.cc, self.seg, self.catalog, prep)
         text = message.text
         if text is None:
             text = message.render(value, threshold, target, values.get("report_year"), missing)
@@ -354,28 +292,6 @@ class VersionFindings:
             key = self._key = tuple(template[k] for k in VERSION_FIELDS)
         return key
 
-    def _missing(self, prep: _Prepared) -> list[str]:
-        """What a reviewer would have to supply for an insufficient_data finding to be judged."""
-        cc, seg, check = self.cc, self.seg, self.cc.check
-        missing = _missing_fields(cc, seg, prep.values, self.catalog, prep.record.invalid)
-        cum_missing = prep.cum_missing.get(cc.index)
-        if check.nature == "cumulative" and cum_missing:
-            missing.append("、".join(f"{y}年" for y in cum_missing) + "的数据")
-        if not missing and seg.due is not None and seg.trajectory is None:
-            # A yes/no target has no trajectory: before its due year there is nothing to supply.
-            missing = (
-                [f"到期({check.due.year}年底)结果;定性目标期限未到,暂无法判定"]  # type: ignore[union-attr]
-                if check.nature == "duty"
-                else ["基期数据(同一主体基期年度的报告),无法测算进度"]
-            )
-        if not missing and check.nature == "cumulative":
-            missing = ["累计期内各年度数据"]
-        if not missing and check.counted:
-            missing = ["报告所列数值或可统计的下级记录(本批次与已存储的记录中均没有)"]
-        if not missing:
-            missing = ["可计算的数据(如除数为零)"]
-        return missing
-
 
 _Version = VersionFindings  # the name older callers use
 
@@ -420,53 +336,3 @@ def _operand(e: Expr, formulas: dict[Any, str]) -> Callable[[_Prepared], Any]:
         return exact[derived] if derived in exact else evaluate_number(e, prep.values)
 
     return formula_value
-
-
-class CompactFindings:
-    """Findings in their compact form, as evaluate(parts=True) gives them: per record, the prepared
-    record, its check versions in force (one list shared by every record of that date) and their
-    outcome codes. Iterating yields one (prepared record, version, code) triple per finding; nothing
-    more is built until something asks (finding_parts, VersionFindings.finding). Two containers a
-    record instead of one triple a finding: fewer objects for the cyclic collector to visit."""
-
-    __slots__ = ("_rows", "_n")
-
-    def __init__(self) -> None:
-        self._rows: list[tuple[Any, list[tuple[int, VersionFindings]], tuple[str, ...]]] = []
-        self._n = 0
-
-    def add(
-        self, prep: _Prepared, versions: list[tuple[int, VersionFindings]], codes: tuple[str, ...]
-    ) -> None:
-        self._rows.append((prep, versions, codes))
-        self._n += len(codes)
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __iter__(self) -> Iterator[tuple[_Prepared, VersionFindings, str]]:
-        for prep, versions, codes in self._rows:
-            for (_, version), code in zip(versions, codes, strict=True):
-                yield prep, version, code
-
-    def codes(self) -> Iterator[str]:
-        """The outcome code of every finding, in order."""
-        for _, _, codes in self._rows:
-            yield from codes
-
-
-def finding_parts(compact: Iterable[tuple[_Prepared, VersionFindings, str]]) -> list[tuple[Any, ...]]:
-    """FindingParts (findings.py) of findings in their compact form, (prepared record, version, code)."""
-    return [version.parts(prep, code) for prep, version, code in compact]
-
-
-def compact_status_counts(compact: Iterable[tuple[Any, Any, str]]) -> dict[str, int]:
-    """Findings by status, from their compact form."""
-    counts: dict[str, int] = {}
-    tally = (
-        Counter(compact.codes()) if isinstance(compact, CompactFindings) else Counter(p[2] for p in compact)
-    )
-    for code, n in tally.items():
-        status = CODE_STATUS[code]
-        counts[status] = counts.get(status, 0) + n
-    return counts

@@ -13,24 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import Any, cast
 
-from engine.evaluation.build_findings import (  # noqa: F401 (re-exported)
-    _BASIS_NOTE,
-    EXCLUDED_MESSAGE,
-    CompactFindings,
-    VersionFindings,
-    _Version,
-    compact_status_counts,
-    finding_parts,
-)
+from engine.evaluation.build_findings import _BASIS_NOTE, EXCLUDED_MESSAGE, VersionFindings, _Version  # noqa: F401 (re-exported)
+from engine.evaluation.compact_findings import CompactFindings, compact_status_counts, finding_parts  # noqa: F401 (re-exported)
 from engine.evaluation.context import AggregateTable, Contribution, History, subject_of, year_of
 from engine.evaluation.driver import EngineError, ShardedRuleset
 from engine.evaluation.findings import Finding, Notice
+from engine.evaluation.notices import notice_for
+from engine.evaluation.outcomes import AskOutcomes, EngineName, _collect, _gather  # noqa: F401 (re-exported)
 from engine.evaluation.prepare import (  # noqa: F401 (re-exported)
     Prepared,
     _derive,
@@ -53,10 +47,6 @@ _NONE_MISSING: dict[
     int, list[int]
 ] = {}  # shared by the records of kinds without cumulative checks (never written)
 
-# durable: durable-rules, asked once per situation (situations.py); durable-direct: durable-rules asked
-# with every record's own fact; python: the plain-Python reference of the same compiled checks.
-EngineName = Literal["durable", "durable-direct", "python"]
-
 
 @dataclass
 class EvaluationResult:
@@ -70,8 +60,11 @@ class EvaluationResult:
     contributions: list[Contribution] = field(default_factory=list)
 
 
-class Evaluator:
-    """Evaluates records against a policy with durable-rules (or the plain-Python reference)."""
+class Evaluator(AskOutcomes):
+    """Evaluates records against a policy with durable-rules (or the plain-Python reference).
+
+    Asking the engine for outcomes is AskOutcomes' (outcomes.py); notices are notice_for's (notices.py).
+    """
 
     def __init__(self, policy: Policy, engine: EngineName = "durable", rules_date: dt.date | None = None):
         self.policy = policy
@@ -86,12 +79,6 @@ class Evaluator:
         self._in_force_versions: dict[int, dict[dt.date, list[tuple[int, _Version]]]] = {}
         self._kind_plans: dict[int, _KindPlan] = {}  # id(compiled kind) -> what preparing a record needs
         self._situations: dict[int, SituationTable] = {}  # id(compiled kind) -> the engine's answers so far
-
-    def _handle(self, pack: CompiledPack, ck: CompiledKind) -> ShardedRuleset:
-        key = (pack.id, ck.kind)
-        if key not in self._handles:
-            self._handles[key] = ShardedRuleset(f"{pack.id.replace('-', '_')}_{ck.kind}", ck.shards)
-        return self._handles[key]
 
     def evaluate(
         self,
@@ -193,52 +180,8 @@ class Evaluator:
         for ri, rec in enumerate(records):
             if ri in judged_by_any:
                 continue
-            result.notices.append(self._notice(rec, dates[ri]))
+            result.notices.append(notice_for(self.policy, rec, dates[ri]))
         return result
-
-    def _notice(self, rec: Record, d: dt.date | None) -> Notice:
-        """Why a valid record got no findings: a baseline year, outside every pack, no date, no rules."""
-        has_kind = any(rec.kind in p.kinds for p in self.policy.packs)
-        if not has_kind:
-            return Notice(
-                record_id=rec.id,
-                kind=rec.kind,
-                source=rec.source,
-                category="no_rules",
-                message=f"没有适用于“{rec.kind}”类对象的规则 (no rules for kind {rec.kind})",
-            )
-        if d is None:
-            spec = self.policy.catalog.kind(rec.kind)
-            return Notice(
-                record_id=rec.id,
-                kind=rec.kind,
-                source=rec.source,
-                category="undated",
-                message=f"缺少{spec.fields[spec.date_field].label},无法确定适用的规则版本;请补充该字段",
-            )
-        for p in self.policy.packs:
-            bp = p.pack.meta.baseline_period
-            if bp is not None and bp.contains(d) and rec.kind in p.kinds:
-                return Notice(
-                    record_id=rec.id,
-                    kind=rec.kind,
-                    source=rec.source,
-                    category="baseline",
-                    message=f"基期数据,不单独评判:{d.year}年早于{p.pack.meta.number}的实施期"
-                    f"({p.pack.meta.period.start}至{p.pack.meta.period.end}),"
-                    "用作进度基期和与往年比较的数据",
-                )
-        periods = "、".join(
-            f"{p.pack.meta.number}({p.pack.meta.period.start}至{p.pack.meta.period.end})"
-            for p in self.policy.packs
-        )
-        return Notice(
-            record_id=rec.id,
-            kind=rec.kind,
-            source=rec.source,
-            category="out_of_period",
-            message=f"记录日期{d}不在任何政策的有效期内:{periods};未使用过期或未生效的规则评估",
-        )
 
     def _contribute(
         self,
@@ -368,122 +311,3 @@ class Evaluator:
                         found[cc.index] = seg
             in_force = by_date[d] = dict(sorted(found.items()))
         return in_force
-
-    # --- outcomes ----------------------------------------------------------------------------
-
-    def _outcomes(self, pack: CompiledPack, ck: CompiledKind, batch: list[_Prepared]) -> list[dict[int, str]]:
-        if self.engine == "python":
-            return [reference_outcomes(ck, p) for p in batch]
-        if self.engine == "durable":
-            return self._by_situation(pack, ck, batch)
-        return self._direct(pack, ck, batch)
-
-    def _by_situation(
-        self, pack: CompiledPack, ck: CompiledKind, batch: list[_Prepared]
-    ) -> list[dict[int, str]]:
-        """Outcomes from durable-rules, asked once per situation of a check version (situations.py)."""
-        table = self._situations.get(id(ck))
-        if table is None:
-            table = self._situations[id(ck)] = SituationTable(ck)
-        answers = table.answers
-        got: list[dict[int, str]] = [{} for _ in batch]
-        pending: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
-        direct: list[int] = []
-        places_of, plan_of = table.places, table.plan
-        for i, prep in enumerate(batch):
-            plan = plan_of(prep.in_force)
-            if plan is None:  # a version in force is asked with the record's own fact
-                direct.append(i)
-                continue
-            g = got[i]
-            places = places_of(prep.fact)
-            for ci, sid, pick in plan:
-                sit = (sid, pick(places))
-                code = answers.get(sit)
-                if code is None:
-                    pending.setdefault(sit, []).append((i, ci))
-                else:
-                    g[ci] = code
-        if pending:
-            asked = list(pending)
-            facts = [table.representative(sit, ck.kind, j) for j, sit in enumerate(asked)]
-            handle = self._handle(pack, ck)
-            matches = handle.run(facts)
-            outcome: list[dict[int, list[str]]] = [{} for _ in asked]
-            for j, rule in matches:
-                if rule == "seen":
-                    continue
-                ci, code = ck.rule_index[rule]
-                outcome[j].setdefault(ci, []).append(code)
-            for j, sit in enumerate(asked):
-                ci = table.check_of[sit[0]]
-                codes = outcome[j].get(ci, [])
-                if len(codes) != 1:  # durable's 32-bit fact hashes can collide (#376): ask alone
-                    again = handle.run([dict(facts[j], _i=0)])
-                    codes = [
-                        ck.rule_index[r][1] for _, r in again if r != "seen" and ck.rule_index[r][0] == ci
-                    ]
-                    if len(codes) != 1:
-                        raise EngineError(
-                            f"durable-rules gave check {ci} of kind {ck.kind} outcomes {codes} for one "
-                            "situation: expected exactly one"
-                        )
-                table.remember(sit, codes[0])
-                for i, c in pending[sit]:
-                    got[i][c] = codes[0]
-        if direct:
-            for i, g in zip(direct, self._direct(pack, ck, [batch[i] for i in direct]), strict=True):
-                got[i] = g
-        return got
-
-    def _direct(self, pack: CompiledPack, ck: CompiledKind, batch: list[_Prepared]) -> list[dict[int, str]]:
-        """Outcomes from durable-rules, asked with every record's own fact."""
-        handle = self._handle(pack, ck)
-        got, repeated = _gather(ck, handle.run([p.fact for p in batch]), len(batch))
-        for i, prep in enumerate(batch):
-            if i in repeated or got[i].keys() != prep.in_force.keys():
-                # Retry alone, in a fresh sid (durable's 32-bit fact hashes can collide, #376).
-                single = dict(prep.fact)
-                single["_i"] = 0
-                matches = handle.run([single])
-                again, twice = _gather(ck, matches, 1)
-                if twice or again[0].keys() != prep.in_force.keys():
-                    outcomes = sorted(ck.rule_index[rule] for _, rule in matches if rule != "seen")
-                    raise EngineError(
-                        f"durable-rules gave record {prep.record.id} outcomes {outcomes} "
-                        f"for checks in force {sorted(prep.in_force)}: expected exactly one each"
-                    )
-                got[i] = again[0]
-        return got
-
-
-def _gather(
-    ck: CompiledKind, matches: list[tuple[int, str]], n: int
-) -> tuple[list[dict[int, str]], set[int]]:
-    """Fact index -> check index -> status; and the facts that got some check's outcome twice."""
-    got: list[dict[int, str]] = [{} for _ in range(n)]
-    repeated: set[int] = set()
-    rule_index = ck.rule_index
-    last, ci, status = "", 0, ""
-    for i, rule in matches:
-        if rule is not last:  # matches come grouped by rule
-            if rule == "seen":  # the rule every fact matches: not an outcome
-                continue
-            last = rule
-            ci, status = rule_index[rule]
-        g = got[i]
-        if ci in g:
-            repeated.add(i)
-        else:
-            g[ci] = status
-    return got, repeated
-
-
-def _collect(ck: CompiledKind, matches: list[tuple[int, str]], n: int) -> list[dict[int, list[str]]]:
-    got: list[dict[int, list[str]]] = [defaultdict(list) for _ in range(n)]
-    for i, rule in matches:
-        if rule == "seen":
-            continue
-        ci, status = ck.rule_index[rule]
-        got[i][ci].append(status)
-    return got
