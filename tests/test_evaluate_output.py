@@ -139,7 +139,7 @@ def test_a_failed_evaluation_stores_no_run(tmp_path):
         assert code == 2
         assert "未保存评价批次" in err
     from engine.store import Store
-    from engine.store.queries import list_runs
+    from engine.store.run_reads import list_runs
 
     with Store(str(db)) as store:
         assert [r.id for r in list_runs(store)] == [1]

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from engine.cli import main
 from engine.cli.export import EXPORT_COLUMNS, _csv_cell, write_csv
 from engine.cli.output import FORMULA_STARTS, neutralise
-from engine.store.queries import FindingRow
+from engine.store.finding_reads import FindingRow
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "files" / "csv"
 FORMULAS = CORPUS / "formula-names-projects.csv"

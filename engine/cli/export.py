@@ -17,7 +17,7 @@ from engine.cli.output import measure_label, neutralise
 from engine.cli.store import catalog, db_option, open_store
 from engine.policy.terms import NATURE_ZH, OP_ZH, STATUS_ZH
 from engine.store import StoreError
-from engine.store.queries import FindingRow, run_findings
+from engine.store.finding_reads import FindingRow, run_findings
 
 EXPORT_COLUMNS: list[tuple[str, Callable[[FindingRow], Any]]] = [
     ("评价批次", lambda f: f.run_id),

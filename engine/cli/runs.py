@@ -23,7 +23,9 @@ from engine.evaluation.findings import value_text
 from engine.policy.terms import OP_ZH, STATUS_ZH
 from engine.store import StoreError
 from engine.store.diffs import RecordKey, compare_runs
-from engine.store.queries import FindingChange, list_runs, record_history, run_detail
+from engine.store.finding_reads import FindingChange
+from engine.store.record_reads import record_history
+from engine.store.run_reads import list_runs, run_detail
 
 # --- runs -----------------------------------------------------------------------------------------
 

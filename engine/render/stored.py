@@ -21,8 +21,9 @@ from engine.policy.compiler import CompiledCheck
 from engine.policy.policy import Policy
 from engine.store import Store, StoreError
 from engine.store.codec import decode_values  # noqa: F401 (re-exported for render callers)
+from engine.store.finding_reads import FindingRow, run_findings
 from engine.store.models import RecordVersion, Run, RunRecord
-from engine.store.queries import FindingRow, record_history, run_findings
+from engine.store.record_reads import record_history
 
 
 class Judgement(BaseModel):

@@ -27,12 +27,12 @@ _WHERE = {
     "record_letter": "letters",
     "compare_runs": "diffs",
     "diff_runs": "diffs",
-    "list_runs": "queries",
-    "record_history": "queries",
-    "run_detail": "queries",
-    "run_findings": "queries",
+    "list_runs": "run_reads",
+    "record_history": "record_reads",
+    "run_detail": "run_reads",
+    "run_findings": "finding_reads",
     "RunSummary": "runs",
-    "RunWriter": "runs",
+    "RunWriter": "run_writer",
     "begin_run": "runs",
     "resume_plan": "runs",
     "resume_run": "runs",
@@ -74,8 +74,11 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from engine.store.database import StoreError, resolve_url
     from engine.store.diffs import compare_runs, diff_runs
+    from engine.store.finding_reads import run_findings
     from engine.store.letters import letters_for_record, next_letter_number, record_letter
     from engine.store.location import DEFAULT_DB_FILE, ENV_VAR, default_db_path
-    from engine.store.queries import list_runs, record_history, run_detail, run_findings
-    from engine.store.runs import RunSummary, RunWriter, begin_run, resume_plan, resume_run
+    from engine.store.record_reads import record_history
+    from engine.store.run_reads import list_runs, run_detail
+    from engine.store.run_writer import RunWriter
+    from engine.store.runs import RunSummary, begin_run, resume_plan, resume_run
     from engine.store.store import Store

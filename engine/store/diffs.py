@@ -8,8 +8,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from engine.store.codec import decode_value
+from engine.store.finding_reads import COMPARED, FindingChange, FindingRow, _finding_query, _row
 from engine.store.models import CheckKey, CheckVersion, RecordVersion, RunRecord, StoredFinding
-from engine.store.queries import COMPARED, FindingChange, FindingRow, _finding_query, _get_run, _row
+from engine.store.run_reads import _get_run
 from engine.store.store import Store
 
 
