@@ -13,7 +13,8 @@ import pytest
 from engine.evaluation.evaluate import Evaluator, History
 from engine.evaluation.findings import Finding
 from engine.pipeline.stream import ChunkResult, evaluate_files
-from engine.pipeline.workers import WorkerPool, decode_findings, encode_findings
+from engine.pipeline.transport import decode_findings, encode_findings
+from engine.pipeline.workers import WorkerPool
 from engine.policy.policy import Policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,7 +122,7 @@ def test_a_chunk_sent_to_a_worker_arrives_with_the_same_records_errors_and_warni
     import pickle
 
     from engine.pipeline.stream import read_chunks
-    from engine.pipeline.workers import receive_chunk, send_chunk
+    from engine.pipeline.transport import receive_chunk, send_chunk
 
     # samples/ hold every kind, unit conversions, rejected rows and warnings
     for chunk in read_chunks([str(ROOT / "samples")], policy, chunk_size=7):

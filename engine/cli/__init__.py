@@ -51,8 +51,8 @@ def _register() -> None:
         main.add_lazy(name, "engine.cli.runs")
     main.add_lazy("export", "engine.cli.export")
     main.add_lazy("db", "engine.cli.maintenance")
-    for name in ("letter", "notice"):  # letters and progress notices
-        main.add_lazy(name, "engine.cli.letters")
+    main.add_lazy("letter", "engine.cli.letters")
+    main.add_lazy("notice", "engine.cli.progress_notices")  # progress notices
     for name in ("serve", "worker", "users"):  # the web workbench
         main.add_lazy(name, "engine.cli.web")
 
