@@ -74,7 +74,7 @@ class Difference:
 
     The engine then compares every field with a constant only, so two records whose values stand
     in the same place relative to every constant of a check reach the same rules (the evaluator
-    asks the engine once per such place, see evaluation/evaluate.py)."""
+    asks the engine once per such place, see evaluation/outcomes.py)."""
 
     left: Expr
     right: Expr

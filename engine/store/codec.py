@@ -56,7 +56,7 @@ def clean_text(s: str | None, limit: int | None = None) -> str | None:
 
 
 # The columns of check_versions besides its keys, in the order the fingerprint reads them: what a
-# finding shares with its check version (policy.schema.VERSION_FIELDS) but the check's id.
+# finding shares with its check version (policy.terms.VERSION_FIELDS) but the check's id.
 STATIC_COLUMNS = VERSION_FIELDS[1:]
 
 
