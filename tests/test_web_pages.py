@@ -323,3 +323,13 @@ def test_an_author_loads_a_rule_pack_and_reviewers_can_choose_it(tmp_path):
         assert "测试政策包" in author.get("/policy").text
         assert "测试政策包" in author.get("/upload").text
     store.close()
+
+
+def test_yes_no_standards_read_in_words_on_the_results_and_record_pages(site):
+    app, client, _, runs = site
+    results = client.get(f"/runs/{runs['first']}").text
+    record = client.get(f"/records/HZ-2024-001?run={runs['first']}").text
+    for html in (results, record):
+        assert "应为 是" in html
+        assert "等于 是" not in html and "True" not in html and "False" not in html
+    assert "不低于" in record  # numeric standards keep their words too

@@ -82,6 +82,15 @@ def _num(v: Any, against: Any = None) -> str:
     return _fmt(v)
 
 
+def _standard(threshold: Any, op: str | None) -> str:
+    """不低于 200, or for a yes/no duty 应为 是 (never 等于 是): the standard as a reviewer reads it."""
+    if threshold is None or op is None:
+        return "—"
+    if isinstance(threshold, bool):
+        return ("应为 " if op == "==" else "不应为 ") + ("是" if threshold else "否")
+    return f"{OP_ZH.get(op, op)} {_fmt(threshold)}"
+
+
 def _basename(v: Any) -> str:
     """An uploaded file's own name, without the server's folders (a source may add 第N行 or [sheet])."""
     if not v:
@@ -98,6 +107,7 @@ def _env() -> Environment:
     )
     env.filters["fmt"] = _fmt
     env.filters["num"] = _num
+    env.filters["standard"] = _standard
     env.filters["basename"] = _basename
     env.globals.update(
         STATUS_ZH=STATUS_ZH,
