@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from engine.cli.output import BASIS_ZH, measure_label
-from engine.evaluation.findings import Finding, value_text
-from engine.pipeline.stream import record_key
-from engine.policy.terms import OP_ZH, STATUS_ZH
+from engine.evaluation.findings import Finding, threshold_text, value_text
+from engine.pipeline.stream import counts_by_record, record_key
+from engine.policy.terms import STATUS_ZH
 
 # The statuses a reviewer acts on; review-flagged findings of any status too.
 ACTION = frozenset({"non_compliant", "behind_schedule"})
@@ -29,15 +29,6 @@ _MARK = {
     "not_applicable": "·",
     "excluded": "·",
 }
-
-
-def threshold_text(op: str | None, threshold: Any, unit: str | None) -> str:
-    """'不低于 200 万元' or, for a yes/no duty, '应为 是' — never '== True'."""
-    if threshold is None or op is None:
-        return ""
-    if isinstance(threshold, bool):
-        return ("应为" if op == "==" else "不应为") + (" 是" if threshold else " 否")
-    return f"{OP_ZH.get(op, op)} {value_text(threshold)}" + (f" {unit}" if unit else "")
 
 
 def finding_line(f: Finding) -> str:
@@ -79,11 +70,13 @@ class Digest:
         by_record: dict[tuple[Any, ...], list[Finding]] = {}
         for f in findings:
             by_record.setdefault(record_key(f.kind, f.record_id, f.source), []).append(f)
+        if record_counts is None:  # evaluated here: every finding came, count them
+            record_counts = counts_by_record(findings)
         lines: list[str] = []
         for r in records:
             key = record_key(r.kind, r.id, r.source)
             own = by_record.pop(key, None)
-            counts = record_counts.get(key) if record_counts is not None else _counts(own)
+            counts = record_counts.get(key)
             if counts is None:  # a baseline report or a record no rule judges (counted in the notices)
                 continue
             shown = [f for f in own or () if self._wanted(f)]
@@ -103,18 +96,6 @@ class Digest:
                 f"另有 {self.quiet_records} 条记录无需处理(无不符合、进度滞后或需复核的结论;"
                 "用 --all 列出全部)\n"
             )
-
-
-def _counts(findings: list[Finding] | None) -> dict[str, int] | None:
-    """A record's findings by status, and "review": those flagged for review; None without findings."""
-    if findings is None:
-        return None
-    out: dict[str, int] = {}
-    for f in findings:
-        out[f.status] = out.get(f.status, 0) + 1
-        if f.review:
-            out["review"] = out.get("review", 0) + 1
-    return out
 
 
 def record_line(record_id: str, name: str | None, found: dict[str, int]) -> str:

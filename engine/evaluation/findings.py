@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -246,6 +247,19 @@ def value_text(v: Any) -> str:
     if isinstance(v, Decimal):
         return display(v)
     return str(v)
+
+
+def threshold_text(
+    op: str | None, threshold: Any, unit: str | None = None, number: Callable[[Any], str] = value_text
+) -> str:
+    """'不低于 200 万元' or, for a yes/no duty, '应为 是' — never '== True'; '' without a standard.
+
+    `number` writes a numeric threshold (the workbench writes it as it writes values)."""
+    if threshold is None or op is None:
+        return ""
+    if isinstance(threshold, bool):
+        return ("应为" if op == "==" else "不应为") + (" 是" if threshold else " 否")
+    return f"{OP_ZH.get(op, op)} {number(threshold)}" + (f" {unit}" if unit else "")
 
 
 # Placeholders whose text depends on the record; every other one is fixed by the check version.

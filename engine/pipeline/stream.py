@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,17 @@ KeepFindings = bool | frozenset[str]
 def record_key(kind: str, record_id: str, source: SourceRef | None) -> tuple[Any, ...]:
     """One record among a batch's: its id and where it was read (one subject's yearly reports share an id)."""
     return (kind, record_id, source.file, source.sheet, source.row) if source else (kind, record_id)
+
+
+def counts_by_record(findings: Iterable[Finding]) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Each record's findings by status, and "review": those flagged for review (by record_key)."""
+    out: dict[tuple[Any, ...], dict[str, int]] = {}
+    for f in findings:
+        c = out.setdefault(record_key(f.kind, f.record_id, f.source), {})
+        c[f.status] = c.get(f.status, 0) + 1
+        if f.review:
+            c["review"] = c.get("review", 0) + 1
+    return out
 
 
 @dataclass

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from engine.evaluation.context import AggregateTable, Contribution, History
 from engine.evaluation.evaluate import EngineName, Evaluator, compact_status_counts, finding_parts
 from engine.evaluation.findings import Finding, Notice
-from engine.pipeline.stream import ChunkResult, KeepFindings, record_key
+from engine.pipeline.stream import ChunkResult, KeepFindings, counts_by_record
 from engine.pipeline.transport import (
     Encoded,
     SentChunk,
@@ -177,16 +177,7 @@ def _selected(
 ) -> tuple[list[Finding], dict[tuple[Any, ...], dict[str, int]]]:
     """The findings of `statuses` or flagged for review; each record's counts by status (and "review"),
     by record_key (two yearly reports of one subject are two records)."""
-    kept = []
-    per_record: dict[tuple[Any, ...], dict[str, int]] = {}
-    for f in findings:
-        c = per_record.setdefault(record_key(f.kind, f.record_id, f.source), {})
-        c[f.status] = c.get(f.status, 0) + 1
-        if f.review:
-            c["review"] = c.get("review", 0) + 1
-        if f.review or f.status in statuses:
-            kept.append(f)
-    return kept, per_record
+    return [f for f in findings if f.review or f.status in statuses], counts_by_record(findings)
 
 
 _status = attrgetter("status")

@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from engine.evaluation.findings import threshold_text
 from engine.policy.policy import Policy
 from engine.policy.terms import NATURE_ZH, OP_ZH, STATUS_ZH
 from engine.store import Store
@@ -84,11 +85,7 @@ def _num(v: Any, against: Any = None) -> str:
 
 def _standard(threshold: Any, op: str | None) -> str:
     """不低于 200, or for a yes/no duty 应为 是 (never 等于 是): the standard as a reviewer reads it."""
-    if threshold is None or op is None:
-        return "—"
-    if isinstance(threshold, bool):
-        return ("应为 " if op == "==" else "不应为 ") + ("是" if threshold else "否")
-    return f"{OP_ZH.get(op, op)} {_fmt(threshold)}"
+    return threshold_text(op, threshold, number=_fmt) or "—"
 
 
 def _basename(v: Any) -> str:
