@@ -62,7 +62,7 @@ def _consistent(db: Path) -> dict[int, list[int]]:
                 "SELECT count(*) FROM run_records WHERE run_id=? AND chunk=?", (run_id, chunk)
             ).fetchone()[0]
             got_findings = con.execute(
-                "SELECT count(*) FROM findings WHERE run_id=? AND chunk=?", (run_id, chunk)
+                "SELECT count(*) FROM finding_rows WHERE run_id=? AND chunk=?", (run_id, chunk)
             ).fetchone()[0]
             assert (got_records, got_findings) == (n_records, n_findings), (run_id, chunk)
         for table in ("run_records", "findings", "run_messages"):

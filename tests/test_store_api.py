@@ -26,7 +26,8 @@ from engine.store import (
     run_findings,
 )
 from engine.store.codec import decode_value, encode_value
-from engine.store.models import RecordVersion, RunMessage, StoredFinding
+from engine.store.finding_view import FINDING_VIEW
+from engine.store.models import RecordVersion, RunMessage
 from engine.store.testing import BACKENDS, store_url
 
 HEADER = ["项目编号", "项目名称", "所在县区", "项目类别", "总投资(万元)", "用地面积(亩)", "申报日期"]
@@ -142,7 +143,7 @@ def test_a_chunk_is_stored_once_a_second_save_is_refused_and_adds_nothing(db_url
         with pytest.raises(StoreError, match="chunk 0"):
             writer.save_chunk(chunk)
         with store.session() as s:
-            n = s.execute(select(func.count()).select_from(StoredFinding)).scalar_one()
+            n = s.execute(select(func.count()).select_from(FINDING_VIEW)).scalar_one()
     assert n == len(chunk.findings)
 
 

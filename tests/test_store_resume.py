@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.store.models import Run, RunChunk, RunRecord, StoredFinding
+from engine.store.finding_view import FINDING_VIEW
+from engine.store.models import Run, RunChunk, RunRecord
 from engine.store.testing import BACKENDS, store_url
 
 CLI = [sys.executable, "-c", "from engine.cli import main; main()"]
@@ -89,7 +90,7 @@ def committed_chunks(url: str) -> int:
 
 def assert_one_finding_per_record_and_check(url: str, run_id: int, n_records: int) -> None:
     engine = create_engine(url)
-    f, rr = StoredFinding.__table__, RunRecord.__table__
+    f, rr = FINDING_VIEW, RunRecord.__table__
     with engine.connect() as conn:
         dupes = conn.execute(
             select(f.c.record_version_id, f.c.check_ref)
@@ -150,10 +151,10 @@ def test_a_run_killed_mid_way_resumes_to_exactly_one_finding_per_record_and_chec
     assert scalar(db_url, "SELECT count(*) FROM runs WHERE finished_at IS NULL") == 1
     # Every committed chunk is whole: its records and findings are all there, nothing of a later chunk is.
     assert scalar(db_url, "SELECT count(*) FROM run_records") == kept * chunk
-    assert scalar(db_url, "SELECT count(*) FROM findings") == scalar(
+    assert scalar(db_url, "SELECT count(*) FROM finding_rows") == scalar(
         db_url, "SELECT sum(n_findings) FROM run_chunks"
     )
-    assert scalar(db_url, "SELECT count(*) FROM findings WHERE chunk >= :k", k=kept) == 0
+    assert scalar(db_url, "SELECT count(*) FROM finding_rows WHERE chunk >= :k", k=kept) == 0
 
     resumed = subprocess.run(
         CLI + ["evaluate", "--resume", "1", "--db", db_url, "--format", "json", *serial()],
@@ -170,7 +171,7 @@ def test_a_run_killed_mid_way_resumes_to_exactly_one_finding_per_record_and_chec
     assert_one_finding_per_record_and_check(db_url, 1, n)
     # Only the chunks not stored before the kill were evaluated again.
     printed = [line for line in resumed.stdout.splitlines() if line.strip()]
-    assert len(printed) == scalar(db_url, "SELECT count(*) FROM findings WHERE chunk >= :k", k=kept)
+    assert len(printed) == scalar(db_url, "SELECT count(*) FROM finding_rows WHERE chunk >= :k", k=kept)
 
 
 def test_two_concurrent_evaluations_into_one_sqlite_file_both_succeed_and_lose_nothing(tmp_path):

@@ -100,9 +100,9 @@ def test_jobs_2_stores_exactly_the_findings_of_jobs_1(db_url, tmp_path):
     assert len(first) > 2500 * 8 and first == second
     # the second run reused the record versions and check versions of the first instead of adding copies
     assert _scalar(db_url, "SELECT count(*) FROM record_versions") == 2500
-    assert _scalar(db_url, "SELECT count(DISTINCT version_ref) FROM findings WHERE run_id = 1") == _scalar(
-        db_url, "SELECT count(*) FROM check_versions"
-    )
+    assert _scalar(
+        db_url, "SELECT count(DISTINCT version_ref) FROM finding_rows WHERE run_id = 1"
+    ) == _scalar(db_url, "SELECT count(*) FROM check_versions")
     assert _scalar(db_url, "SELECT count(*) FROM run_chunks WHERE run_id = 2") == 9  # 2500 / 300, rounded up
 
 
@@ -129,7 +129,7 @@ def test_jobs_2_prints_the_stored_findings_when_asked_for_them(tmp_path):
     )
     assert result.exit_code == 0, result.output
     printed = result.stdout.count("\n") - 1  # minus the header
-    assert printed == _scalar(db_url, "SELECT count(*) FROM findings") > 900
+    assert printed == _scalar(db_url, "SELECT count(*) FROM finding_rows") > 900
 
 
 def test_a_store_failure_in_a_worker_stops_the_run_with_a_reason_and_resume_completes_it(tmp_path):
@@ -165,7 +165,7 @@ def test_a_store_failure_in_a_worker_stops_the_run_with_a_reason_and_resume_comp
     )
     assert failed.exit_code == 2
     assert "simulated write failure" in failed.stderr and "--resume 1" in failed.stderr
-    assert _scalar(db_url, "SELECT count(*) FROM findings WHERE chunk = 3") == 0
+    assert _scalar(db_url, "SELECT count(*) FROM finding_rows WHERE chunk = 3") == 0
     with engine.begin() as conn:
         conn.execute(text("DROP TRIGGER refuse"))
     engine.dispose()
@@ -178,7 +178,7 @@ def test_a_store_failure_in_a_worker_stops_the_run_with_a_reason_and_resume_comp
     assert (
         _scalar(
             db_url,
-            "SELECT count(*) FROM (SELECT record_version_id, check_ref FROM findings "
+            "SELECT count(*) FROM (SELECT record_version_id, check_ref FROM finding_rows "
             "GROUP BY record_version_id, check_ref HAVING count(*) > 1) AS dupes",
         )
         == 0

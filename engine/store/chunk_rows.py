@@ -14,6 +14,7 @@ from engine.policy.terms import VERSION_FIELDS, SharedText
 from engine.records.model import Record, SourceRef
 from engine.store.codec import clean_text, details_json, encode_value, version_texts
 from engine.store.database import StoreError
+from engine.store.finding_view import MAX_QUIET_PER_RECORD
 
 
 class ChunkLike(Protocol):
@@ -38,11 +39,16 @@ class PreparedChunk:
     records: list[tuple]  # ((kind, id, period), content hash, name, values JSON, file, sheet, row)
     # (record position, check version key, shared sentence or None, (status, value, …, details))
     findings: list[tuple]
+    # record position -> (as of, [(check version key, shared sentence, value, threshold)]): its plain
+    # not-applicable findings, summarised on its run_records row (engine.store.finding_view)
+    quiet: dict[int, tuple[Any, list[tuple]]]
     messages: tuple[tuple[str, ...], list[tuple]]
     counts: tuple[int, int, int, int]  # records, rejected, file problems, findings
 
 
-def prepare_chunk(chunk: ChunkLike, run_id: int, period: Callable[[Record], str], iso: bool) -> PreparedChunk:
+def prepare_chunk(
+    chunk: ChunkLike, run_id: int, period: Callable[[Record], str], iso: bool, summarise: bool = True
+) -> PreparedChunk:
     """The chunk's rows, minus the ids only the database can give (record versions, check versions)."""
     records = []
     by_source: dict[tuple, int] = {}
@@ -160,7 +166,38 @@ def prepare_chunk(chunk: ChunkLike, run_id: int, period: Callable[[Record], str]
             )
         )
     counts = (len(chunk.records), len(chunk.errors), len(chunk.file_problems), len(findings))
-    return PreparedChunk(chunk.index, records, findings, _dict_rows(_message_rows(chunk, run_id)), counts)
+    rows, quiet = split_quiet(findings) if summarise else (findings, {})
+    return PreparedChunk(chunk.index, records, rows, quiet, _dict_rows(_message_rows(chunk, run_id)), counts)
+
+
+def split_quiet(findings: list[tuple]) -> tuple[list[tuple], dict[int, tuple[Any, list[tuple]]]]:
+    """The findings that need a row, and per record its plain not-applicable ones.
+
+    Plain: not applicable, a shared sentence, and no target, missing fields, review or details; all
+    of one record's as of one date (a different date keeps its row). Nothing else is dropped: value
+    and threshold go into the summary, and the view gives every one of them back.
+    """
+    rows: list[tuple] = []
+    quiet: dict[int, tuple[Any, list[tuple]]] = {}
+    for f in findings:
+        at, key, shared, (status, value, threshold, target, day, _, missing, review, details) = f
+        if (
+            status == "not_applicable"
+            and shared is not None
+            and target is None
+            and missing is None
+            and not review
+            and details is None
+        ):
+            got = quiet.get(at)
+            if got is None:
+                quiet[at] = (day, [(key, shared, value, threshold)])
+                continue
+            if got[0] == day and len(got[1]) < MAX_QUIET_PER_RECORD:
+                got[1].append((key, shared, value, threshold))
+                continue
+        rows.append(f)
+    return rows, quiet
 
 
 def _message_rows(chunk: ChunkLike, run_id: int) -> list[dict]:

@@ -9,19 +9,15 @@ from sqlalchemy import select
 
 from engine.store.codec import decode_value
 from engine.store.finding_reads import COMPARED, FindingChange, FindingRow, _finding_query, _row
-from engine.store.models import CheckKey, CheckVersion, RecordVersion, RunRecord, StoredFinding
+from engine.store.finding_view import FINDING_VIEW, by_ids
+from engine.store.models import CheckKey, CheckVersion, RecordVersion, RunRecord
 from engine.store.run_reads import _get_run
 from engine.store.store import Store
 
 
 def _judgements(s: Any, run_id: int) -> dict[tuple[str, str, str, str], tuple]:
     """(kind, record, period, check) -> (compared fields..., finding id): just what a diff compares."""
-    f, r, ck, cv = (
-        StoredFinding.__table__,
-        RecordVersion.__table__,
-        CheckKey.__table__,
-        CheckVersion.__table__,
-    )
+    f, r, ck, cv = (FINDING_VIEW, RecordVersion.__table__, CheckKey.__table__, CheckVersion.__table__)
     q = (
         select(
             r.c.kind,
@@ -46,11 +42,11 @@ def _judgements(s: Any, run_id: int) -> dict[tuple[str, str, str, str], tuple]:
 
 
 def _rows_by_id(s: Any, ids: list[int]) -> dict[int, FindingRow]:
-    f = StoredFinding.__table__
     out: dict[int, FindingRow] = {}
     for i in range(0, len(ids), 500):
-        for m in s.execute(_finding_query().where(f.c.id.in_(ids[i : i + 500]))).mappings():
-            out[m["id"]] = _row(m)
+        for q in by_ids(_finding_query(), ids[i : i + 500]):
+            for m in s.execute(q).mappings():
+                out[m["id"]] = _row(m)
     return out
 
 

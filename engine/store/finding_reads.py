@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from sqlalchemy import Select, select
 
 from engine.store.codec import STATIC_COLUMNS, decode_details, decode_value
-from engine.store.models import CheckKey, CheckVersion, RecordVersion, RunRecord, SharedMessage, StoredFinding
+from engine.store.finding_view import FINDING_VIEW
+from engine.store.models import CheckKey, CheckVersion, RecordVersion, RunRecord, SharedMessage
 from engine.store.run_reads import _get_run
 from engine.store.store import Store
 
@@ -56,7 +57,7 @@ class FindingRow(BaseModel):
 
 
 def _finding_query() -> Select[Any]:
-    f, r, rr = StoredFinding.__table__, RecordVersion.__table__, RunRecord.__table__
+    f, r, rr = FINDING_VIEW, RecordVersion.__table__, RunRecord.__table__
     ck, cv, sm = CheckKey.__table__, CheckVersion.__table__, SharedMessage.__table__
     return (
         select(
@@ -120,7 +121,7 @@ def run_findings(store: Store, run_id: int, batch: int = 5000) -> Iterator[Findi
     """A run's findings in record order, streamed."""
     with store.session() as s:
         _get_run(s, run_id, store)
-        f, r = StoredFinding.__table__, RecordVersion.__table__
+        f, r = FINDING_VIEW, RecordVersion.__table__
         cv, ck = CheckVersion.__table__, CheckKey.__table__
         q = (
             _finding_query()

@@ -12,7 +12,8 @@ from sqlmodel import col
 
 from engine.store.database import StoreError
 from engine.store.finding_reads import FindingChange, FindingRow, _finding_query, _row, changed_fields
-from engine.store.models import CheckKey, CheckVersion, RecordVersion, Run, StoredFinding
+from engine.store.finding_view import FINDING_VIEW
+from engine.store.models import CheckKey, CheckVersion, RecordVersion, Run
 from engine.store.run_reads import _summary
 from engine.store.runs import RunSummary
 from engine.store.store import Store
@@ -63,7 +64,7 @@ def _field_changes(a: dict[str, Any], b: dict[str, Any]) -> list[FieldChange]:
 
 def record_history(store: Store, record_id: str) -> list[RecordHistory]:
     """Every run that judged the record (each kind and period of that id), oldest first, with the changes."""
-    r, f = RecordVersion.__table__, StoredFinding.__table__
+    f = FINDING_VIEW
     with store.session() as s:
         versions = (
             s.execute(
@@ -80,7 +81,8 @@ def record_history(store: Store, record_id: str) -> list[RecordHistory]:
             _row(m)
             for m in s.execute(
                 _finding_query()
-                .where(r.c.record_id == record_id)
+                # on the view's own column: SQLite then narrows both of its parts by index
+                .where(f.c.record_version_id.in_([v.id for v in versions]))
                 .order_by(f.c.run_id, CheckVersion.__table__.c.measure, CheckKey.__table__.c.check_id)
             ).mappings()
         ]

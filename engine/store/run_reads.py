@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from engine.store.database import StoreError
-from engine.store.models import Run, RunChunk, RunMessage, RunPack, RunRecord, StoredFinding
+from engine.store.finding_view import run_status_counts
+from engine.store.models import Run, RunChunk, RunMessage, RunPack, RunRecord
 from engine.store.runs import InputFile, RunSummary
 from engine.store.store import Store
 
@@ -85,10 +86,7 @@ def run_detail(store: Store, run_id: int) -> RunDetail:
     """Everything about one run; counts come from the stored findings, so an unfinished run shows its progress."""
     with store.session() as s:
         run = _get_run(s, run_id, store)
-        f = StoredFinding.__table__
-        counts = dict(
-            s.execute(select(f.c.status, func.count()).where(f.c.run_id == run_id).group_by(f.c.status)).all()
-        )
+        counts = run_status_counts(s.connection(), run_id)
         m = RunMessage.__table__
         messages = dict(
             s.execute(

@@ -125,3 +125,8 @@ class RunRecord(SQLModel, table=True):
     file: str = Field(sa_type=Text)
     sheet: str | None = Field(default=None, max_length=200)
     row: int | None = None
+    # The record's plain not-applicable findings, summarised instead of a row each (engine.store.
+    # finding_view): JSON [[checks.id, check_versions.id, shared_messages.id, value, threshold], ...],
+    # all of them as of ``quiet_as_of``. NULL when the record has none.
+    quiet_as_of: dt.date | None = None
+    quiet: str | None = Field(default=None, sa_type=Text)

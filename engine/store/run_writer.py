@@ -22,6 +22,7 @@ from engine.records.model import Record
 from engine.store.chunk_rows import ChunkLike, PreparedChunk, prepare_chunk
 from engine.store.codec import STATIC_COLUMNS, check_version_fingerprint, clean_text
 from engine.store.database import StoreError
+from engine.store.finding_view import can_summarise, quiet_json, run_status_counts
 from engine.store.models import (
     CheckKey,
     CheckVersion,
@@ -61,6 +62,8 @@ class StoreTarget(BaseModel):
 
 class RunWriter:
     """Writes one run chunk by chunk. Get one from ``begin_run``, ``resume_run`` or ``reopen_run``."""
+
+    summarise_quiet = True  # plain not-applicable findings summarised on their record (tests compare both)
 
     def __init__(self, store: Store, run_id: int, policy: Policy, committed: frozenset[int] = frozenset()):
         self.store = store
@@ -123,32 +126,40 @@ class RunWriter:
 
     def _prepare(self, chunk: ChunkLike) -> PreparedChunk:
         """The chunk's rows, minus the ids only the database can give (record versions, check versions)."""
-        return prepare_chunk(chunk, self.run_id, self.period, self.store.dialect == "sqlite")
+        return prepare_chunk(
+            chunk, self.run_id, self.period, self.store.dialect == "sqlite", self.summarise_quiet
+        )
 
     def _write(self, conn: Connection, p: PreparedChunk) -> None:
         run_id, index = self.run_id, p.index
         version_ids = self._versions(conn, p.records)
-        self._insert(
-            conn,
-            RunRecord,
-            (
-                _RUN_RECORD_COLUMNS,
-                [
-                    (run_id, vid, index, file, sheet, row)
-                    for (*_, file, sheet, row), vid in zip(p.records, version_ids, strict=True)
-                ],
-            ),
+        quiet_items = [item for _, items in p.quiet.values() for item in items]
+        refs = self._check_refs(conn, {key for _, key, _, _ in p.findings} | {i[0] for i in quiet_items})
+        shared = self._message_refs(
+            conn, {m for _, _, m, _ in p.findings if m is not None} | {i[1] for i in quiet_items}
         )
-        refs = self._check_refs(conn, {key for _, key, _, _ in p.findings})
-        shared = self._message_refs(conn, {m for _, _, m, _ in p.findings if m is not None})
         shared[None] = None
+        findings = p.findings
+        record_rows: list[tuple[Any, ...]] = []
+        for pos, ((*_, file, sheet, row), vid) in enumerate(zip(p.records, version_ids, strict=True)):
+            got = p.quiet.get(pos)
+            if got is None:
+                record_rows.append((run_id, vid, index, file, sheet, row, None, None))
+            elif can_summarise(run_id, vid):
+                day, items = got
+                summary = quiet_json([(*refs[k], shared[m], v, t) for k, m, v, t in items])
+                record_rows.append((run_id, vid, index, file, sheet, row, day, summary))
+            else:  # beyond what the view's derived id can hold: rows, as before
+                record_rows.append((run_id, vid, index, file, sheet, row, None, None))
+                findings = findings + _as_rows(pos, got)
+        self._insert(conn, RunRecord, (_RUN_RECORD_COLUMNS, record_rows))
         head = [(run_id, vid, index) for vid in version_ids]
         self._insert(
             conn,
             StoredFinding,
             (
                 FINDING_COLUMNS,
-                [head[pos] + refs[key] + tail + (shared[m],) for pos, key, m, tail in p.findings],
+                [head[pos] + refs[key] + tail + (shared[m],) for pos, key, m, tail in findings],
             ),
         )
         self._insert(conn, RunMessage, p.messages)
@@ -300,7 +311,7 @@ class RunWriter:
     def finish(self) -> RunSummary:
         """Mark the run complete with its counts (computed from what is stored, so resumed runs count right)."""
         with self.store.write() as conn:
-            counts = _status_counts(conn, self.run_id)
+            counts = run_status_counts(conn, self.run_id)
             n_records = conn.execute(
                 select(func.count())
                 .select_from(RunRecord.__table__)
@@ -330,7 +341,15 @@ class RunWriter:
         return run_summary(self.store, self.run_id)
 
 
-_RUN_RECORD_COLUMNS = ("run_id", "record_version_id", "chunk", "file", "sheet", "row")
+_RUN_RECORD_COLUMNS = ("run_id", "record_version_id", "chunk", "file", "sheet", "row", "quiet_as_of", "quiet")
+
+
+def _as_rows(pos: int, got: tuple[Any, list[tuple]]) -> list[tuple]:
+    """Summarised findings back as finding rows (prepare_chunk's shape)."""
+    day, items = got
+    return [(pos, key, m, ("not_applicable", v, t, None, day, None, None, 0, None)) for key, m, v, t in items]
+
+
 _VERSION_COLUMNS = (
     "kind",
     "record_id",
@@ -360,10 +379,3 @@ FINDING_COLUMNS = (
     "details",
     "message_ref",
 )
-
-
-def _status_counts(conn: Connection, run_id: int) -> dict[str, int]:
-    t = StoredFinding.__table__
-    return dict(
-        conn.execute(select(t.c.status, func.count()).where(t.c.run_id == run_id).group_by(t.c.status)).all()
-    )

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from engine.policy.terms import STATUS_ZH
 from engine.store import Store
-from engine.store.models import CheckKey, CheckVersion, RecordVersion, RunMessage, StoredFinding
+from engine.store.finding_view import FINDING_VIEW, by_ids
+from engine.store.models import CheckKey, CheckVersion, RecordVersion, RunMessage
 from engine.store.queries import FindingRow, _finding_query, _row
 
 
@@ -47,7 +48,7 @@ def _like_escape(s: str) -> str:
 
 
 def _where(q: Any, run_id: int, f: Filters) -> Any:
-    fi, r, cv = StoredFinding.__table__, RecordVersion.__table__, CheckVersion.__table__
+    fi, r, cv = FINDING_VIEW, RecordVersion.__table__, CheckVersion.__table__
     q = q.where(fi.c.run_id == run_id)
     if f.status:
         q = q.where(fi.c.status == f.status)
@@ -69,7 +70,7 @@ def _where(q: Any, run_id: int, f: Filters) -> Any:
 def _ordered(q: Any) -> Any:
     # The order of the unique key (run, record version, check): records as the run stored them, read
     # straight off that index with no sort, which a page deep into a million findings needs.
-    fi = StoredFinding.__table__
+    fi = FINDING_VIEW
     return q.order_by(fi.c.record_version_id, fi.c.check_ref)
 
 
@@ -117,12 +118,7 @@ def count_findings(store: Store, run_id: int, f: Filters, *, finished: bool) -> 
         filter_choices(store, run_id, finished=True)  # counts every one-filter choice in one pass
         if (hit := _cache.get(key)) is not None:
             return hit
-    fi, r, ck, cv = (
-        StoredFinding.__table__,
-        RecordVersion.__table__,
-        CheckKey.__table__,
-        CheckVersion.__table__,
-    )
+    fi, r, ck, cv = (FINDING_VIEW, RecordVersion.__table__, CheckKey.__table__, CheckVersion.__table__)
     q = select(func.count()).select_from(fi)
     if f.measure is not None:
         q = q.join(cv, cv.c.id == fi.c.version_ref)
@@ -138,7 +134,7 @@ def count_findings(store: Store, run_id: int, f: Filters, *, finished: bool) -> 
 
 def _id_query(run_id: int, f: Filters) -> Any:
     """The ids of the matching findings, in page order, joining only what the filters need."""
-    fi, r, cv = StoredFinding.__table__, RecordVersion.__table__, CheckVersion.__table__
+    fi, r, cv = FINDING_VIEW, RecordVersion.__table__, CheckVersion.__table__
     q = select(fi.c.id).select_from(fi)
     if f.measure is not None:
         q = q.join(cv, cv.c.id == fi.c.version_ref)
@@ -150,14 +146,13 @@ def _id_query(run_id: int, f: Filters) -> Any:
 def findings_page(store: Store, run_id: int, f: Filters, *, page: int, per_page: int) -> list[FindingRow]:
     """One page in two steps: the page's ids off the findings' unique index (an OFFSET of 800,000 walks
     that index alone, never the joins), then those findings in full."""
-    fi = StoredFinding.__table__
     with store.session() as s:
         ids = [
             i for (i,) in s.execute(_id_query(run_id, f).limit(per_page).offset(max(0, page - 1) * per_page))
         ]
         if not ids:
             return []
-        rows = {m["id"]: _row(m) for m in s.execute(_finding_query().where(fi.c.id.in_(ids))).mappings()}
+        rows = {m["id"]: _row(m) for q in by_ids(_finding_query(), ids) for m in s.execute(q).mappings()}
     return [rows[i] for i in ids if i in rows]
 
 
@@ -200,12 +195,7 @@ def _choice_lock(key: Any) -> threading.Lock:
 def _filter_choices(store: Store, run_id: int, finished: bool, key: Any) -> Choices:
     from engine.store.models import RunRecord
 
-    fi, r, cv, rr = (
-        StoredFinding.__table__,
-        RecordVersion.__table__,
-        CheckVersion.__table__,
-        RunRecord.__table__,
-    )
+    fi, r, cv, rr = (FINDING_VIEW, RecordVersion.__table__, CheckVersion.__table__, RunRecord.__table__)
     with store.session() as s:
         county_of: dict[int, str | None] = {}
         kind_of: dict[int, str] = {}
