@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import threading
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +19,8 @@ from sqlalchemy import func, select
 
 from engine.policy.terms import STATUS_ZH
 from engine.store import Store
-from engine.store.finding_view import FINDING_VIEW, by_ids
-from engine.store.models import CheckKey, CheckVersion, RecordVersion, RunMessage
+from engine.store.finding_view import FINDING_VIEW, quiet_length, run_status_counts
+from engine.store.models import CheckVersion, RecordVersion, RunMessage, StoredFinding
 from engine.store.queries import FindingRow, _finding_query, _row
 
 
@@ -48,6 +50,8 @@ def _like_escape(s: str) -> str:
 
 
 def _where(q: Any, run_id: int, f: Filters) -> Any:
+    """The filters as conditions on the view's own columns (record versions and check versions by
+    sub-select): SQLite then narrows both parts of the view by index instead of expanding it whole."""
     fi, r, cv = FINDING_VIEW, RecordVersion.__table__, CheckVersion.__table__
     q = q.where(fi.c.run_id == run_id)
     if f.status:
@@ -55,21 +59,23 @@ def _where(q: Any, run_id: int, f: Filters) -> Any:
     if f.review is not None:
         q = q.where(fi.c.review == int(f.review))
     if f.measure is not None:
-        q = q.where(cv.c.measure == f.measure)
+        q = q.where(fi.c.version_ref.in_(select(cv.c.id).where(cv.c.measure == f.measure)))
+    records = select(r.c.id)
     if f.kind:
-        q = q.where(r.c.kind == f.kind)
+        records = records.where(r.c.kind == f.kind)
     if f.record:
-        q = q.where(r.c.record_id == f.record)
+        records = records.where(r.c.record_id == f.record)
     if f.county:
         # values_json is canonical JSON (json.dumps, sort_keys): "county": "曹县" appears exactly so.
         needle = json.dumps({"county": f.county}, ensure_ascii=False)[1:-1]
-        q = q.where(r.c.values_json.like(f"%{_like_escape(needle)}%", escape="\\"))
+        records = records.where(r.c.values_json.like(f"%{_like_escape(needle)}%", escape="\\"))
+    if f.kind or f.record or f.county:
+        q = q.where(fi.c.record_version_id.in_(records))
     return q
 
 
 def _ordered(q: Any) -> Any:
-    # The order of the unique key (run, record version, check): records as the run stored them, read
-    # straight off that index with no sort, which a page deep into a million findings needs.
+    # Records as the run stored them, each record's findings in the store's check order.
     fi = FINDING_VIEW
     return q.order_by(fi.c.record_version_id, fi.c.check_ref)
 
@@ -118,42 +124,71 @@ def count_findings(store: Store, run_id: int, f: Filters, *, finished: bool) -> 
         filter_choices(store, run_id, finished=True)  # counts every one-filter choice in one pass
         if (hit := _cache.get(key)) is not None:
             return hit
-    fi, r, ck, cv = (FINDING_VIEW, RecordVersion.__table__, CheckKey.__table__, CheckVersion.__table__)
-    q = select(func.count()).select_from(fi)
-    if f.measure is not None:
-        q = q.join(cv, cv.c.id == fi.c.version_ref)
-    if f.kind or f.county or f.record:
-        q = q.join(r, r.c.id == fi.c.record_version_id)
-    del ck
-    with store.session() as s:
-        n = int(s.execute(_where(q, run_id, f)).scalar_one())
+    n = record_index(store, run_id, f, finished=finished).total
     if finished:
         _cache.put(key, n)
     return n
 
 
-def _id_query(run_id: int, f: Filters) -> Any:
-    """The ids of the matching findings, in page order, joining only what the filters need."""
-    fi, r, cv = FINDING_VIEW, RecordVersion.__table__, CheckVersion.__table__
-    q = select(fi.c.id).select_from(fi)
-    if f.measure is not None:
-        q = q.join(cv, cv.c.id == fi.c.version_ref)
-    if f.kind or f.county or f.record:
-        q = q.join(r, r.c.id == fi.c.record_version_id)
-    return _ordered(_where(q, run_id, f))
+@dataclass(frozen=True)
+class RecordIndex:
+    """The records with findings under one filter, in page order, and how many findings come before each
+    (``before[i]``): a page is then the findings of a few records, read by index."""
+
+    records: array
+    before: array
+    total: int
+
+    def span(self, offset: int, limit: int) -> tuple[list[int], int]:
+        """The records holding findings offset … offset+limit-1, and how many of the first to skip."""
+        i = bisect_right(self.before, offset) - 1
+        if i < 0 or offset >= self.total:
+            return [], 0
+        j = bisect_left(self.before, offset + limit, lo=i)
+        return list(self.records[i:j]), offset - self.before[i]
 
 
-def findings_page(store: Store, run_id: int, f: Filters, *, page: int, per_page: int) -> list[FindingRow]:
-    """One page in two steps: the page's ids off the findings' unique index (an OFFSET of 800,000 walks
-    that index alone, never the joins), then those findings in full."""
+_indexes = _Lru(64)  # one array pair per (run, filter): a few MB at most
+
+
+def record_index(store: Store, run_id: int, f: Filters, *, finished: bool) -> RecordIndex:
+    """Per record, how many findings match (one grouped scan, remembered for a finished run)."""
+    key = ("index", store.url, run_id, f)
+    if finished and (hit := _indexes.get(key)) is not None:
+        return hit
+    fi = FINDING_VIEW
+    q = _where(select(fi.c.record_version_id, func.count()).select_from(fi), run_id, f)
     with store.session() as s:
-        ids = [
-            i for (i,) in s.execute(_id_query(run_id, f).limit(per_page).offset(max(0, page - 1) * per_page))
-        ]
-        if not ids:
-            return []
-        rows = {m["id"]: _row(m) for q in by_ids(_finding_query(), ids) for m in s.execute(q).mappings()}
-    return [rows[i] for i in ids if i in rows]
+        counted = s.execute(q.group_by(fi.c.record_version_id).order_by(fi.c.record_version_id)).all()
+    index = _index_of(counted)
+    if finished:
+        _indexes.put(key, index)
+    return index
+
+
+def _index_of(counted: Iterable[Any]) -> RecordIndex:
+    records, before, total = array("q"), array("q"), 0
+    for rv, n in counted:
+        records.append(rv)
+        before.append(total)
+        total += n
+    return RecordIndex(records, before, total)
+
+
+def findings_page(
+    store: Store, run_id: int, f: Filters, *, page: int, per_page: int, finished: bool = False
+) -> list[FindingRow]:
+    """One page: the records it spans from the record index, then their findings by index, in order."""
+    fi = FINDING_VIEW
+    offset = max(0, page - 1) * per_page
+    records, skip = record_index(store, run_id, f, finished=finished).span(offset, per_page)
+    if not records:
+        return []
+    q = _where(_finding_query(), run_id, f).where(fi.c.record_version_id.in_(records))
+    with store.session() as s:
+        found = list(s.execute(q).mappings())
+    found.sort(key=lambda m: (m["record_version_id"], m["check_ref"]))
+    return [_row(m) for m in found[skip : skip + per_page]]
 
 
 def findings_all(store: Store, run_id: int, f: Filters) -> Iterator[FindingRow]:
@@ -211,23 +246,39 @@ def _filter_choices(store: Store, run_id: int, finished: bool, key: Any) -> Choi
         titles = dict(s.execute(select(cv.c.id, cv.c.measure)).all())
         measure_titles = dict(s.execute(select(cv.c.measure, cv.c.measure_title)).all())
         counts: dict[Filters, int] = {}
-        where = fi.c.run_id == run_id
+        sf = StoredFinding.__table__
 
-        def grouped(col: Any) -> list[tuple[Any, int]]:
-            return list(s.execute(select(col, func.count()).where(where).group_by(col)).all())
+        def grouped(table: Any, col: Any) -> list[tuple[Any, int]]:
+            q = select(col, func.count()).where(table.c.run_id == run_id).group_by(col)
+            return list(s.execute(q).all())
 
         def add(f: Filters, n: int) -> None:
             counts[f] = counts.get(f, 0) + n
 
-        for status, n in grouped(fi.c.status):
+        # Only the measure needs the summarised findings expanded (their check versions); statuses,
+        # review flags and counts per record come from the rows and each summary's length.
+        quiet_of = dict(
+            s.execute(
+                select(rr.c.record_version_id, quiet_length(s.connection().dialect.name, rr.c.quiet)).where(
+                    rr.c.run_id == run_id, rr.c.quiet.is_not(None)
+                )
+            ).all()
+        )
+        for status, n in run_status_counts(s.connection(), run_id).items():
             add(Filters(status=status), n)
-        for review, n in grouped(fi.c.review):
+        for review, n in grouped(sf, sf.c.review):
             add(Filters(review=bool(review)), n)
-        for vref, n in grouped(fi.c.version_ref):
+        add(Filters(review=False), sum(quiet_of.values()))
+        for vref, n in grouped(fi, fi.c.version_ref):
             add(Filters(measure=titles.get(vref)), n)
-        for rv, n in grouped(fi.c.record_version_id):
+        per_record = dict(grouped(sf, sf.c.record_version_id))
+        for rv, n in quiet_of.items():
+            per_record[rv] = per_record.get(rv, 0) + n
+        for rv, n in per_record.items():
             add(Filters(kind=kind_of.get(rv)), n)
             add(Filters(county=county_of.get(rv)), n)
+        if finished:
+            _indexes.put(("index", store.url, run_id, Filters()), _index_of(sorted(per_record.items())))
     measures = sorted({f.measure for f in counts if f.measure is not None})
     out = Choices(
         measures=[(m, measure_titles.get(m, "")) for m in measures],

@@ -80,7 +80,11 @@ async def run_page(request: Request) -> Response:
     total = await threaded(count_findings, web.store, run_id, f, finished=finished)
     pages = max(1, -(-total // per))
     page = min(page, pages)
-    rows = [] if not total else await threaded(findings_page, web.store, run_id, f, page=page, per_page=per)
+    rows = (
+        []
+        if not total
+        else await threaded(findings_page, web.store, run_id, f, page=page, per_page=per, finished=finished)
+    )
     choices = await threaded(filter_choices, web.store, run_id, finished=finished)
     problems, n_problems = await threaded(run_problems, web.store, run_id, 100)
     counts = detail.summary.counts if finished else detail.summary.counts
