@@ -77,6 +77,7 @@ def prepare_chunk(
         by_id[(r.kind, r.id)] = None if (r.kind, r.id) in by_id else pos  # None: ambiguous
     days: dict[dt.date, object] = {}
     findings = []
+    quiet: dict[int, tuple[Any, list[tuple]]] = {}
     if chunk.parts is not None:  # FindingParts from the evaluator: the record is the object itself
         where = {id(r): at for at, r in enumerate(chunk.records)}
         for (
@@ -101,6 +102,23 @@ def prepare_chunk(
             if day is None:
                 day = days[as_of] = as_of.isoformat() if iso else as_of
             shared = message if type(message) is SharedText else None
+            if (
+                summarise
+                and status == "not_applicable"
+                and shared is not None
+                and target is None
+                and not missing
+                and not review
+                and len(extras) == 1
+                and not extras.get("review_reasons")
+            ):  # plain: straight into the record's summary (split_quiet's test, without the row built first)
+                got = quiet.get(at)
+                if got is None:
+                    quiet[at] = (day, [(key, shared, encode_value(value), encode_value(threshold))])
+                    continue
+                if got[0] == day and len(got[1]) < MAX_QUIET_PER_RECORD:
+                    got[1].append((key, shared, encode_value(value), encode_value(threshold)))
+                    continue
             findings.append(
                 (
                     at,
@@ -165,9 +183,13 @@ def prepare_chunk(
                 ),
             )
         )
-    counts = (len(chunk.records), len(chunk.errors), len(chunk.file_problems), len(findings))
-    rows, quiet = split_quiet(findings) if summarise else (findings, {})
-    return PreparedChunk(chunk.index, records, rows, quiet, _dict_rows(_message_rows(chunk, run_id)), counts)
+    n_findings = len(findings) + sum(len(items) for _, items in quiet.values())
+    counts = (len(chunk.records), len(chunk.errors), len(chunk.file_problems), n_findings)
+    if summarise and chunk.parts is None:  # findings as models (one process): summarised once built as rows
+        findings, quiet = split_quiet(findings)
+    return PreparedChunk(
+        chunk.index, records, findings, quiet, _dict_rows(_message_rows(chunk, run_id)), counts
+    )
 
 
 def split_quiet(findings: list[tuple]) -> tuple[list[tuple], dict[int, tuple[Any, list[tuple]]]]:

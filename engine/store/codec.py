@@ -85,7 +85,16 @@ def version_texts(kind: str, record_id: str, name: str | None, values: dict[str,
         t = type(v)
         if t is Decimal:
             text = str(v)
-            plain[k] = format(v, "f") if "E" in text else text
+            if "E" in text:
+                plain[k] = format(v, "f")
+            else:
+                plain[k] = text
+                # Already in its normal form: an integer as written, or a fraction whose last digit is
+                # not 0, short enough that normalize() (28 digits) cannot round it. "-0" and "-0.5"
+                # keep their sign, as normalize() and quantize() do.
+                if len(text) < 20 and ("." not in text or text[-1] != "0"):
+                    normal[k] = text
+                    continue
             normal[k] = str(v.normalize()) if v != v.to_integral_value() else str(v.quantize(_DEC_ONE))
         elif t is bool or t is str or t is int or v is None:
             plain[k] = normal[k] = v
@@ -94,10 +103,12 @@ def version_texts(kind: str, record_id: str, name: str | None, values: dict[str,
         else:  # anything else: the two general forms
             plain[k] = _jsonable(v)
             normal[k] = _record_jsonable(v)
-    payload = json.dumps(
-        {"kind": kind, "id": record_id, "name": name, "values": normal}, ensure_ascii=False, sort_keys=True
-    )
-    return hashlib.sha256(payload.encode()).hexdigest(), json.dumps(plain, ensure_ascii=False, sort_keys=True)
+    payload = _canonical({"kind": kind, "id": record_id, "name": name, "values": normal})
+    return hashlib.sha256(payload.encode()).hexdigest(), _canonical(plain)
+
+
+# json.dumps(..., ensure_ascii=False, sort_keys=True) with the encoder made once, not per call
+_canonical = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 
 DETAIL_KEYS = (

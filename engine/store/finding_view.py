@@ -54,7 +54,10 @@ MAX_QUIET_RECORD_VERSION = 1 << 32
 
 def quiet_json(items: list[tuple[int, int, int | None, Any, Any]]) -> str:
     """The ``quiet`` column of one record: its plain not-applicable findings in stored order."""
-    return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+    return _compact(items)
+
+
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def quiet_id(run_id: int, record_version_id: int, place: int) -> int:
