@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from engine.policy.terms import STATUS_ZH
 from engine.store import Store
 from engine.store.finding_view import FINDING_VIEW, quiet_length, run_status_counts
-from engine.store.models import CheckVersion, RecordVersion, RunMessage, StoredFinding
+from engine.store.models import CheckVersion, RecordVersion, RunMessage, RunRecord, StoredFinding
 from engine.store.queries import FindingRow, _finding_query, _row
 
 
@@ -49,17 +49,31 @@ def _like_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _where(q: Any, run_id: int, f: Filters) -> Any:
+def _where(q: Any, run_id: int, f: Filters, fi: Any = FINDING_VIEW) -> Any:
     """The filters as conditions on the view's own columns (record versions and check versions by
-    sub-select): SQLite then narrows both parts of the view by index instead of expanding it whole."""
-    fi, r, cv = FINDING_VIEW, RecordVersion.__table__, CheckVersion.__table__
+    sub-select): SQLite then narrows both parts of the view by index instead of expanding it whole.
+    ``fi`` may also be the findings table (the same columns) or run_records (only record filters)."""
+    cv = CheckVersion.__table__
     q = q.where(fi.c.run_id == run_id)
+    if fi is RunRecord.__table__:
+        return q.where(fi.c.record_version_id.in_(_records_of(f))) if _records_of(f) is not None else q
     if f.status:
         q = q.where(fi.c.status == f.status)
     if f.review is not None:
         q = q.where(fi.c.review == int(f.review))
     if f.measure is not None:
         q = q.where(fi.c.version_ref.in_(select(cv.c.id).where(cv.c.measure == f.measure)))
+    records = _records_of(f)
+    if records is not None:
+        q = q.where(fi.c.record_version_id.in_(records))
+    return q
+
+
+def _records_of(f: Filters) -> Any:
+    """The record versions the record filters (kind, record, county) admit, as a sub-select; None: all."""
+    if not (f.kind or f.record or f.county):
+        return None
+    r = RecordVersion.__table__
     records = select(r.c.id)
     if f.kind:
         records = records.where(r.c.kind == f.kind)
@@ -69,9 +83,7 @@ def _where(q: Any, run_id: int, f: Filters) -> Any:
         # values_json is canonical JSON (json.dumps, sort_keys): "county": "曹县" appears exactly so.
         needle = json.dumps({"county": f.county}, ensure_ascii=False)[1:-1]
         records = records.where(r.c.values_json.like(f"%{_like_escape(needle)}%", escape="\\"))
-    if f.kind or f.record or f.county:
-        q = q.where(fi.c.record_version_id.in_(records))
-    return q
+    return records
 
 
 def _ordered(q: Any) -> Any:
@@ -156,14 +168,39 @@ def record_index(store: Store, run_id: int, f: Filters, *, finished: bool) -> Re
     key = ("index", store.url, run_id, f)
     if finished and (hit := _indexes.get(key)) is not None:
         return hit
-    fi = FINDING_VIEW
-    q = _where(select(fi.c.record_version_id, func.count()).select_from(fi), run_id, f)
-    with store.session() as s:
-        counted = s.execute(q.group_by(fi.c.record_version_id).order_by(fi.c.record_version_id)).all()
-    index = _index_of(counted)
-    if finished:
-        _indexes.put(key, index)
-    return index
+    with _choice_lock(key):  # one scan however many sessions ask at once
+        if finished and (hit := _indexes.get(key)) is not None:
+            return hit
+        with store.session() as s:
+            index = _index_of(sorted(_counts_per_record(s, run_id, f).items()))
+        if finished:
+            _indexes.put(key, index)
+        return index
+
+
+def _counts_per_record(s: Any, run_id: int, f: Filters) -> dict[int, int]:
+    """Matching findings per record version: the rows grouped, plus the summarised ones, counted by each
+    summary's length where no filter reads inside it (only the measure does: then they are expanded)."""
+    sf, fi, rr = StoredFinding.__table__, FINDING_VIEW, RunRecord.__table__
+    out: dict[int, int] = dict(
+        s.execute(
+            _where(select(sf.c.record_version_id, func.count()), run_id, f, sf).group_by(
+                sf.c.record_version_id
+            )
+        ).all()
+    )
+    if (f.status and f.status != "not_applicable") or f.review:
+        return out  # every summarised finding is not applicable and unflagged
+    if f.measure is not None:
+        q = _where(select(fi.c.record_version_id, func.count()).where(fi.c.id < 0), run_id, f)
+        quiet = s.execute(q.group_by(fi.c.record_version_id)).all()
+    else:
+        length = quiet_length(s.connection().dialect.name, rr.c.quiet)
+        q = _where(select(rr.c.record_version_id, length).where(rr.c.quiet.is_not(None)), run_id, f, rr)
+        quiet = s.execute(q).all()
+    for rv, n in quiet:
+        out[rv] = out.get(rv, 0) + n
+    return out
 
 
 def _index_of(counted: Iterable[Any]) -> RecordIndex:
