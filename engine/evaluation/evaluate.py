@@ -15,7 +15,7 @@ import datetime as dt
 import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, getcontext
 from typing import Any, cast
 
 from engine.evaluation.build_findings import _BASIS_NOTE, EXCLUDED_MESSAGE, VersionFindings, _Version  # noqa: F401 (re-exported)
@@ -35,6 +35,7 @@ from engine.evaluation.prepare import (  # noqa: F401 (re-exported)
     trajectory_value,
 )
 from engine.evaluation.reference import reference_outcomes, segment_code, segment_status  # noqa: F401
+from engine.evaluation.scaled import INEXACT, Scaled, millionths
 from engine.evaluation.situations import SituationTable
 from engine.policy.compiler import CompiledKind, Cumulative, Segment
 from engine.policy.expression_tree import FieldRef
@@ -46,6 +47,10 @@ from engine.records.record import record_date
 _NONE_MISSING: dict[
     int, list[int]
 ] = {}  # shared by the records of kinds without cumulative checks (never written)
+
+
+_NO_SCALED: dict[str, Scaled] = {}  # the default context changed: every derived value in Decimal
+_MICRO = Decimal("1E-6")
 
 
 @dataclass
@@ -250,11 +255,49 @@ class Evaluator(AskOutcomes):
                 if isinstance(year, int)
                 else None
             )
+        fact: dict[str, Any] = {"_k": ck.kind, "_i": i, "_d": float(d.toordinal())}
+        closed = None
+        if isinstance(year, int):
+            # Whether the year reported on has ended by the day of review: only then is a target final.
+            closed = fact["_closed"] = (
+                review_date.year > year if 0 < year < 10_000 else review_date > dt.date(year, 12, 31)
+            )
+        # The record's numbers in millionths where they are whole millionths (scaled.py): for the fact,
+        # and for the differences computed in exact integers; `ints` mirrors `values`.
+        ints: dict[str, Any] = {}
+        for name, in_fact in kp.fields:
+            v = values.get(name)
+            if v is None:
+                continue
+            t = type(v)
+            if t is Decimal:
+                m = ints[name] = millionths(v)
+                if in_fact:
+                    fact[name] = float(m) if type(m) is int else to_engine(v)
+            elif t is bool or t is str:
+                if in_fact:
+                    fact[name] = v
+            else:
+                ints[name] = millionths(v)
+                if in_fact:
+                    fact[name] = _encode(v)
+        scaled = kp.scaled if getcontext().prec >= 28 else _NO_SCALED
         exact: dict[str, Any] = {}
         for key, spec, formula in kp.derived:
-            values[key] = exact[key] = (
+            run = scaled.get(key)
+            if run is not None:
+                m = run(ints)
+                if m is not INEXACT:
+                    ints[key] = m
+                    # Decimal(m) * 1E-6 is judged(a) - judged(b) itself, exponent -6 included
+                    values[key] = exact[key] = None if m is None else Decimal(m) * _MICRO
+                    continue
+            v = values[key] = exact[key] = (
                 formula(values) if formula is not None else _derive(spec, values, rec, history)
             )
+            ints[key] = millionths(v)
+        if closed is not None:
+            values["_closed"] = closed
         in_force = self._segments_in_force(ck, d)
         cum_missing: dict[int, list[int]] = {} if kp.cumulative else _NONE_MISSING
         for ci in kp.cumulative:
@@ -263,18 +306,13 @@ class Evaluator(AskOutcomes):
                 spec = ck.derived.get(left.name) if isinstance(left, FieldRef) else None
                 if isinstance(spec, Cumulative):
                     cum_missing[ci] = history.total(rec, spec)[1]
-        fact: dict[str, Any] = {"_k": ck.kind, "_i": i, "_d": float(d.toordinal())}
-        if isinstance(year, int):
-            # Whether the year reported on has ended by the day of review: only then is a target final.
-            fact["_closed"] = values["_closed"] = review_date > dt.date(year, 12, 31)
-        for name in ck.fact_fields:
-            v = values.get(name)
-            if v is not None:
-                t = type(v)
-                fact[name] = v if t is bool or t is str else to_engine(v) if t is Decimal else _encode(v)
         for key in ck.derived:
             v = values.get(key)
             if v is not None:
+                m = ints.get(key)
+                if type(m) is int:  # whole millionths: what to_engine gives, without reading v again
+                    fact[key] = float(m)
+                    continue
                 try:
                     fact[key] = to_engine(v)
                 except NotJudgeable:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.evaluation.context import AggregateTable, History
+from engine.evaluation.scaled import Scaled, scaled_difference, scaled_names
 from engine.policy.compiler import (
     AggregateRef,
     Choice,
@@ -80,6 +81,23 @@ class _KindPlan:
             if isinstance(spec, AggregateRef)
         ]
         self.cumulative = [cc.index for cc in ck.checks if cc.check.nature == "cumulative"]
+        # The differences computed in millionths where that is exact (scaled.py), each with the
+        # fields it reads; the other derived values are computed in Decimal as before.
+        self.scaled: dict[str, Scaled] = {}
+        reads: set[str] = set()
+        for key, spec in ck.derived.items():
+            if isinstance(spec, Difference):
+                run = scaled_difference(spec.left, spec.right)
+                if run is not None:
+                    self.scaled[key] = run
+                    reads |= scaled_names(spec.left) | scaled_names(spec.right)
+        # The record's own fields (priors, aggregates among them) the fact holds or the scaled
+        # differences read, each with whether the fact holds it, in the fact's order.
+        computed = {key for key, _, _ in self.derived}
+        fact_fields = set(ck.fact_fields)
+        self.fields = [(name, True) for name in ck.fact_fields] + [
+            (name, False) for name in sorted(reads - computed - fact_fields)
+        ]
 
 
 def _compiled_figure(e: Expr) -> Callable[[dict[str, Any]], Decimal | None]:
