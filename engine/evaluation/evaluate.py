@@ -35,7 +35,7 @@ from engine.evaluation.prepare import (  # noqa: F401 (re-exported)
     trajectory_value,
 )
 from engine.evaluation.reference import reference_outcomes, segment_code, segment_status  # noqa: F401
-from engine.evaluation.scaled import INEXACT, Scaled, millionths
+from engine.evaluation.scaled import BOUND, INEXACT, MILLION, Scaled, millionths
 from engine.evaluation.situations import SituationTable
 from engine.policy.compiler import CompiledKind, Cumulative, Segment
 from engine.policy.expression_tree import FieldRef
@@ -51,6 +51,7 @@ _NONE_MISSING: dict[
 
 _NO_SCALED: dict[str, Scaled] = {}  # the default context changed: every derived value in Decimal
 _MICRO = Decimal("1E-6")
+_MILLION = MILLION
 
 
 @dataclass
@@ -271,9 +272,16 @@ class Evaluator(AskOutcomes):
                 continue
             t = type(v)
             if t is Decimal:
-                m = ints[name] = millionths(v)
-                if in_fact:
-                    fact[name] = float(m) if type(m) is int else to_engine(v)
+                n, den = v.as_integer_ratio() if v.is_finite() else (0, 3)  # (0, 3): not whole millionths
+                m = n * (_MILLION // den) if not _MILLION % den else INEXACT
+                if m is not INEXACT and -BOUND < m < BOUND:
+                    ints[name] = m
+                    if in_fact:
+                        fact[name] = float(m)
+                else:
+                    ints[name] = INEXACT
+                    if in_fact:
+                        fact[name] = to_engine(v)
             elif t is bool or t is str:
                 if in_fact:
                     fact[name] = v
@@ -281,21 +289,43 @@ class Evaluator(AskOutcomes):
                 ints[name] = millionths(v)
                 if in_fact:
                     fact[name] = _encode(v)
+        # Derived values in the fact's order; a value not whole millionths is encoded after them all
+        # (`later`), as a value beyond the judging range is dropped only once every formula has read it.
         scaled = kp.scaled if getcontext().prec >= 28 else _NO_SCALED
         exact: dict[str, Any] = {}
-        for key, spec, formula in kp.derived:
+        later: list[tuple[str, Any]] = []
+        for key, spec, formula in kp.steps:
             run = scaled.get(key)
             if run is not None:
                 m = run(ints)
                 if m is not INEXACT:
                     ints[key] = m
-                    # Decimal(m) * 1E-6 is judged(a) - judged(b) itself, exponent -6 included
-                    values[key] = exact[key] = None if m is None else Decimal(m) * _MICRO
+                    if m is None:
+                        values[key] = exact[key] = None
+                    else:
+                        # Decimal(m) * 1E-6 is judged(a) - judged(b) itself, exponent -6 included
+                        values[key] = exact[key] = Decimal(m) * _MICRO
+                        fact[key] = float(m)
                     continue
-            v = values[key] = exact[key] = (
-                formula(values) if formula is not None else _derive(spec, values, rec, history)
-            )
-            ints[key] = millionths(v)
+            if spec is None:  # an aggregate's count, set above
+                v = values.get(key)
+            else:
+                v = values[key] = exact[key] = (
+                    formula(values) if formula is not None else _derive(spec, values, rec, history)
+                )
+            if v is not None:
+                m = ints[key] = millionths(v)
+                if type(m) is int:  # whole millionths: what to_engine gives
+                    fact[key] = float(m)
+                else:
+                    fact[key] = None  # its place in the fact, until encoded below
+                    later.append((key, v))
+        for key, v in later:
+            try:
+                fact[key] = to_engine(v)
+            except NotJudgeable:
+                values[key] = None
+                del fact[key]
         if closed is not None:
             values["_closed"] = closed
         in_force = self._segments_in_force(ck, d)
@@ -306,17 +336,6 @@ class Evaluator(AskOutcomes):
                 spec = ck.derived.get(left.name) if isinstance(left, FieldRef) else None
                 if isinstance(spec, Cumulative):
                     cum_missing[ci] = history.total(rec, spec)[1]
-        for key in ck.derived:
-            v = values.get(key)
-            if v is not None:
-                m = ints.get(key)
-                if type(m) is int:  # whole millionths: what to_engine gives, without reading v again
-                    fact[key] = float(m)
-                    continue
-                try:
-                    fact[key] = to_engine(v)
-                except NotJudgeable:
-                    values[key] = None
         prep = _Prepared(rec, d, values, in_force, fact, cum_missing, exact, history, aggregates)
         return prep
 

@@ -83,6 +83,12 @@ class _KindPlan:
         self.cumulative = [cc.index for cc in ck.checks if cc.check.nature == "cumulative"]
         # The differences computed in millionths where that is exact (scaled.py), each with the
         # fields it reads; the other derived values are computed in Decimal as before.
+        # Every derived key in order, an aggregate's with no spec (its count is set before).
+        formulas = {key: formula for key, _, formula in self.derived}
+        self.steps: list[tuple[str, Any, Callable[[dict[str, Any]], Decimal | None] | None]] = [
+            (key, None if isinstance(spec, AggregateRef) else spec, formulas.get(key))
+            for key, spec in ck.derived.items()
+        ]
         self.scaled: dict[str, Scaled] = {}
         reads: set[str] = set()
         for key, spec in ck.derived.items():
