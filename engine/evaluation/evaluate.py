@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, getcontext
+from operator import itemgetter
 from typing import Any, cast
 
 from engine.evaluation.build_findings import _BASIS_NOTE, EXCLUDED_MESSAGE, VersionFindings, _Version  # noqa: F401 (re-exported)
@@ -52,6 +53,13 @@ _NONE_MISSING: dict[
 _NO_SCALED: dict[str, Scaled] = {}  # the default context changed: every derived value in Decimal
 _MICRO = Decimal("1E-6")
 _MILLION = MILLION
+
+
+def _codes_getter(checks: list[int]) -> Callable[[dict[int, str]], tuple[str, ...]]:
+    """The outcome codes of these checks, in this order, from check index -> code."""
+    if len(checks) >= 2:
+        return itemgetter(*checks)
+    return lambda got: tuple([got[ci] for ci in checks])
 
 
 @dataclass
@@ -163,6 +171,9 @@ class Evaluator(AskOutcomes):
             if not batch:
                 continue
             outcomes = self._outcomes(pack, ck, batch)
+            getters: dict[
+                int, Callable[[dict[int, str]], tuple[str, ...]]
+            ] = {}  # id(versions) -> their codes
             self._contribute(pack, ck, batch, outcomes, aggregates, result)
             for prep, got in zip(batch, outcomes, strict=True):
                 if got.keys() != prep.in_force.keys():
@@ -172,7 +183,10 @@ class Evaluator(AskOutcomes):
                     )
                 in_force = self._versions_in_force(pack, ck, prep.date)  # in check order
                 if result.parts is not None:
-                    result.parts.add(prep, in_force, tuple([got[ci] for ci, _ in in_force]))
+                    codes_of = getters.get(id(in_force))
+                    if codes_of is None:
+                        codes_of = getters[id(in_force)] = _codes_getter([ci for ci, _ in in_force])
+                    result.parts.add(prep, in_force, codes_of(got))
                     continue
                 rec = prep.record
                 common = {
