@@ -135,7 +135,8 @@ def _prepared(policy: Any, values: dict[str, Any], scaled: bool) -> Any:
     rec = Record(kind="project", id="P1", values=values, source=SourceRef(file="test"))
     ev._prepare(ck, rec, dt.date(2024, 9, 1), 0, History(), dt.date(2026, 1, 1), AggregateTable())
     if not scaled:
-        ev._kind_plans[id(ck)].scaled = {}  # every derived value in Decimal, as before scaled.py
+        plan = ev._kind_plans[id(ck)]
+        plan.steps = plan.plain_steps  # every derived value in Decimal, as before scaled.py
     return ev._prepare(ck, rec, dt.date(2024, 9, 1), 0, History(), dt.date(2026, 1, 1), AggregateTable())
 
 

@@ -15,9 +15,9 @@ import datetime as dt
 import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, getcontext
+from decimal import Decimal
 from operator import itemgetter
-from typing import Any, cast
+from typing import cast
 
 from engine.evaluation.build_findings import _BASIS_NOTE, EXCLUDED_MESSAGE, VersionFindings, _Version  # noqa: F401 (re-exported)
 from engine.evaluation.compact_findings import CompactFindings, compact_status_counts, finding_parts  # noqa: F401 (re-exported)
@@ -33,26 +33,15 @@ from engine.evaluation.prepare import (  # noqa: F401 (re-exported)
     _KindPlan,
     _Prepared,
     disagreement,
+    prepare,
     trajectory_value,
 )
 from engine.evaluation.reference import reference_outcomes, segment_code, segment_status  # noqa: F401
-from engine.evaluation.scaled import BOUND, INEXACT, MILLION, Scaled, millionths
 from engine.evaluation.situations import SituationTable
-from engine.policy.compiler import CompiledKind, Cumulative, Segment
-from engine.policy.expression_tree import FieldRef
-from engine.policy.numbers import NotJudgeable, to_engine
+from engine.policy.compiler import CompiledKind, Segment
 from engine.policy.policy import CompiledPack, Policy
 from engine.records.model import Record
 from engine.records.record import record_date
-
-_NONE_MISSING: dict[
-    int, list[int]
-] = {}  # shared by the records of kinds without cumulative checks (never written)
-
-
-_NO_SCALED: dict[str, Scaled] = {}  # the default context changed: every derived value in Decimal
-_MICRO = Decimal("1E-6")
-_MILLION = MILLION
 
 
 def _codes_getter(checks: list[int]) -> Callable[[dict[int, str]], tuple[str, ...]]:
@@ -258,100 +247,7 @@ class Evaluator(AskOutcomes):
         kp = self._kind_plans.get(id(ck))
         if kp is None:
             kp = self._kind_plans[id(ck)] = _KindPlan(ck, self.policy)
-        values: dict[str, Any] = dict(rec.values)
-        year = values.get("report_year")
-        for key in kp.priors:
-            values[key] = history.prior_value(rec, key)
-        for key, agg in kp.aggregates:
-            values[key] = (
-                aggregates.value(
-                    agg.id, year, values.get("county") if agg.by_county else None, agg.sum is not None
-                )
-                if isinstance(year, int)
-                else None
-            )
-        fact: dict[str, Any] = {"_k": ck.kind, "_i": i, "_d": float(d.toordinal())}
-        closed = None
-        if isinstance(year, int):
-            # Whether the year reported on has ended by the day of review: only then is a target final.
-            closed = fact["_closed"] = (
-                review_date.year > year if 0 < year < 10_000 else review_date > dt.date(year, 12, 31)
-            )
-        # The record's numbers in millionths where they are whole millionths (scaled.py): for the fact,
-        # and for the differences computed in exact integers; `ints` mirrors `values`.
-        ints: dict[str, Any] = {}
-        for name, in_fact in kp.fields:
-            v = values.get(name)
-            if v is None:
-                continue
-            t = type(v)
-            if t is Decimal:
-                n, den = v.as_integer_ratio() if v.is_finite() else (0, 3)  # (0, 3): not whole millionths
-                m = n * (_MILLION // den) if not _MILLION % den else INEXACT
-                if m is not INEXACT and -BOUND < m < BOUND:
-                    ints[name] = m
-                    if in_fact:
-                        fact[name] = float(m)
-                else:
-                    ints[name] = INEXACT
-                    if in_fact:
-                        fact[name] = to_engine(v)
-            elif t is bool or t is str:
-                if in_fact:
-                    fact[name] = v
-            else:
-                ints[name] = millionths(v)
-                if in_fact:
-                    fact[name] = _encode(v)
-        # Derived values in the fact's order; a value not whole millionths is encoded after them all
-        # (`later`), as a value beyond the judging range is dropped only once every formula has read it.
-        scaled = kp.scaled if getcontext().prec >= 28 else _NO_SCALED
-        exact: dict[str, Any] = {}
-        later: list[tuple[str, Any]] = []
-        for key, spec, formula in kp.steps:
-            run = scaled.get(key)
-            if run is not None:
-                m = run(ints)
-                if m is not INEXACT:
-                    ints[key] = m
-                    if m is None:
-                        values[key] = exact[key] = None
-                    else:
-                        # Decimal(m) * 1E-6 is judged(a) - judged(b) itself, exponent -6 included
-                        values[key] = exact[key] = Decimal(m) * _MICRO
-                        fact[key] = float(m)
-                    continue
-            if spec is None:  # an aggregate's count, set above
-                v = values.get(key)
-            else:
-                v = values[key] = exact[key] = (
-                    formula(values) if formula is not None else _derive(spec, values, rec, history)
-                )
-            if v is not None:
-                m = ints[key] = millionths(v)
-                if type(m) is int:  # whole millionths: what to_engine gives
-                    fact[key] = float(m)
-                else:
-                    fact[key] = None  # its place in the fact, until encoded below
-                    later.append((key, v))
-        for key, v in later:
-            try:
-                fact[key] = to_engine(v)
-            except NotJudgeable:
-                values[key] = None
-                del fact[key]
-        if closed is not None:
-            values["_closed"] = closed
-        in_force = self._segments_in_force(ck, d)
-        cum_missing: dict[int, list[int]] = {} if kp.cumulative else _NONE_MISSING
-        for ci in kp.cumulative:
-            if ci in in_force:
-                left = in_force[ci].final.left
-                spec = ck.derived.get(left.name) if isinstance(left, FieldRef) else None
-                if isinstance(spec, Cumulative):
-                    cum_missing[ci] = history.total(rec, spec)[1]
-        prep = _Prepared(rec, d, values, in_force, fact, cum_missing, exact, history, aggregates)
-        return prep
+        return prepare(kp, ck, rec, d, i, history, review_date, aggregates, self._segments_in_force(ck, d))
 
     def _versions_in_force(
         self, pack: CompiledPack, ck: CompiledKind, d: dt.date

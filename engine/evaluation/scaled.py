@@ -160,17 +160,6 @@ def scaled_difference(left: Expr, right: Expr) -> Scaled | None:
 
     A zero is left to the Decimal path (INEXACT): it may be Decimal's -0 (a figure of -0, 0 x -5),
     which the integers do not tell from 0 but the value shown does."""
-    if (
-        isinstance(left, FieldRef)
-        and isinstance(right, Arith)
-        and right.op in ("*", "/")
-        and isinstance(right.left, FieldRef)
-        and isinstance(right.right, Const)
-        and isinstance(right.right.value, Decimal)
-        and type(millionths(right.right.value)) is int
-    ):
-        # The usual shape, a figure against a multiple of another (quantity >= land_mu * 200), in one call.
-        return _figure_against_multiple(left.name, right.left.name, right.op, millionths(right.right.value))
     lhs, rhs = compile_scaled(left), compile_scaled(right)
     if lhs is None or rhs is None:
         return None
@@ -187,28 +176,30 @@ def scaled_difference(left: Expr, right: Expr) -> Scaled | None:
     return difference
 
 
-def _figure_against_multiple(x: str, y: str, op: str, c: int) -> Scaled:
-    """x - y * c or x - y / c (c: a constant in millionths), as scaled_difference gives it."""
-    if op == "/" and c == 0:
-        return lambda ints: None  # y / 0 has no value; nor has the difference (or y is missing)
-
-    def difference(ints: dict[str, Any]) -> Any:
-        a = ints.get(x)
-        b = ints.get(y)
-        if a is None or b is None:
-            return None
-        if a is INEXACT or b is INEXACT:
-            return INEXACT
-        if op == "*":
-            q, rest = divmod(b * c, MILLION)
-        else:
-            q, rest = divmod(b * MILLION, c)
-        if rest or not -BOUND < q < BOUND:
-            return INEXACT
-        m = a - q
-        return m if m else INEXACT
-
-    return difference
+def multiple_of(left: Expr, right: Expr) -> tuple[str, str, int, int] | None:
+    """The usual shape of a difference, a figure against a multiple of another (quantity >=
+    land_mu * 200), as (x, y, how, c) for x - y * c or x - y / c, computed inline by prepare.py:
+    how 0: y * c with c a whole number; 1: y * c with c in millionths; 2: y / c with c in millionths
+    (not 0). None for any other shape (then scaled_difference)."""
+    if not (
+        isinstance(left, FieldRef)
+        and isinstance(right, Arith)
+        and right.op in ("*", "/")
+        and isinstance(right.left, FieldRef)
+        and isinstance(right.right, Const)
+        and isinstance(right.right.value, Decimal)
+    ):
+        return None
+    c = millionths(right.right.value)
+    if type(c) is not int or (right.op == "/" and c == 0):
+        return None
+    if right.op == "/":
+        return (left.name, right.left.name, 2, c)
+    return (
+        (left.name, right.left.name, 0, c // MILLION)
+        if c % MILLION == 0
+        else (left.name, right.left.name, 1, c)
+    )
 
 
 def scaled_names(e: Expr) -> set[str]:
