@@ -149,6 +149,10 @@ class Evaluator(AskOutcomes):
         for pack, kind, ck in order:
             period = pack.pack.meta.period
             batch: list[_Prepared] = []
+            kp = self._kind_plans.get(id(ck))
+            if kp is None:
+                kp = self._kind_plans[id(ck)] = _KindPlan(ck, self.policy)
+            segments = self._segments_in_force
             for ri, rec in enumerate(records):
                 if rec.kind != kind:
                     continue
@@ -156,7 +160,9 @@ class Evaluator(AskOutcomes):
                 if d is None or not period.contains(d):
                     continue
                 judged_by_any.add(ri)
-                batch.append(self._prepare(ck, rec, d, len(batch), history, review_date, aggregates))
+                batch.append(
+                    prepare(kp, ck, rec, d, len(batch), history, review_date, aggregates, segments(ck, d))
+                )
             if not batch:
                 continue
             outcomes = self._outcomes(pack, ck, batch)

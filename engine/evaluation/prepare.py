@@ -161,9 +161,11 @@ def prepare(
             continue
         t = type(v)
         if t is Decimal:
-            n, den = v.as_integer_ratio() if v.is_finite() else (0, 3)  # (0, 3): not whole millionths
-            m = n * (MILLION // den) if not MILLION % den else INEXACT
-            if m is not INEXACT and -BOUND < m < BOUND:
+            try:
+                n, den = v.as_integer_ratio()
+            except (ValueError, OverflowError):  # NaN, infinity: to_engine says why
+                n, den = 0, 3  # not whole millionths
+            if not MILLION % den and -BOUND < (m := n * (MILLION // den)) < BOUND:
                 ints[name] = m
                 if in_fact:
                     fact[name] = float(m)
@@ -174,6 +176,10 @@ def prepare(
         elif t is bool or t is str:
             if in_fact:
                 fact[name] = v
+        elif t is int:
+            m = ints[name] = v * MILLION if -BOUND < v * MILLION < BOUND else INEXACT  # millionths(v)
+            if in_fact:
+                fact[name] = float(m) if m is not INEXACT else _encode(v)
         else:
             ints[name] = millionths(v)
             if in_fact:
