@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, cast
+from operator import itemgetter
+from typing import cast
 
 from engine.evaluation.build_findings import _BASIS_NOTE, EXCLUDED_MESSAGE, VersionFindings, _Version  # noqa: F401 (re-exported)
 from engine.evaluation.compact_findings import CompactFindings, compact_status_counts, finding_parts  # noqa: F401 (re-exported)
@@ -32,20 +33,22 @@ from engine.evaluation.prepare import (  # noqa: F401 (re-exported)
     _KindPlan,
     _Prepared,
     disagreement,
+    prepare,
     trajectory_value,
 )
 from engine.evaluation.reference import reference_outcomes, segment_code, segment_status  # noqa: F401
 from engine.evaluation.situations import SituationTable
-from engine.policy.compiler import CompiledKind, Cumulative, Segment
-from engine.policy.expression_tree import FieldRef
-from engine.policy.numbers import NotJudgeable, to_engine
+from engine.policy.compiler import CompiledKind, Segment
 from engine.policy.policy import CompiledPack, Policy
 from engine.records.model import Record
 from engine.records.record import record_date
 
-_NONE_MISSING: dict[
-    int, list[int]
-] = {}  # shared by the records of kinds without cumulative checks (never written)
+
+def _codes_getter(checks: list[int]) -> Callable[[dict[int, str]], tuple[str, ...]]:
+    """The outcome codes of these checks, in this order, from check index -> code."""
+    if len(checks) >= 2:
+        return itemgetter(*checks)
+    return lambda got: tuple([got[ci] for ci in checks])
 
 
 @dataclass
@@ -146,6 +149,10 @@ class Evaluator(AskOutcomes):
         for pack, kind, ck in order:
             period = pack.pack.meta.period
             batch: list[_Prepared] = []
+            kp = self._kind_plans.get(id(ck))
+            if kp is None:
+                kp = self._kind_plans[id(ck)] = _KindPlan(ck, self.policy)
+            segments = self._segments_in_force
             for ri, rec in enumerate(records):
                 if rec.kind != kind:
                     continue
@@ -153,10 +160,15 @@ class Evaluator(AskOutcomes):
                 if d is None or not period.contains(d):
                     continue
                 judged_by_any.add(ri)
-                batch.append(self._prepare(ck, rec, d, len(batch), history, review_date, aggregates))
+                batch.append(
+                    prepare(kp, ck, rec, d, len(batch), history, review_date, aggregates, segments(ck, d))
+                )
             if not batch:
                 continue
             outcomes = self._outcomes(pack, ck, batch)
+            getters: dict[
+                int, Callable[[dict[int, str]], tuple[str, ...]]
+            ] = {}  # id(versions) -> their codes
             self._contribute(pack, ck, batch, outcomes, aggregates, result)
             for prep, got in zip(batch, outcomes, strict=True):
                 if got.keys() != prep.in_force.keys():
@@ -166,7 +178,10 @@ class Evaluator(AskOutcomes):
                     )
                 in_force = self._versions_in_force(pack, ck, prep.date)  # in check order
                 if result.parts is not None:
-                    result.parts.add(prep, in_force, tuple([got[ci] for ci, _ in in_force]))
+                    codes_of = getters.get(id(in_force))
+                    if codes_of is None:
+                        codes_of = getters[id(in_force)] = _codes_getter([ci for ci, _ in in_force])
+                    result.parts.add(prep, in_force, codes_of(got))
                     continue
                 rec = prep.record
                 common = {
@@ -238,49 +253,7 @@ class Evaluator(AskOutcomes):
         kp = self._kind_plans.get(id(ck))
         if kp is None:
             kp = self._kind_plans[id(ck)] = _KindPlan(ck, self.policy)
-        values: dict[str, Any] = dict(rec.values)
-        year = values.get("report_year")
-        for key in kp.priors:
-            values[key] = history.prior_value(rec, key)
-        for key, agg in kp.aggregates:
-            values[key] = (
-                aggregates.value(
-                    agg.id, year, values.get("county") if agg.by_county else None, agg.sum is not None
-                )
-                if isinstance(year, int)
-                else None
-            )
-        exact: dict[str, Any] = {}
-        for key, spec, formula in kp.derived:
-            values[key] = exact[key] = (
-                formula(values) if formula is not None else _derive(spec, values, rec, history)
-            )
-        in_force = self._segments_in_force(ck, d)
-        cum_missing: dict[int, list[int]] = {} if kp.cumulative else _NONE_MISSING
-        for ci in kp.cumulative:
-            if ci in in_force:
-                left = in_force[ci].final.left
-                spec = ck.derived.get(left.name) if isinstance(left, FieldRef) else None
-                if isinstance(spec, Cumulative):
-                    cum_missing[ci] = history.total(rec, spec)[1]
-        fact: dict[str, Any] = {"_k": ck.kind, "_i": i, "_d": float(d.toordinal())}
-        if isinstance(year, int):
-            # Whether the year reported on has ended by the day of review: only then is a target final.
-            fact["_closed"] = values["_closed"] = review_date > dt.date(year, 12, 31)
-        for name in ck.fact_fields:
-            v = values.get(name)
-            if v is not None:
-                t = type(v)
-                fact[name] = v if t is bool or t is str else to_engine(v) if t is Decimal else _encode(v)
-        for key in ck.derived:
-            v = values.get(key)
-            if v is not None:
-                try:
-                    fact[key] = to_engine(v)
-                except NotJudgeable:
-                    values[key] = None
-        prep = _Prepared(rec, d, values, in_force, fact, cum_missing, exact, history, aggregates)
-        return prep
+        return prepare(kp, ck, rec, d, i, history, review_date, aggregates, self._segments_in_force(ck, d))
 
     def _versions_in_force(
         self, pack: CompiledPack, ck: CompiledKind, d: dt.date

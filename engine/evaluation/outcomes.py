@@ -53,9 +53,8 @@ class AskOutcomes:
         table = self._situations.get(id(ck))
         if table is None:
             table = self._situations[id(ck)] = SituationTable(ck)
-        answers = table.answers
         got: list[dict[int, str]] = [{} for _ in batch]
-        pending: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
+        pending: dict[tuple[int, Any], list[tuple[int, int]]] = {}
         direct: list[int] = []
         places_of, plan_of = table.places, table.plan
         for i, prep in enumerate(batch):
@@ -65,11 +64,11 @@ class AskOutcomes:
                 continue
             g = got[i]
             places = places_of(prep.fact)
-            for ci, sid, pick in plan:
-                sit = (sid, pick(places))
-                code = answers.get(sit)
+            for ci, sid, pick, known in plan:
+                where = pick(places)
+                code = known.get(where)
                 if code is None:
-                    pending.setdefault(sit, []).append((i, ci))
+                    pending.setdefault((sid, where), []).append((i, ci))
                 else:
                     g[ci] = code
         if pending:

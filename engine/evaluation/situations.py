@@ -60,31 +60,39 @@ class SituationTable:
                 self.segment[id(seg)] = seg
         self.numbers = {k: sorted(v) for k, v in numbers.items()}
         self.texts = {k: frozenset(v) for k, v in texts.items()}
-        self.answers: dict[tuple[Any, ...], str] = {}
+        # id(segment) -> the engine's answers for that version: the places of its fields -> outcome
+        # code (the places as one value for a version of one field, a tuple for more, () for none).
+        self.answers: dict[int, dict[Any, str]] = {sid: {} for sid in self.keys}
+        self._answered = 0
         # Each field's place is computed once per record (the constants are the kind's, not the
         # version's); a version's situation is then the places of its own fields, picked by position.
         self.fields = tuple(sorted({k for keys in self.keys.values() for k in keys}))
-        self._plan = tuple((k, self.numbers.get(k, []), self.texts.get(k, frozenset())) for k in self.fields)
+        self._plan = tuple(
+            (
+                k,
+                self.numbers.get(k, []),
+                self.texts.get(k, frozenset()),
+                self.numbers[k][0] if len(self.numbers.get(k, ())) == 1 else None,
+            )
+            for k in self.fields
+        )
         where = {k: i for i, k in enumerate(self.fields)}
         self._pick: dict[int, Any] = {}
-        self._plans: dict[int, tuple[dict[int, Segment], list[tuple[int, int, Any]] | None]] = {}
+        self._plans: dict[
+            int, tuple[dict[int, Segment], list[tuple[int, int, Any, dict[Any, str]]] | None]
+        ] = {}
         for sid, names in self.keys.items():
             positions = [where[k] for k in names]
-            if len(positions) >= 2:
-                self._pick[sid] = itemgetter(*positions)
-            elif positions:
-                p = positions[0]
-                self._pick[sid] = lambda places, p=p: (places[p],)
-            else:
-                self._pick[sid] = lambda places: ()
+            self._pick[sid] = itemgetter(*positions) if positions else lambda places: ()
 
-    def plan(self, in_force: dict[int, Segment]) -> list[tuple[int, int, Any]] | None:
-        """(check index, id(segment), picker of its places) for the versions in force; None if one of
-        them must be asked per record. Made once per set of versions in force (one per record date)."""
+    def plan(self, in_force: dict[int, Segment]) -> list[tuple[int, int, Any, dict[Any, str]]] | None:
+        """(check index, id(segment), picker of its places, its answers) for the versions in force;
+        None if one of them must be asked per record. Made once per set of versions in force (one per
+        record date)."""
         found = self._plans.get(id(in_force))
         if found is None or found[0] is not in_force:
-            plan: list[tuple[int, int, Any]] | None = [
-                (ci, id(seg), self._pick[id(seg)]) for ci, seg in in_force.items()
+            plan: list[tuple[int, int, Any, dict[Any, str]]] | None = [
+                (ci, id(seg), self._pick[id(seg)], self.answers[id(seg)]) for ci, seg in in_force.items()
             ]
             if any(id(seg) in self.direct for seg in in_force.values()):
                 plan = None
@@ -92,31 +100,39 @@ class SituationTable:
         return found[1]
 
     def places(self, fact: dict[str, Any]) -> list[Any]:
-        """Where each of the kind's fields stands among its constants (in ``self.fields`` order)."""
+        """Where each of the kind's fields stands among its constants (in ``self.fields`` order):
+        None if missing; for a number 2 * (how many constants are below it), + 1 if it equals one;
+        a yes/no value itself; a text value itself if a constant, else _OTHER."""
         out: list[Any] = []
         add = out.append
-        for k, cs, ts in self._plan:
-            v = fact.get(k)
+        get = fact.get
+        for k, cs, ts, only in self._plan:
+            v = get(k)
             if v is None:
                 add(None)
             elif type(v) is float or type(v) is int:
-                i = bisect_left(cs, v)
-                add(2 * i + 1 if i < len(cs) and cs[i] == v else 2 * i)
+                if only is not None:  # one constant: what bisect_left gives, without the call
+                    add(2 if only < v else 1 if only == v else 0)
+                else:
+                    i = bisect_left(cs, v)
+                    add(2 * i + 1 if i < len(cs) and cs[i] == v else 2 * i)
             elif type(v) is bool:
                 add(v)
             else:
                 add(v if v in ts else _OTHER)
         return out
 
-    def situation(self, seg: Segment, fact: dict[str, Any]) -> tuple[Any, ...]:
+    def situation(self, seg: Segment, fact: dict[str, Any]) -> tuple[int, Any]:
         """Where the fact's values stand for this check version's rules (hashable): (id(seg), places)."""
         return (id(seg), self._pick[id(seg)](self.places(fact)))
 
-    def representative(self, situation: tuple[Any, ...], kind: str, i: int) -> dict[str, Any]:
+    def representative(self, situation: tuple[int, Any], kind: str, i: int) -> dict[str, Any]:
         """A fact in this situation: for each field a value standing where the situation says."""
         seg = self.segment[situation[0]]
+        names = self.keys[id(seg)]
+        places = (situation[1],) if len(names) == 1 else situation[1]
         fact: dict[str, Any] = {"_k": kind, "_i": i, "_d": float(seg.start.toordinal())}
-        for k, c in zip(self.keys[id(seg)], situation[1], strict=True):
+        for k, c in zip(names, places, strict=True):
             if c is None:
                 continue
             if type(c) is bool or type(c) is str:
@@ -136,15 +152,18 @@ class SituationTable:
                 fact[k] = (cs[j - 1] + cs[j]) / 2  # strictly between two integral doubles
         return fact
 
-    def remember(self, situation: tuple[Any, ...], code: str) -> None:
-        if len(self.answers) >= MAX_SITUATIONS:
-            self.answers.clear()
-        self.answers[situation] = code
+    def remember(self, situation: tuple[int, Any], code: str) -> None:
+        if self._answered >= MAX_SITUATIONS:
+            for known in self.answers.values():  # in place: the plans hold these dicts
+                known.clear()
+            self._answered = 0
+        self.answers[situation[0]][situation[1]] = code
+        self._answered += 1
 
 
 def situations_of(
     table: SituationTable, in_force: dict[int, Segment], fact: dict[str, Any]
-) -> Sequence[tuple[int, tuple[Any, ...] | None]]:
+) -> Sequence[tuple[int, tuple[int, Any] | None]]:
     """(check index, situation) for each check version in force; None where it must be asked directly."""
     places = table.places(fact)
     pick, direct = table._pick, table.direct
