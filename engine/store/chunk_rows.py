@@ -80,6 +80,8 @@ def prepare_chunk(
     quiet: dict[int, tuple[Any, list[tuple]]] = {}
     if chunk.parts is not None:  # FindingParts from the evaluator: the record is the object itself
         where = {id(r): at for at, r in enumerate(chunk.records)}
+        last_rec: Any = None  # a record's parts come together: its place looked up once
+        at: Any = -1
         for (
             rec,
             key,
@@ -93,11 +95,13 @@ def prepare_chunk(
             review,
             extras,
         ) in chunk.parts:
-            at = where.get(id(rec))
-            if at is None:
-                raise StoreError(
-                    f"finding for record {rec.id} ({rec.kind}) matches no record of chunk {chunk.index}"
-                )
+            if rec is not last_rec:
+                found = where.get(id(rec))
+                if found is None:
+                    raise StoreError(
+                        f"finding for record {rec.id} ({rec.kind}) matches no record of chunk {chunk.index}"
+                    )
+                at, last_rec = found, rec
             day = days.get(as_of)
             if day is None:
                 day = days[as_of] = as_of.isoformat() if iso else as_of
