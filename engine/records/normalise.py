@@ -13,15 +13,30 @@ and names with a warning on the record.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from engine.records import coerce, units
 from engine.records.catalog import FieldSpec
 from engine.records.identity import _identity_problem, _identity_text, _kind_text
 from engine.records.kindmodel import _within
-from engine.records.layout import _MISSING, LAYOUTS, MEMO_ENTRIES, MEMO_SIZE, _Column, _Layout, _Outcome
+from engine.records.layout import (
+    _MISSING,
+    IDENT,
+    LAYOUTS,
+    MEMO_ENTRIES,
+    MEMO_SIZE,
+    PLAIN,
+    REPEAT,
+    UNKNOWN,
+    _Column,
+    _Layout,
+    _Outcome,
+)
 from engine.records.normalise_general import GeneralNormaliser
 from engine.records.record import Conversion, RawRecord, Record, RecordError
+
+_SIMPLE = coerce._SIMPLE.fullmatch
 
 
 class Normaliser(GeneralNormaliser):
@@ -88,9 +103,9 @@ class Normaliser(GeneralNormaliser):
                 name_key, name_raw = k, data[k]
                 break
 
-        columns = layout.columns.get(kind)
-        if columns is None:
-            columns = self._columns(layout, kind)
+        plan = layout.plans.get(kind)
+        if plan is None:
+            plan = self._plan(layout, kind)
         values: dict[str, Any] = {}
         invalid: dict[str, str] = {}
         conversions: list[Conversion] = []
@@ -103,38 +118,49 @@ class Normaliser(GeneralNormaliser):
             invalid[fname] = f"字段无效:{message}"
             values.pop(fname, None)
 
+        simple = _SIMPLE
         sure = True  # every value is one the kind model takes as it is
-        for col in columns:
-            key = col.key
-            if col.maybe_identity and (key == kind_key or key == name_key):
-                continue
+        for key, fname, memo, route, col in plan:
+            if route:
+                if route & IDENT and (key == kind_key or key == name_key):
+                    continue
+                if route & UNKNOWN:
+                    if not is_missing(data[key]):
+                        unknown.append(key)
+                    continue
+                if route & REPEAT and (fname in values or fname in invalid):
+                    drop(fname, fname, f"given twice (column {key!r} repeats field {fname})")
+                    continue
+                if route & PLAIN:
+                    cell = data[key]
+                    # coerce.to_decimal's own first step, and all _coerce does with its result here
+                    if type(cell) is str and len(cell) <= 20 and simple(cell):
+                        value = values[fname] = Decimal(cell) + 0
+                        gt, ge, le = col.bounds
+                        if sure and not (
+                            (gt is None or value > gt) and (ge is None or value >= ge) and value <= le
+                        ):
+                            sure = False
+                        continue
             cell = data[key]
-            f = col.field
-            if f is None:
-                if not is_missing(cell):
-                    unknown.append(key)
-                continue
-            fname = col.fname
-            if fname in values or fname in invalid:
-                drop(fname, fname, f"given twice (column {key!r} repeats field {fname})")
-                continue
             if type(cell) is str:  # equal non-text cells (1, 1.0, True) coerce differently
-                out = col.memo.get(cell)
+                out = memo.get(cell)
                 if out is None:
-                    out = self._outcome(f, cell, col.unit)
-                    if self._memo_room > 0 and len(col.memo) < MEMO_SIZE:
+                    out = self._outcome(col.field, cell, col.unit)  # type: ignore[arg-type]
+                    if self._memo_room > 0 and len(memo) < MEMO_SIZE:
                         self._memo_room -= 1
-                        col.memo[cell] = out
+                        memo[cell] = out
             else:
-                out = self._outcome(f, cell, col.unit)
+                out = self._outcome(col.field, cell, col.unit)  # type: ignore[arg-type]
             if out is _MISSING:
                 continue
             if type(out) is str:
-                drop(fname, f"{f.label}/{fname}", out)
+                drop(fname, f"{col.field.label}/{fname}", out)  # type: ignore[union-attr]
                 continue
             value, within, conversion = out
             values[fname] = value
-            sure = sure and within
+            if not within:
+                sure = False
             if conversion is not None:
                 conversions.append(conversion.model_copy())
         if sure:
@@ -168,21 +194,24 @@ class Normaliser(GeneralNormaliser):
             self._kind_names[cell] = self.catalog.resolve_kind(_kind_text(cell))
         return self._kind_names[cell]
 
-    def _columns(self, layout: _Layout, kind: str) -> list[_Column]:
+    def _plan(self, layout: _Layout, kind: str) -> list[tuple[str, str, dict[str, Any], int, _Column]]:
         spec = self.catalog.kind(kind)
         columns = []
+        named: set[str] = set()
         for key in layout.keys:
             if key in layout.id_columns:
                 continue
             resolved = self.resolve_header(kind, key)
             f, unit = (spec.fields[resolved[0]], resolved[1]) if resolved else (None, None)
-            columns.append(_Column(key, f, unit, key in layout.kind_keys or key in layout.name_keys))
+            repeat = f is not None and f.name in named
+            named.add(f.name if f is not None else "")
+            columns.append(_Column(key, f, unit, key in layout.kind_keys or key in layout.name_keys, repeat))
         position = {name: i for i, name in enumerate(spec.fields)}
         given = [c.fname for c in columns if c.field is not None]
         in_order = sorted(given, key=position.__getitem__)
         layout.order[kind] = None if given == in_order else tuple(dict.fromkeys(in_order))
-        layout.columns[kind] = columns
-        return columns
+        plan = layout.plans[kind] = [(c.key, c.fname, c.memo, c.route, c) for c in columns]
+        return plan
 
     def _outcome(self, f: FieldSpec, cell: Any, header_unit: str | None) -> _Outcome:
         if coerce.is_missing(cell):

@@ -17,12 +17,7 @@ from engine.records.headers import ID_KEYS, KIND_KEYS, NAME_KEYS, split_header
 from engine.records.identity import MAX_NAME, _identity_problem, _identity_text, _kind_text
 from engine.records.kindmodel import _explain, kind_model
 from engine.records.layout import MEMO_ENTRIES, _Layout
-from engine.records.record import Conversion, RawRecord, Record, RecordError, SourceRef
-
-# The fields a Record built directly sets (_record), as Record(...) would.
-_RECORD_FIELDS_SET = frozenset(
-    {"kind", "id", "name", "values", "source", "conversions", "warnings", "invalid"}
-)
+from engine.records.record import Conversion, RawRecord, Record, RecordError, SourceRef, trusted_record
 
 
 class GeneralNormaliser:
@@ -190,17 +185,7 @@ class GeneralNormaliser:
             # Every part already has the exact type Record declares (text, a SourceRef, values that
             # _within cleared), so validating would hand back these very objects: build it directly,
             # as Record(...) would have (same fields set).
-            rec = Record.model_construct(
-                set(_RECORD_FIELDS_SET),
-                kind=kind,
-                id=rid_text,
-                name=name,
-                values=typed,
-                source=src,
-                conversions=conversions,
-                warnings=warnings,
-                invalid=invalid,
-            )
+            rec = trusted_record(kind, rid_text, name, typed, src, conversions, warnings, invalid)
         else:
             rec = Record(
                 kind=kind,
