@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.records.coerce import any_bad_text, bad_text
+from engine.records.coerce import bad_text, has_bad_text
 from engine.records.headers import HEADER_SEARCH_ROWS, _known
 from engine.records.readitems import (
     BlankRow,
@@ -22,7 +22,7 @@ from engine.records.readitems import (
     _check_header,
     _printable,
 )
-from engine.records.record import RawRecord, RecordError, SourceRef
+from engine.records.record import RecordError, SourceRef, trusted_raw
 from engine.records.textencoding import _detect_encoding
 
 
@@ -217,7 +217,10 @@ def _csv_row(
     p: Path, header: list[str], row: list[str], row_no: int, default_kind: str | None, undecodable: bool
 ) -> ReadItem:
     """One data row of a CSV file as a raw record, a blank row, or why it cannot be read."""
-    if not any(c.strip() for c in row):
+    # One text of the row answers both screens: blank when it is all whitespace (the line feeds
+    # joining it are whitespace too), hostile text when any_bad_text would find some.
+    joined = "\n".join(row)
+    if not joined.strip():
         return BlankRow
     src = SourceRef(file=str(p), row=row_no)
     if len(row) > len(header):
@@ -233,5 +236,6 @@ def _csv_row(
     else:
         data = dict(zip(header, row, strict=True))
     # The header is clean (checked above), so a row whose cells are all clean is too.
-    bad = _check_cells(src, data, undecodable) if any_bad_text(row) else None
-    return bad or RawRecord(source=src, data=data, default_kind=default_kind)
+    bad = _check_cells(src, data, undecodable) if has_bad_text(joined) else None
+    # the header's text cells and a fresh dict: what RawRecord(...) would take as they are
+    return bad or trusted_raw(src, data, default_kind)

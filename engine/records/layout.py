@@ -33,7 +33,7 @@ PLAIN = 8  # a number field whose header unit is the field's own (or none), not 
 class _Column:
     """One column of a layout, as a field of one kind."""
 
-    __slots__ = ("key", "field", "fname", "unit", "maybe_identity", "memo", "route", "bounds")
+    __slots__ = ("key", "field", "fname", "unit", "maybe_identity", "good", "memo", "route", "bounds")
 
     def __init__(
         self, key: str, field: FieldSpec | None, unit: str | None, maybe_identity: bool, repeat: bool
@@ -41,6 +41,9 @@ class _Column:
         self.key, self.field, self.unit = key, field, unit
         self.fname = field.name if field is not None else ""
         self.maybe_identity = maybe_identity  # the kind or name column of some rows
+        # The kept outcomes of text cells: a value the kind model surely takes as it is (no
+        # conversion) in `good` (most), any other outcome in `memo`.
+        self.good: dict[str, Any] = {}
         self.memo: dict[str, _Outcome] = {}
         self.route = (IDENT if maybe_identity else 0) | (UNKNOWN if field is None else 0)
         self.route |= REPEAT if repeat else 0
@@ -67,9 +70,9 @@ class _Layout:
             normaliser._candidates(keys, k) for k in (ID_KEYS, KIND_KEYS, NAME_KEYS)
         )
         self.id_columns = frozenset(k for k in keys if split_header(k)[0] in ID_KEYS)
-        # Per kind, in column order, id columns left out, each column as (key, field name, kept
-        # outcomes, route, column): what the loop over a row reads.
-        self.plans: dict[str, list[tuple[str, str, dict[str, _Outcome], int, _Column]]] = {}
+        # Per kind, in column order, id columns left out, each column as (key, field name, good
+        # values, other outcomes, route, column): what the loop over a row reads.
+        self.plans: dict[str, list[tuple[str, str, dict[str, Any], dict[str, _Outcome], int, _Column]]] = {}
         # Per kind, the fields of the columns in the kind's field order; None if the columns have it.
         self.order: dict[str, tuple[str, ...] | None] = {}
         self.inferred: str | None | bool = False  # infer_kind's answer, False until asked

@@ -33,7 +33,7 @@ from engine.records.layout import (
     _Layout,
     _Outcome,
 )
-from engine.records.normalise_general import GeneralNormaliser
+from engine.records.normalise_general import GeneralNormaliser, dropper
 from engine.records.record import Conversion, RawRecord, Record, RecordError
 
 _SIMPLE = coerce._SIMPLE.fullmatch
@@ -111,16 +111,10 @@ class Normaliser(GeneralNormaliser):
         conversions: list[Conversion] = []
         unknown: list[str] = []
 
-        def drop(fname: str, label: str | None, message: str) -> None:
-            errors.append(
-                RecordError(source=src, record_id=rid_text, field=label, message=message, row_rejected=False)
-            )
-            invalid[fname] = f"字段无效:{message}"
-            values.pop(fname, None)
-
+        drop = None  # made for the first field left out: most rows have none
         simple = _SIMPLE
         sure = True  # every value is one the kind model takes as it is
-        for key, fname, memo, route, col in plan:
+        for key, fname, good, memo, route, col in plan:
             if route:
                 if route & IDENT and (key == kind_key or key == name_key):
                     continue
@@ -129,6 +123,7 @@ class Normaliser(GeneralNormaliser):
                         unknown.append(key)
                     continue
                 if route & REPEAT and (fname in values or fname in invalid):
+                    drop = drop or dropper(errors, src, rid_text, invalid, values)
                     drop(fname, fname, f"given twice (column {key!r} repeats field {fname})")
                     continue
                 if route & PLAIN:
@@ -144,17 +139,25 @@ class Normaliser(GeneralNormaliser):
                         continue
             cell = data[key]
             if type(cell) is str:  # equal non-text cells (1, 1.0, True) coerce differently
+                hit = good.get(cell)
+                if hit is not None:
+                    values[fname] = hit
+                    continue
                 out = memo.get(cell)
                 if out is None:
                     out = self._outcome(col.field, cell, col.unit)  # type: ignore[arg-type]
-                    if self._memo_room > 0 and len(memo) < MEMO_SIZE:
+                    if self._memo_room > 0 and len(memo) + len(good) < MEMO_SIZE:
                         self._memo_room -= 1
-                        memo[cell] = out
+                        if type(out) is tuple and out[1] and out[2] is None:
+                            good[cell] = out[0]
+                        else:
+                            memo[cell] = out
             else:
                 out = self._outcome(col.field, cell, col.unit)  # type: ignore[arg-type]
             if out is _MISSING:
                 continue
             if type(out) is str:
+                drop = drop or dropper(errors, src, rid_text, invalid, values)
                 drop(fname, f"{col.field.label}/{fname}", out)  # type: ignore[union-attr]
                 continue
             value, within, conversion = out
@@ -168,7 +171,7 @@ class Normaliser(GeneralNormaliser):
             order = layout.order[kind]
             typed = values if order is None else {k: values[k] for k in order if k in values}
         else:
-            typed = self._validate(kind, values, drop)
+            typed = self._validate(kind, values, drop or dropper(errors, src, rid_text, invalid, values))
         return self._record(
             kind,
             rid_text,
@@ -183,6 +186,7 @@ class Normaliser(GeneralNormaliser):
             errors,
             unknown,
             sure=sure,
+            values=values,
         )
 
     def _kind_name(self, cell: Any) -> str | None:
@@ -194,7 +198,9 @@ class Normaliser(GeneralNormaliser):
             self._kind_names[cell] = self.catalog.resolve_kind(_kind_text(cell))
         return self._kind_names[cell]
 
-    def _plan(self, layout: _Layout, kind: str) -> list[tuple[str, str, dict[str, Any], int, _Column]]:
+    def _plan(
+        self, layout: _Layout, kind: str
+    ) -> list[tuple[str, str, dict[str, Any], dict[str, Any], int, _Column]]:
         spec = self.catalog.kind(kind)
         columns = []
         named: set[str] = set()
@@ -210,7 +216,7 @@ class Normaliser(GeneralNormaliser):
         given = [c.fname for c in columns if c.field is not None]
         in_order = sorted(given, key=position.__getitem__)
         layout.order[kind] = None if given == in_order else tuple(dict.fromkeys(in_order))
-        plan = layout.plans[kind] = [(c.key, c.fname, c.memo, c.route, c) for c in columns]
+        plan = layout.plans[kind] = [(c.key, c.fname, c.good, c.memo, c.route, c) for c in columns]
         return plan
 
     def _outcome(self, f: FieldSpec, cell: Any, header_unit: str | None) -> _Outcome:
