@@ -17,12 +17,14 @@ from pydantic import BaseModel
 from engine.records.record import (
     RAW_FIELDS,
     RECORD_FIELDS,
+    SOURCE_FIELDS,
     Conversion,
     RawRecord,
     Record,
     SourceRef,
     trusted_raw,
     trusted_record,
+    trusted_source,
 )
 
 
@@ -42,6 +44,15 @@ def _state(m: BaseModel) -> Any:
 def test_the_field_lists_are_the_models_fields() -> None:
     assert tuple(Record.model_fields) == RECORD_FIELDS
     assert tuple(RawRecord.model_fields) == RAW_FIELDS
+    assert tuple(SourceRef.model_fields) == SOURCE_FIELDS
+
+
+def test_a_trusted_source_is_the_source_validation_builds() -> None:
+    built, validated = trusted_source("p.csv", 12), SourceRef(file="p.csv", row=12)
+    assert built == validated and hash(built) == hash(validated) and str(built) == str(validated)
+    assert _state(built) == _state(validated)
+    assert _state(pickle.loads(pickle.dumps(built))) == _state(validated)
+    assert built.model_fields_set is not trusted_source("p.csv", 12).model_fields_set
 
 
 def test_a_trusted_record_is_the_record_validation_builds() -> None:

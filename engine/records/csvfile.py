@@ -22,7 +22,7 @@ from engine.records.readitems import (
     _check_header,
     _printable,
 )
-from engine.records.record import RecordError, SourceRef, trusted_raw
+from engine.records.record import RecordError, SourceRef, trusted_raw, trusted_source
 from engine.records.textencoding import _detect_encoding
 
 
@@ -222,7 +222,7 @@ def _csv_row(
     joined = "\n".join(row)
     if not joined.strip():
         return BlankRow
-    src = SourceRef(file=str(p), row=row_no)
+    src = trusted_source(str(p), row_no)
     if len(row) > len(header):
         extra = [c for c in row[len(header) :] if c.strip()]
         if extra:

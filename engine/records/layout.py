@@ -42,7 +42,7 @@ class _Column:
         self.fname = field.name if field is not None else ""
         self.maybe_identity = maybe_identity  # the kind or name column of some rows
         # The kept outcomes of text cells: a value the kind model surely takes as it is (no
-        # conversion) in `good` (most), any other outcome in `memo`.
+        # conversion) or _MISSING in `good` (most), any other outcome in `memo`.
         self.good: dict[str, Any] = {}
         self.memo: dict[str, _Outcome] = {}
         self.route = (IDENT if maybe_identity else 0) | (UNKNOWN if field is None else 0)

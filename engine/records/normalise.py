@@ -111,6 +111,7 @@ class Normaliser(GeneralNormaliser):
         conversions: list[Conversion] = []
         unknown: list[str] = []
 
+        out: _Outcome
         drop = None  # made for the first field left out: most rows have none
         simple = _SIMPLE
         sure = True  # every value is one the kind model takes as it is
@@ -141,14 +142,17 @@ class Normaliser(GeneralNormaliser):
             if type(cell) is str:  # equal non-text cells (1, 1.0, True) coerce differently
                 hit = good.get(cell)
                 if hit is not None:
-                    values[fname] = hit
+                    if hit is not _MISSING:
+                        values[fname] = hit
                     continue
                 out = memo.get(cell)
                 if out is None:
                     out = self._outcome(col.field, cell, col.unit)  # type: ignore[arg-type]
                     if self._memo_room > 0 and len(memo) + len(good) < MEMO_SIZE:
                         self._memo_room -= 1
-                        if type(out) is tuple and out[1] and out[2] is None:
+                        if out is _MISSING:
+                            good[cell] = out
+                        elif type(out) is tuple and out[1] and out[2] is None:
                             good[cell] = out[0]
                         else:
                             memo[cell] = out

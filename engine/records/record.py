@@ -107,6 +107,7 @@ _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 RECORD_FIELDS = ("kind", "id", "name", "values", "source", "conversions", "warnings", "invalid")
 RAW_FIELDS = ("source", "data", "default_kind")
+SOURCE_FIELDS = ("file", "sheet", "row")
 
 
 def trusted_record(
@@ -135,6 +136,16 @@ def trusted_record(
         },
     )
     _set_fields_set(m, set(RECORD_FIELDS))
+    _set_extra(m, None)
+    _set_private(m, None)
+    return m
+
+
+def trusted_source(file: str, row: int) -> SourceRef:
+    """SourceRef(file=file, row=row) of a text and an int, as validation would build it (no sheet)."""
+    m = _new(SourceRef)
+    _set_dict(m, {"file": file, "sheet": None, "row": row})
+    _set_fields_set(m, {"file", "row"})
     _set_extra(m, None)
     _set_private(m, None)
     return m
