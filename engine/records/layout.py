@@ -61,7 +61,17 @@ class _Column:
 class _Layout:
     """What a row's column names alone decide, worked out once per header (every row of a file shares it)."""
 
-    __slots__ = ("keys", "id_keys", "kind_keys", "name_keys", "id_columns", "plans", "order", "inferred")
+    __slots__ = (
+        "keys",
+        "id_keys",
+        "kind_keys",
+        "name_keys",
+        "id_columns",
+        "plans",
+        "in_kind_order",
+        "order",
+        "inferred",
+    )
 
     def __init__(self, normaliser: Normaliser, keys: tuple[str, ...]):
         self.keys = keys
@@ -73,6 +83,11 @@ class _Layout:
         # Per kind, in column order, id columns left out, each column as (key, field name, good
         # values, other outcomes, route, column): what the loop over a row reads.
         self.plans: dict[str, list[tuple[str, str, dict[str, Any], dict[str, _Outcome], int, _Column]]] = {}
+        # Per kind, the plan in the kind's field order, if the columns are in another and no field
+        # is given twice; else None.
+        self.in_kind_order: dict[
+            str, list[tuple[str, str, dict[str, Any], dict[str, _Outcome], int, _Column]] | None
+        ] = {}
         # Per kind, the fields of the columns in the kind's field order; None if the columns have it.
         self.order: dict[str, tuple[str, ...] | None] = {}
         self.inferred: str | None | bool = False  # infer_kind's answer, False until asked

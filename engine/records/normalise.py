@@ -106,73 +106,80 @@ class Normaliser(GeneralNormaliser):
         plan = layout.plans.get(kind)
         if plan is None:
             plan = self._plan(layout, kind)
-        values: dict[str, Any] = {}
-        invalid: dict[str, str] = {}
-        conversions: list[Conversion] = []
-        unknown: list[str] = []
-
+        # In the kind's field order when that gives the same outcome (values then need no sorting);
+        # a row that may tell the two orders apart (two fields left out or converted, a value the
+        # kind model checks) is read again in column order, as are rows of other layouts.
+        cells = layout.in_kind_order[kind] or plan
         out: _Outcome
-        drop = None  # made for the first field left out: most rows have none
         simple = _SIMPLE
-        sure = True  # every value is one the kind model takes as it is
-        for key, fname, good, memo, route, col in plan:
-            if route:
-                if route & IDENT and (key == kind_key or key == name_key):
-                    continue
-                if route & UNKNOWN:
-                    if not is_missing(data[key]):
-                        unknown.append(key)
-                    continue
-                if route & REPEAT and (fname in values or fname in invalid):
-                    drop = drop or dropper(errors, src, rid_text, invalid, values)
-                    drop(fname, fname, f"given twice (column {key!r} repeats field {fname})")
-                    continue
-                if route & PLAIN:
-                    cell = data[key]
-                    # coerce.to_decimal's own first step, and all _coerce does with its result here
-                    if type(cell) is str and len(cell) <= 20 and simple(cell):
-                        value = values[fname] = Decimal(cell) + 0
-                        gt, ge, le = col.bounds
-                        if sure and not (
-                            (gt is None or value > gt) and (ge is None or value >= ge) and value <= le
-                        ):
-                            sure = False
+        while True:
+            values: dict[str, Any] = {}
+            invalid: dict[str, str] = {}
+            conversions: list[Conversion] = []
+            unknown: list[str] = []
+            drop = None  # made for the first field left out: most rows have none
+            sure = True  # every value is one the kind model takes as it is
+            for key, fname, good, memo, route, col in cells:
+                if route:
+                    if route & IDENT and (key == kind_key or key == name_key):
                         continue
-            cell = data[key]
-            if type(cell) is str:  # equal non-text cells (1, 1.0, True) coerce differently
-                hit = good.get(cell)
-                if hit is not None:
-                    if hit is not _MISSING:
-                        values[fname] = hit
-                    continue
-                out = memo.get(cell)
-                if out is None:
+                    if route & UNKNOWN:
+                        if not is_missing(data[key]):
+                            unknown.append(key)
+                        continue
+                    if route & REPEAT and (fname in values or fname in invalid):
+                        drop = drop or dropper(errors, src, rid_text, invalid, values)
+                        drop(fname, fname, f"given twice (column {key!r} repeats field {fname})")
+                        continue
+                    if route & PLAIN:
+                        cell = data[key]
+                        # coerce.to_decimal's own first step, and all _coerce does with its result here
+                        if type(cell) is str and len(cell) <= 20 and simple(cell):
+                            value = values[fname] = Decimal(cell) + 0
+                            gt, ge, le = col.bounds
+                            if sure and not (
+                                (gt is None or value > gt) and (ge is None or value >= ge) and value <= le
+                            ):
+                                sure = False
+                            continue
+                cell = data[key]
+                if type(cell) is str:  # equal non-text cells (1, 1.0, True) coerce differently
+                    hit = good.get(cell)
+                    if hit is not None:
+                        if hit is not _MISSING:
+                            values[fname] = hit
+                        continue
+                    out = memo.get(cell)
+                    if out is None:
+                        out = self._outcome(col.field, cell, col.unit)  # type: ignore[arg-type]
+                        if self._memo_room > 0 and len(memo) + len(good) < MEMO_SIZE:
+                            self._memo_room -= 1
+                            if out is _MISSING:
+                                good[cell] = out
+                            elif type(out) is tuple and out[1] and out[2] is None:
+                                good[cell] = out[0]
+                            else:
+                                memo[cell] = out
+                else:
                     out = self._outcome(col.field, cell, col.unit)  # type: ignore[arg-type]
-                    if self._memo_room > 0 and len(memo) + len(good) < MEMO_SIZE:
-                        self._memo_room -= 1
-                        if out is _MISSING:
-                            good[cell] = out
-                        elif type(out) is tuple and out[1] and out[2] is None:
-                            good[cell] = out[0]
-                        else:
-                            memo[cell] = out
-            else:
-                out = self._outcome(col.field, cell, col.unit)  # type: ignore[arg-type]
-            if out is _MISSING:
-                continue
-            if type(out) is str:
-                drop = drop or dropper(errors, src, rid_text, invalid, values)
-                drop(fname, f"{col.field.label}/{fname}", out)  # type: ignore[union-attr]
-                continue
-            value, within, conversion = out
-            values[fname] = value
-            if not within:
-                sure = False
-            if conversion is not None:
-                conversions.append(conversion.model_copy())
+                if out is _MISSING:
+                    continue
+                if type(out) is str:
+                    drop = drop or dropper(errors, src, rid_text, invalid, values)
+                    drop(fname, f"{col.field.label}/{fname}", out)  # type: ignore[union-attr]
+                    continue
+                value, within, conversion = out
+                values[fname] = value
+                if not within:
+                    sure = False
+                if conversion is not None:
+                    conversions.append(conversion.model_copy())
+            if cells is plan or (sure and len(errors) < 2 and len(conversions) < 2):
+                break
+            cells, errors = plan, []
         if sure:
             # What the kind model would give: the same values, in the kind's field order.
-            order = layout.order[kind]
+            order = layout.order[kind] if cells is plan else None
             typed = values if order is None else {k: values[k] for k in order if k in values}
         else:
             typed = self._validate(kind, values, drop or dropper(errors, src, rid_text, invalid, values))
@@ -221,6 +228,11 @@ class Normaliser(GeneralNormaliser):
         in_order = sorted(given, key=position.__getitem__)
         layout.order[kind] = None if given == in_order else tuple(dict.fromkeys(in_order))
         plan = layout.plans[kind] = [(c.key, c.fname, c.good, c.memo, c.route, c) for c in columns]
+        layout.in_kind_order[kind] = None
+        if layout.order[kind] is not None and not any(c.route & REPEAT for c in columns):
+            # the columns of fields by the kind's field order, then the others in column order
+            last = len(position)
+            layout.in_kind_order[kind] = sorted(plan, key=lambda e: position.get(e[1], last))
         return plan
 
     def _outcome(self, f: FieldSpec, cell: Any, header_unit: str | None) -> _Outcome:
