@@ -110,7 +110,8 @@ def iter_intake(
                 if yearly is None:
                     yearly = dated_by_year[rec.kind] = catalog.kind(rec.kind).date_field == "report_year"
                 # Ids typed with full-width characters or in another case are the same id.
-                same_id = (rec.id if rec.id.isascii() else unicodedata.normalize("NFKC", rec.id)).casefold()
+                rid = rec.id
+                same_id = (rid if rid.isascii() else unicodedata.normalize("NFKC", rid)).casefold()
                 year_of = rec.values.get("report_year") if yearly else None
                 key = f"{rec.kind}\x00{same_id}\x00{year_of}"
                 if key in seen:
@@ -126,9 +127,11 @@ def iter_intake(
                 src = rec.source
                 place = places.setdefault((src.file, src.sheet), len(places))
                 seen[key] = place << 32 | (0 if src.row is None else src.row + 1)
-                yield from errors  # fields left out of a record that is still evaluated
-                for w in rec.warnings:
-                    yield f"{src}: record {rec.id}: {w}"
+                if errors:
+                    yield from errors  # fields left out of a record that is still evaluated
+                if rec.warnings:
+                    for w in rec.warnings:
+                        yield f"{src}: record {rid}: {w}"
                 yield rec
         except ReadError as exc:
             yield FileProblem(exc.file, exc.message)
