@@ -294,6 +294,11 @@ def any_bad_text(texts: list[str]) -> bool:
     return _BAD.search("\n".join(texts)) is not None
 
 
+def has_bad_text(text: str) -> bool:
+    """Whether some part of the text would have a ``bad_text`` reason (any_bad_text of texts joined by line feeds)."""
+    return _BAD.search(text) is not None
+
+
 def bad_text(value: object) -> str | None:
     """Why a text cannot be kept as it is (undecodable bytes, NUL, control characters), or None.
 

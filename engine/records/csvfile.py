@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.records.coerce import any_bad_text, bad_text
+from engine.records.coerce import bad_text, has_bad_text
 from engine.records.headers import HEADER_SEARCH_ROWS, _known
 from engine.records.readitems import (
     BlankRow,
@@ -22,7 +22,7 @@ from engine.records.readitems import (
     _check_header,
     _printable,
 )
-from engine.records.record import RawRecord, RecordError, SourceRef
+from engine.records.record import RecordError, SourceRef, trusted_raw, trusted_source
 from engine.records.textencoding import _detect_encoding
 
 
@@ -97,6 +97,7 @@ def _read_csv(p: Path, default_kind: str | None, names: set[str] | None = None) 
                 raise ReadError(str(p), f"header cell {_printable(h)!r} {bad_text(h)}")
         _check_header(p, header)
         rows_seen = False
+        named = all(header)  # every column has a name
         warned = [not any(not h for h in header)]  # whether the headerless-values warning was given
         # pending: rows read while looking for the header, or recovered from a swallowed cell
         while True:
@@ -155,7 +156,7 @@ def _read_csv(p: Path, default_kind: str | None, names: set[str] | None = None) 
                     "a column without a header holds values; "
                     "they are ignored (give the column a header to use it)",
                 )
-            item = _csv_row(p, header, row, row_no, default_kind, undecodable)
+            item = _csv_row(p, header, row, row_no, default_kind, undecodable, named)
             rows_seen = rows_seen or item is not BlankRow
             yield item
         if not rows_seen:
@@ -214,12 +215,24 @@ def _swallowed(row: list[str], taken: list[str], width: int, delimiter: str) -> 
 
 
 def _csv_row(
-    p: Path, header: list[str], row: list[str], row_no: int, default_kind: str | None, undecodable: bool
+    p: Path,
+    header: list[str],
+    row: list[str],
+    row_no: int,
+    default_kind: str | None,
+    undecodable: bool,
+    named: bool = False,
 ) -> ReadItem:
-    """One data row of a CSV file as a raw record, a blank row, or why it cannot be read."""
-    if not any(c.strip() for c in row):
+    """One data row of a CSV file as a raw record, a blank row, or why it cannot be read.
+
+    `named`: every column of the header has a name (all(header)).
+    """
+    # One text of the row answers both screens: blank when it is all whitespace (the line feeds
+    # joining it are whitespace too), hostile text when any_bad_text would find some.
+    joined = "\n".join(row)
+    if not joined.strip():
         return BlankRow
-    src = SourceRef(file=str(p), row=row_no)
+    src = trusted_source(str(p), row_no)
     if len(row) > len(header):
         extra = [c for c in row[len(header) :] if c.strip()]
         if extra:
@@ -228,10 +241,11 @@ def _csv_row(
                 message=f"row has {len(row)} cells but the header has "
                 f"{len(header)}; which column is {extra[0]!r} in?",
             )
-    if len(row) != len(header) or not all(header):
+    if len(row) != len(header) or not (named or all(header)):
         data = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h}
     else:
-        data = dict(zip(header, row, strict=True))
+        data = dict(zip(header, row, strict=False))  # as many cells as names: checked above
     # The header is clean (checked above), so a row whose cells are all clean is too.
-    bad = _check_cells(src, data, undecodable) if any_bad_text(row) else None
-    return bad or RawRecord(source=src, data=data, default_kind=default_kind)
+    bad = _check_cells(src, data, undecodable) if has_bad_text(joined) else None
+    # the header's text cells and a fresh dict: what RawRecord(...) would take as they are
+    return bad or trusted_raw(src, data, default_kind)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from engine.records import coerce
@@ -14,12 +15,18 @@ def _identity_text(value: Any) -> tuple[str | None, str | None, list[str]]:
     """(text, None, invisible characters removed) for a usable id or name cell, (None, why, []) otherwise."""
     if value is None:
         return None, None, _NONE
-    if type(value) is coerce.BadCell:
+    if type(value) is str:  # nearly every cell: coerce.to_text of a str, without its type checks
+        text = value.strip() if value.isascii() else unicodedata.normalize("NFC", value).strip()
+        why = coerce.bad_text(text)
+        if why:
+            return None, f"text {why}", _NONE
+    elif type(value) is coerce.BadCell:
         return None, value.reason, _NONE
-    try:
-        text = coerce.to_text(value)
-    except coerce.CoerceError as exc:
-        return None, str(exc), _NONE
+    else:
+        try:
+            text = coerce.to_text(value)
+        except coerce.CoerceError as exc:
+            return None, str(exc), _NONE
     if text.isascii():  # nearly every id: nothing invisible in ASCII
         return text, None, _NONE
     text, hidden = coerce.strip_invisible(text)

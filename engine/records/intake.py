@@ -78,23 +78,25 @@ def iter_intake(
     # (a SourceRef object costs ~700 bytes an entry, this ~140).
     seen: dict[str, int] = {}
     places: dict[tuple[str, str | None], int] = {}
+    dated_by_year: dict[str, bool] = {}  # per kind: whether its records are dated by report_year
     for path in paths:
         unknown_reported: set[str] = set()
         rows = blank = 0
         try:
             for item in read_records(path, catalog, kind):
-                if isinstance(item, RecordError):
-                    if item.row_rejected and item.source.row is not None:
-                        rows += 1  # a row the reader could not take
-                    yield item
-                    continue
-                if isinstance(item, ReadWarning):
-                    yield str(item)
-                    continue
-                if not isinstance(item, RawRecord):  # BlankRow, the one other ReadItem
-                    rows += 1
-                    blank += 1
-                    continue
+                if type(item) is not RawRecord:  # nearly every item is one: no tests then
+                    if isinstance(item, RecordError):
+                        if item.row_rejected and item.source.row is not None:
+                            rows += 1  # a row the reader could not take
+                        yield item
+                        continue
+                    if isinstance(item, ReadWarning):
+                        yield str(item)
+                        continue
+                    if not isinstance(item, RawRecord):  # BlankRow, the one other ReadItem
+                        rows += 1
+                        blank += 1
+                        continue
                 rows += 1
                 rec, errors, unknown = normaliser.normalise(item)
                 for col in unknown:
@@ -104,9 +106,12 @@ def iter_intake(
                 if rec is None:
                     yield from errors
                     continue
-                yearly = catalog.kind(rec.kind).date_field == "report_year"
+                yearly = dated_by_year.get(rec.kind)
+                if yearly is None:
+                    yearly = dated_by_year[rec.kind] = catalog.kind(rec.kind).date_field == "report_year"
                 # Ids typed with full-width characters or in another case are the same id.
-                same_id = unicodedata.normalize("NFKC", rec.id).casefold()
+                rid = rec.id
+                same_id = (rid if rid.isascii() else unicodedata.normalize("NFKC", rid)).casefold()
                 year_of = rec.values.get("report_year") if yearly else None
                 key = f"{rec.kind}\x00{same_id}\x00{year_of}"
                 if key in seen:
@@ -122,9 +127,11 @@ def iter_intake(
                 src = rec.source
                 place = places.setdefault((src.file, src.sheet), len(places))
                 seen[key] = place << 32 | (0 if src.row is None else src.row + 1)
-                yield from errors  # fields left out of a record that is still evaluated
-                for w in rec.warnings:
-                    yield f"{src}: record {rec.id}: {w}"
+                if errors:
+                    yield from errors  # fields left out of a record that is still evaluated
+                if rec.warnings:
+                    for w in rec.warnings:
+                        yield f"{src}: record {rid}: {w}"
                 yield rec
         except ReadError as exc:
             yield FileProblem(exc.file, exc.message)

@@ -13,15 +13,30 @@ and names with a warning on the record.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from engine.records import coerce, units
 from engine.records.catalog import FieldSpec
 from engine.records.identity import _identity_problem, _identity_text, _kind_text
 from engine.records.kindmodel import _within
-from engine.records.layout import _MISSING, LAYOUTS, MEMO_ENTRIES, MEMO_SIZE, _Column, _Layout, _Outcome
-from engine.records.normalise_general import GeneralNormaliser
+from engine.records.layout import (
+    _MISSING,
+    IDENT,
+    LAYOUTS,
+    MEMO_ENTRIES,
+    MEMO_SIZE,
+    PLAIN,
+    REPEAT,
+    UNKNOWN,
+    _Column,
+    _Layout,
+    _Outcome,
+)
+from engine.records.normalise_general import GeneralNormaliser, dropper
 from engine.records.record import Conversion, RawRecord, Record, RecordError
+
+_SIMPLE = coerce._SIMPLE.fullmatch
 
 
 class Normaliser(GeneralNormaliser):
@@ -88,61 +103,86 @@ class Normaliser(GeneralNormaliser):
                 name_key, name_raw = k, data[k]
                 break
 
-        columns = layout.columns.get(kind)
-        if columns is None:
-            columns = self._columns(layout, kind)
-        values: dict[str, Any] = {}
-        invalid: dict[str, str] = {}
-        conversions: list[Conversion] = []
-        unknown: list[str] = []
-
-        def drop(fname: str, label: str | None, message: str) -> None:
-            errors.append(
-                RecordError(source=src, record_id=rid_text, field=label, message=message, row_rejected=False)
-            )
-            invalid[fname] = f"字段无效:{message}"
-            values.pop(fname, None)
-
-        sure = True  # every value is one the kind model takes as it is
-        for col in columns:
-            key = col.key
-            if col.maybe_identity and (key == kind_key or key == name_key):
-                continue
-            cell = data[key]
-            f = col.field
-            if f is None:
-                if not is_missing(cell):
-                    unknown.append(key)
-                continue
-            fname = col.fname
-            if fname in values or fname in invalid:
-                drop(fname, fname, f"given twice (column {key!r} repeats field {fname})")
-                continue
-            if type(cell) is str:  # equal non-text cells (1, 1.0, True) coerce differently
-                out = col.memo.get(cell)
-                if out is None:
-                    out = self._outcome(f, cell, col.unit)
-                    if self._memo_room > 0 and len(col.memo) < MEMO_SIZE:
-                        self._memo_room -= 1
-                        col.memo[cell] = out
-            else:
-                out = self._outcome(f, cell, col.unit)
-            if out is _MISSING:
-                continue
-            if type(out) is str:
-                drop(fname, f"{f.label}/{fname}", out)
-                continue
-            value, within, conversion = out
-            values[fname] = value
-            sure = sure and within
-            if conversion is not None:
-                conversions.append(conversion.model_copy())
+        plan = layout.plans.get(kind)
+        if plan is None:
+            plan = self._plan(layout, kind)
+        # In the kind's field order when that gives the same outcome (values then need no sorting);
+        # a row that may tell the two orders apart (two fields left out or converted, a value the
+        # kind model checks) is read again in column order, as are rows of other layouts.
+        cells = layout.in_kind_order[kind] or plan
+        out: _Outcome
+        simple = _SIMPLE
+        while True:
+            values: dict[str, Any] = {}
+            invalid: dict[str, str] = {}
+            conversions: list[Conversion] = []
+            unknown: list[str] = []
+            drop = None  # made for the first field left out: most rows have none
+            sure = True  # every value is one the kind model takes as it is
+            for key, fname, good, memo, route, col in cells:
+                if route:
+                    if route & IDENT and (key == kind_key or key == name_key):
+                        continue
+                    if route & UNKNOWN:
+                        if not is_missing(data[key]):
+                            unknown.append(key)
+                        continue
+                    if route & REPEAT and (fname in values or fname in invalid):
+                        drop = drop or dropper(errors, src, rid_text, invalid, values)
+                        drop(fname, fname, f"given twice (column {key!r} repeats field {fname})")
+                        continue
+                    if route & PLAIN:
+                        cell = data[key]
+                        # coerce.to_decimal's own first step, and all _coerce does with its result here
+                        if type(cell) is str and len(cell) <= 20 and simple(cell):
+                            value = values[fname] = Decimal(cell) + 0
+                            gt, ge, le = col.bounds
+                            if sure and not (
+                                (gt is None or value > gt) and (ge is None or value >= ge) and value <= le
+                            ):
+                                sure = False
+                            continue
+                cell = data[key]
+                if type(cell) is str:  # equal non-text cells (1, 1.0, True) coerce differently
+                    hit = good.get(cell)
+                    if hit is not None:
+                        if hit is not _MISSING:
+                            values[fname] = hit
+                        continue
+                    out = memo.get(cell)
+                    if out is None:
+                        out = self._outcome(col.field, cell, col.unit)  # type: ignore[arg-type]
+                        if self._memo_room > 0 and len(memo) + len(good) < MEMO_SIZE:
+                            self._memo_room -= 1
+                            if out is _MISSING:
+                                good[cell] = out
+                            elif type(out) is tuple and out[1] and out[2] is None:
+                                good[cell] = out[0]
+                            else:
+                                memo[cell] = out
+                else:
+                    out = self._outcome(col.field, cell, col.unit)  # type: ignore[arg-type]
+                if out is _MISSING:
+                    continue
+                if type(out) is str:
+                    drop = drop or dropper(errors, src, rid_text, invalid, values)
+                    drop(fname, f"{col.field.label}/{fname}", out)  # type: ignore[union-attr]
+                    continue
+                value, within, conversion = out
+                values[fname] = value
+                if not within:
+                    sure = False
+                if conversion is not None:
+                    conversions.append(conversion.model_copy())
+            if cells is plan or (sure and len(errors) < 2 and len(conversions) < 2):
+                break
+            cells, errors = plan, []
         if sure:
             # What the kind model would give: the same values, in the kind's field order.
-            order = layout.order[kind]
+            order = layout.order[kind] if cells is plan else None
             typed = values if order is None else {k: values[k] for k in order if k in values}
         else:
-            typed = self._validate(kind, values, drop)
+            typed = self._validate(kind, values, drop or dropper(errors, src, rid_text, invalid, values))
         return self._record(
             kind,
             rid_text,
@@ -157,6 +197,7 @@ class Normaliser(GeneralNormaliser):
             errors,
             unknown,
             sure=sure,
+            values=values,
         )
 
     def _kind_name(self, cell: Any) -> str | None:
@@ -168,21 +209,31 @@ class Normaliser(GeneralNormaliser):
             self._kind_names[cell] = self.catalog.resolve_kind(_kind_text(cell))
         return self._kind_names[cell]
 
-    def _columns(self, layout: _Layout, kind: str) -> list[_Column]:
+    def _plan(
+        self, layout: _Layout, kind: str
+    ) -> list[tuple[str, str, dict[str, Any], dict[str, Any], int, _Column]]:
         spec = self.catalog.kind(kind)
         columns = []
+        named: set[str] = set()
         for key in layout.keys:
             if key in layout.id_columns:
                 continue
             resolved = self.resolve_header(kind, key)
             f, unit = (spec.fields[resolved[0]], resolved[1]) if resolved else (None, None)
-            columns.append(_Column(key, f, unit, key in layout.kind_keys or key in layout.name_keys))
+            repeat = f is not None and f.name in named
+            named.add(f.name if f is not None else "")
+            columns.append(_Column(key, f, unit, key in layout.kind_keys or key in layout.name_keys, repeat))
         position = {name: i for i, name in enumerate(spec.fields)}
         given = [c.fname for c in columns if c.field is not None]
         in_order = sorted(given, key=position.__getitem__)
         layout.order[kind] = None if given == in_order else tuple(dict.fromkeys(in_order))
-        layout.columns[kind] = columns
-        return columns
+        plan = layout.plans[kind] = [(c.key, c.fname, c.good, c.memo, c.route, c) for c in columns]
+        layout.in_kind_order[kind] = None
+        if layout.order[kind] is not None and not any(c.route & REPEAT for c in columns):
+            # the columns of fields by the kind's field order, then the others in column order
+            last = len(position)
+            layout.in_kind_order[kind] = sorted(plan, key=lambda e: position.get(e[1], last))
+        return plan
 
     def _outcome(self, f: FieldSpec, cell: Any, header_unit: str | None) -> _Outcome:
         if coerce.is_missing(cell):

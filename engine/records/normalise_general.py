@@ -6,6 +6,7 @@ verdict and one cell's coercion; engine/records/normalise.py adds the fast path 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -17,12 +18,24 @@ from engine.records.headers import ID_KEYS, KIND_KEYS, NAME_KEYS, split_header
 from engine.records.identity import MAX_NAME, _identity_problem, _identity_text, _kind_text
 from engine.records.kindmodel import _explain, kind_model
 from engine.records.layout import MEMO_ENTRIES, _Layout
-from engine.records.record import Conversion, RawRecord, Record, RecordError, SourceRef
+from engine.records.record import Conversion, RawRecord, Record, RecordError, SourceRef, trusted_record
 
-# The fields a Record built directly sets (_record), as Record(...) would.
-_RECORD_FIELDS_SET = frozenset(
-    {"kind", "id", "name", "values", "source", "conversions", "warnings", "invalid"}
-)
+Drop = Callable[[str, str | None, str], None]
+
+
+def dropper(
+    errors: list[RecordError], src: SourceRef, rid_text: str, invalid: dict[str, str], values: dict[str, Any]
+) -> Drop:
+    """What leaves a field out of a record: drop(field name, label, message) reports it and removes it."""
+
+    def drop(fname: str, label: str | None, message: str) -> None:
+        errors.append(
+            RecordError(source=src, record_id=rid_text, field=label, message=message, row_rejected=False)
+        )
+        invalid[fname] = f"字段无效:{message}"
+        values.pop(fname, None)
+
+    return drop
 
 
 class GeneralNormaliser:
@@ -109,13 +122,7 @@ class GeneralNormaliser:
         conversions: list[Conversion] = []
         unknown: list[str] = []
 
-        def drop(fname: str, label: str | None, message: str) -> None:
-            errors.append(
-                RecordError(source=src, record_id=rid_text, field=label, message=message, row_rejected=False)
-            )
-            invalid[fname] = f"字段无效:{message}"
-            values.pop(fname, None)
-
+        drop = dropper(errors, src, rid_text, invalid, values)
         for key, cell in raw.data.items():
             if key in identity_keys:
                 continue
@@ -162,16 +169,23 @@ class GeneralNormaliser:
         src: SourceRef,
         conversions: list[Conversion],
         invalid: dict[str, str],
-        drop: Any,
+        drop: Drop | None,
         errors: list[RecordError],
         unknown: list[str],
         sure: bool = False,
+        values: dict[str, Any] | None = None,
     ) -> tuple[Record | None, list[RecordError], list[str]]:
-        """The record of a usable identity: its name (or why not), warnings, the fields left out."""
+        """The record of a usable identity: its name (or why not), warnings, the fields left out.
+
+        Without `drop`, one is made on `values` (the values as coerced) if the name is refused.
+        """
         name, name_problem, name_hidden = _identity_text(name_raw)
         if name_problem is None and name is not None and len(name) > MAX_NAME:
             name_problem = f"longer than {MAX_NAME} characters"
         if name_problem is not None:
+            if drop is None:
+                assert values is not None
+                drop = dropper(errors, src, rid_text, invalid, values)
             drop("name", name_key, f"record name {name_problem}")
             name = None
         warnings = (
@@ -190,17 +204,7 @@ class GeneralNormaliser:
             # Every part already has the exact type Record declares (text, a SourceRef, values that
             # _within cleared), so validating would hand back these very objects: build it directly,
             # as Record(...) would have (same fields set).
-            rec = Record.model_construct(
-                set(_RECORD_FIELDS_SET),
-                kind=kind,
-                id=rid_text,
-                name=name,
-                values=typed,
-                source=src,
-                conversions=conversions,
-                warnings=warnings,
-                invalid=invalid,
-            )
+            rec = trusted_record(kind, rid_text, name, typed, src, conversions, warnings, invalid)
         else:
             rec = Record(
                 kind=kind,
@@ -214,7 +218,7 @@ class GeneralNormaliser:
             )
         return rec, errors, unknown
 
-    def _validate(self, kind: str, values: dict[str, Any], drop: Any) -> dict[str, Any]:
+    def _validate(self, kind: str, values: dict[str, Any], drop: Drop) -> dict[str, Any]:
         """The kind model's verdict: the typed values; a value it refuses is dropped and reported by `drop`."""
         spec = self.catalog.kind(kind)
         model = kind_model(self.catalog, kind)

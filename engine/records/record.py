@@ -98,6 +98,72 @@ class Record(BaseModel):
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
+# model_construct() without its per-field loop (as evaluation.findings.Finding.trusted does): the
+# parent builds a Record and a RawRecord per row, and that loop cost more than the rest of a Record.
+_new = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+RECORD_FIELDS = ("kind", "id", "name", "values", "source", "conversions", "warnings", "invalid")
+RAW_FIELDS = ("source", "data", "default_kind")
+SOURCE_FIELDS = ("file", "sheet", "row")
+
+
+def trusted_record(
+    kind: str,
+    id: str,
+    name: str | None,
+    values: dict[str, Value],
+    source: SourceRef,
+    conversions: list[Conversion],
+    warnings: list[str],
+    invalid: dict[str, str],
+) -> Record:
+    """Record(...) of parts that already have the exact types it declares, which it would hand back as they are."""
+    m = _new(Record)
+    _set_dict(
+        m,
+        {
+            "kind": kind,
+            "id": id,
+            "name": name,
+            "values": values,
+            "source": source,
+            "conversions": conversions,
+            "warnings": warnings,
+            "invalid": invalid,
+        },
+    )
+    _set_fields_set(m, set(RECORD_FIELDS))
+    _set_extra(m, None)
+    _set_private(m, None)
+    return m
+
+
+def trusted_source(file: str, row: int) -> SourceRef:
+    """SourceRef(file=file, row=row) of a text and an int, as validation would build it (no sheet)."""
+    m = _new(SourceRef)
+    _set_dict(m, {"file": file, "sheet": None, "row": row})
+    _set_fields_set(m, {"file", "row"})
+    _set_extra(m, None)
+    _set_private(m, None)
+    return m
+
+
+def trusted_raw(source: SourceRef, data: dict[str, Any], default_kind: str | None) -> RawRecord:
+    """RawRecord(source=..., data=..., default_kind=...) of a SourceRef, a dict with text keys and a kind or None.
+
+    Validating would copy `data`; this keeps it (a reader's fresh dict of one row).
+    """
+    m = _new(RawRecord)
+    _set_dict(m, {"source": source, "data": data, "default_kind": default_kind})
+    _set_fields_set(m, set(RAW_FIELDS))
+    _set_extra(m, None)
+    _set_private(m, None)
+    return m
+
+
 def _jsonable(v: Value) -> Any:
     if isinstance(v, Decimal):
         return str(v.normalize()) if v != v.to_integral_value() else str(v.quantize(Decimal(1)))
