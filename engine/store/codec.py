@@ -81,6 +81,7 @@ def version_texts(kind: str, record_id: str, name: str | None, values: dict[str,
     """
     plain: dict[str, Any] = {}
     normal: dict[str, Any] = {}
+    same = True  # every value has one form for both (then the hash's text is built around the JSON)
     for k, v in values.items():
         t = type(v)
         if t is Decimal:
@@ -96,6 +97,7 @@ def version_texts(kind: str, record_id: str, name: str | None, values: dict[str,
                     normal[k] = text
                     continue
             normal[k] = str(v.normalize()) if v != v.to_integral_value() else str(v.quantize(_DEC_ONE))
+            same = same and normal[k] == plain[k]
         elif t is bool or t is str or t is int or v is None:
             plain[k] = normal[k] = v
         elif t is dt.date:
@@ -103,8 +105,17 @@ def version_texts(kind: str, record_id: str, name: str | None, values: dict[str,
         else:  # anything else: the two general forms
             plain[k] = _jsonable(v)
             normal[k] = _record_jsonable(v)
-    payload = _canonical({"kind": kind, "id": record_id, "name": name, "values": normal})
-    return hashlib.sha256(payload.encode()).hexdigest(), _canonical(plain)
+            same = False
+    text_ = _canonical(plain)
+    if same:  # the usual case: the hash's form is the JSON itself, inside its envelope
+        # sort_keys orders the envelope id, kind, name, values: the same text _canonical would make
+        payload = (
+            f'{{"id": {_canonical(record_id)}, "kind": {_canonical(kind)}, '
+            f'"name": {_canonical(name)}, "values": {text_}}}'
+        )
+    else:
+        payload = _canonical({"kind": kind, "id": record_id, "name": name, "values": normal})
+    return hashlib.sha256(payload.encode()).hexdigest(), text_
 
 
 # json.dumps(..., ensure_ascii=False, sort_keys=True) with the encoder made once, not per call
