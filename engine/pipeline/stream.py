@@ -17,10 +17,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from engine.evaluation.context import AggregateTable, Contribution, History
-from engine.evaluation.evaluate import EngineName, Evaluator
+from engine.evaluation.evaluate import EngineName, Evaluator, finding_parts
 from engine.evaluation.findings import Finding, Notice
 from engine.policy.compiler import Cumulative
 from engine.policy.expression_tree import prior_parts
@@ -224,12 +224,13 @@ def evaluate_files(
     if jobs <= 1:
         evaluator = Evaluator(policy, engine, rules_date)
         last = -1
+        as_parts = keep_findings is False  # nobody reads them as models: as parts, for the store
         for chunk in chunks:
             last = chunk.index
-            yield note(_finish(chunk, evaluator, as_of, history, skip_chunks, aggregates))
+            yield note(_finish(chunk, evaluator, as_of, history, skip_chunks, aggregates, as_parts))
         count_stored(evaluator)
         for chunk in _held_chunks(held, last + 1, chunk_size):
-            yield _finish(chunk, evaluator, as_of, history, skip_chunks, aggregates)
+            yield _finish(chunk, evaluator, as_of, history, skip_chunks, aggregates, as_parts)
         return
     from engine.pipeline.workers import WorkerPool
 
@@ -282,8 +283,8 @@ def read_chunks(
         full: ChunkResult | None = None  # a chunk with its records complete, still taking what follows
         for item in iter_intake(paths, policy.catalog, kind):
             is_record = isinstance(item, Record)
-            if is_record and item.kind in hold and held is not None:
-                held.append(item)
+            if is_record and held is not None and cast(Record, item).kind in hold:
+                held.append(cast(Record, item))
                 continue
             if full is not None:
                 if not is_record:  # a file's tally, a warning or an error after its last record
@@ -320,6 +321,7 @@ def _finish(
     history: History,
     skip: frozenset[int],
     aggregates: AggregateTable,
+    as_parts: bool = False,
 ) -> ChunkResult:
     if chunk.index in skip:
         # Stored by the interrupted run; its lower records still count (evaluated, not stored again).
@@ -329,6 +331,10 @@ def _finish(
             )
         chunk.skipped = True
         return chunk
-    result = evaluator.evaluate(chunk.records, as_of=as_of, history=history, aggregates=aggregates)
+    result = evaluator.evaluate(
+        chunk.records, as_of=as_of, history=history, aggregates=aggregates, parts=as_parts
+    )
     chunk.findings, chunk.notices, chunk.contributions = result.findings, result.notices, result.contributions
+    if result.parts is not None:  # values and messages built only now, as the store takes them
+        chunk.parts = finding_parts(result.parts)
     return chunk
