@@ -109,6 +109,9 @@ def test_every_reader_gives_the_same_findings_from_summaries_as_from_rows(stores
         Filters(measure=9),
         Filters(kind="project"),
         Filters(county="曹县"),
+        Filters(status="not_applicable", measure=17),
+        Filters(review=False, kind="department", measure=25),
+        Filters(status="not_applicable", county="曹县", kind="project"),
     ],
     ids=lambda f: ",".join(f"{k}={v}" for k, v in f.params().items()) or "all",
 )

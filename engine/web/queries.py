@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
-from array import array
-from bisect import bisect_left, bisect_right
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,97 +17,19 @@ from sqlalchemy import func, select
 
 from engine.policy.terms import STATUS_ZH
 from engine.store import Store
-from engine.store.finding_view import FINDING_VIEW, quiet_length, run_status_counts
+from engine.store.finding_view import FINDING_VIEW, run_status_counts
 from engine.store.models import CheckVersion, RecordVersion, RunMessage, RunRecord, StoredFinding
 from engine.store.queries import FindingRow, _finding_query, _row
+from engine.web.finding_filters import Filters, _choice_lock, _Lru, _where
+from engine.web.record_index import _index_of, _indexes, quiet_index, record_index
 
-
-@dataclass(frozen=True)
-class Filters:
-    status: str | None = None
-    review: bool | None = None
-    measure: int | None = None
-    county: str | None = None
-    kind: str | None = None
-    record: str | None = None  # a record id, exactly
-
-    def params(self) -> dict[str, str]:
-        out = {
-            "status": self.status,
-            "review": None if self.review is None else ("1" if self.review else "0"),
-            "measure": None if self.measure is None else str(self.measure),
-            "county": self.county,
-            "kind": self.kind,
-            "record": self.record,
-        }
-        return {k: v for k, v in out.items() if v not in (None, "")}
-
-
-def _like_escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _where(q: Any, run_id: int, f: Filters, fi: Any = FINDING_VIEW) -> Any:
-    """The filters as conditions on the view's own columns (record versions and check versions by
-    sub-select): SQLite then narrows both parts of the view by index instead of expanding it whole.
-    ``fi`` may also be the findings table (the same columns) or run_records (only record filters)."""
-    cv = CheckVersion.__table__
-    q = q.where(fi.c.run_id == run_id)
-    if fi is RunRecord.__table__:
-        return q.where(fi.c.record_version_id.in_(_records_of(f))) if _records_of(f) is not None else q
-    if f.status:
-        q = q.where(fi.c.status == f.status)
-    if f.review is not None:
-        q = q.where(fi.c.review == int(f.review))
-    if f.measure is not None:
-        q = q.where(fi.c.version_ref.in_(select(cv.c.id).where(cv.c.measure == f.measure)))
-    records = _records_of(f)
-    if records is not None:
-        q = q.where(fi.c.record_version_id.in_(records))
-    return q
-
-
-def _records_of(f: Filters) -> Any:
-    """The record versions the record filters (kind, record, county) admit, as a sub-select; None: all."""
-    if not (f.kind or f.record or f.county):
-        return None
-    r = RecordVersion.__table__
-    records = select(r.c.id)
-    if f.kind:
-        records = records.where(r.c.kind == f.kind)
-    if f.record:
-        records = records.where(r.c.record_id == f.record)
-    if f.county:
-        # values_json is canonical JSON (json.dumps, sort_keys): "county": "曹县" appears exactly so.
-        needle = json.dumps({"county": f.county}, ensure_ascii=False)[1:-1]
-        records = records.where(r.c.values_json.like(f"%{_like_escape(needle)}%", escape="\\"))
-    return records
+__all__ = ["Filters", "count_findings", "filter_choices", "findings_all", "findings_page", "record_index"]
 
 
 def _ordered(q: Any) -> Any:
     # Records as the run stored them, each record's findings in the store's check order.
     fi = FINDING_VIEW
     return q.order_by(fi.c.record_version_id, fi.c.check_ref)
-
-
-class _Lru:
-    def __init__(self, size: int = 512):
-        self.size, self.lock = size, threading.Lock()
-        self.data: OrderedDict[Any, Any] = OrderedDict()
-
-    def get(self, key: Any) -> Any:
-        with self.lock:
-            if key in self.data:
-                self.data.move_to_end(key)
-                return self.data[key]
-        return None
-
-    def put(self, key: Any, value: Any) -> None:
-        with self.lock:
-            self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
 
 
 _cache = _Lru(4096)
@@ -140,76 +60,6 @@ def count_findings(store: Store, run_id: int, f: Filters, *, finished: bool) -> 
     if finished:
         _cache.put(key, n)
     return n
-
-
-@dataclass(frozen=True)
-class RecordIndex:
-    """The records with findings under one filter, in page order, and how many findings come before each
-    (``before[i]``): a page is then the findings of a few records, read by index."""
-
-    records: array
-    before: array
-    total: int
-
-    def span(self, offset: int, limit: int) -> tuple[list[int], int]:
-        """The records holding findings offset … offset+limit-1, and how many of the first to skip."""
-        i = bisect_right(self.before, offset) - 1
-        if i < 0 or offset >= self.total:
-            return [], 0
-        j = bisect_left(self.before, offset + limit, lo=i)
-        return list(self.records[i:j]), offset - self.before[i]
-
-
-_indexes = _Lru(64)  # one array pair per (run, filter): a few MB at most
-
-
-def record_index(store: Store, run_id: int, f: Filters, *, finished: bool) -> RecordIndex:
-    """Per record, how many findings match (one grouped scan, remembered for a finished run)."""
-    key = ("index", store.url, run_id, f)
-    if finished and (hit := _indexes.get(key)) is not None:
-        return hit
-    with _choice_lock(key):  # one scan however many sessions ask at once
-        if finished and (hit := _indexes.get(key)) is not None:
-            return hit
-        with store.session() as s:
-            index = _index_of(sorted(_counts_per_record(s, run_id, f).items()))
-        if finished:
-            _indexes.put(key, index)
-        return index
-
-
-def _counts_per_record(s: Any, run_id: int, f: Filters) -> dict[int, int]:
-    """Matching findings per record version: the rows grouped, plus the summarised ones, counted by each
-    summary's length where no filter reads inside it (only the measure does: then they are expanded)."""
-    sf, fi, rr = StoredFinding.__table__, FINDING_VIEW, RunRecord.__table__
-    out: dict[int, int] = dict(
-        s.execute(
-            _where(select(sf.c.record_version_id, func.count()), run_id, f, sf).group_by(
-                sf.c.record_version_id
-            )
-        ).all()
-    )
-    if (f.status and f.status != "not_applicable") or f.review:
-        return out  # every summarised finding is not applicable and unflagged
-    if f.measure is not None:
-        q = _where(select(fi.c.record_version_id, func.count()).where(fi.c.id < 0), run_id, f)
-        quiet = s.execute(q.group_by(fi.c.record_version_id)).all()
-    else:
-        length = quiet_length(s.connection().dialect.name, rr.c.quiet)
-        q = _where(select(rr.c.record_version_id, length).where(rr.c.quiet.is_not(None)), run_id, f, rr)
-        quiet = s.execute(q).all()
-    for rv, n in quiet:
-        out[rv] = out.get(rv, 0) + n
-    return out
-
-
-def _index_of(counted: Iterable[Any]) -> RecordIndex:
-    records, before, total = array("q"), array("q"), 0
-    for rv, n in counted:
-        records.append(rv)
-        before.append(total)
-        total += n
-    return RecordIndex(records, before, total)
 
 
 def findings_page(
@@ -255,19 +105,9 @@ def filter_choices(store: Store, run_id: int, *, finished: bool) -> Choices:
         return _filter_choices(store, run_id, finished, key)
 
 
-_locks: dict[Any, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _choice_lock(key: Any) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(key, threading.Lock())
-
-
 def _filter_choices(store: Store, run_id: int, finished: bool, key: Any) -> Choices:
-    from engine.store.models import RunRecord
 
-    fi, r, cv, rr = (FINDING_VIEW, RecordVersion.__table__, CheckVersion.__table__, RunRecord.__table__)
+    r, cv, rr = (RecordVersion.__table__, CheckVersion.__table__, RunRecord.__table__)
     with store.session() as s:
         county_of: dict[int, str | None] = {}
         kind_of: dict[int, str] = {}
@@ -292,21 +132,19 @@ def _filter_choices(store: Store, run_id: int, finished: bool, key: Any) -> Choi
         def add(f: Filters, n: int) -> None:
             counts[f] = counts.get(f, 0) + n
 
-        # Only the measure needs the summarised findings expanded (their check versions); statuses,
-        # review flags and counts per record come from the rows and each summary's length.
-        quiet_of = dict(
-            s.execute(
-                select(rr.c.record_version_id, quiet_length(s.connection().dialect.name, rr.c.quiet)).where(
-                    rr.c.run_id == run_id, rr.c.quiet.is_not(None)
-                )
-            ).all()
-        )
+        # The stored rows grouped in SQL; the summarised findings off the run's QuietIndex (all not
+        # applicable and unflagged): nothing expands the view.
+        quiet = quiet_index(s, store, run_id, finished)
+        starts = quiet.starts
+        quiet_of = {rv: starts[i + 1] - starts[i] for i, rv in enumerate(quiet.records)}
         for status, n in run_status_counts(s.connection(), run_id).items():
             add(Filters(status=status), n)
         for review, n in grouped(sf, sf.c.review):
             add(Filters(review=bool(review)), n)
-        add(Filters(review=False), sum(quiet_of.values()))
-        for vref, n in grouped(fi, fi.c.version_ref):
+        add(Filters(review=False), len(quiet.versions))
+        for vref, n in Counter(quiet.versions).items():
+            add(Filters(measure=titles.get(vref)), n)
+        for vref, n in grouped(sf, sf.c.version_ref):
             add(Filters(measure=titles.get(vref)), n)
         per_record = dict(grouped(sf, sf.c.record_version_id))
         for rv, n in quiet_of.items():
