@@ -71,7 +71,13 @@ def findings_page(
     records, skip = record_index(store, run_id, f, finished=finished).span(offset, per_page)
     if not records:
         return []
-    q = _where(_finding_query(), run_id, f).where(fi.c.record_version_id.in_(records))
+    # The records already passed the record filters (kind, county, record): only the findings' own
+    # filters are left, and none may steer SQLite off the (run, record version, check) key: the
+    # review flag is compared as an expression, so its index is not chosen.
+    own = Filters(status=f.status, measure=f.measure)
+    q = _where(_finding_query(), run_id, own).where(fi.c.record_version_id.in_(records))
+    if f.review is not None:
+        q = q.where((fi.c.review + 0) == int(f.review))
     with store.session() as s:
         found = list(s.execute(q).mappings())
     found.sort(key=lambda m: (m["record_version_id"], m["check_ref"]))
