@@ -28,10 +28,11 @@ from multiprocessing.context import BaseContext
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from engine.evaluation.compact_findings import CompactFindings
 from engine.evaluation.context import AggregateTable, Contribution, History
 from engine.evaluation.evaluate import EngineName, Evaluator, compact_status_counts, finding_parts
 from engine.evaluation.findings import Finding, Notice
-from engine.pipeline.stream import ChunkResult, KeepFindings, counts_by_record
+from engine.pipeline.stream import ChunkResult, KeepFindings, counts_by_record, record_key
 from engine.pipeline.transport import (
     Encoded,
     SentChunk,
@@ -40,6 +41,8 @@ from engine.pipeline.transport import (
     receive_chunk,
     send_chunk,
 )
+from engine.policy.compiled import REVIEW_CODES
+from engine.policy.compiler import CODE_STATUS
 from engine.policy.policy import Policy
 
 if TYPE_CHECKING:
@@ -130,8 +133,9 @@ def _work_chunk(
     """Evaluate a chunk and, when this worker has a writer, store it: (findings?, notices, counts, stored, contributions)."""
     assert _evaluator is not None
     chunk = receive_chunk(sent)
-    # Stored and not sent back: the findings are built as parts only (no models nobody reads).
-    as_parts = _writer is not None and keep_findings is False
+    # Stored here: the findings are built as parts only, and as models only those sent back (with a
+    # selective keep, the ones a person is shown), never every one of them.
+    as_parts = _writer is not None and keep_findings is not True
     result = _evaluator.evaluate(
         chunk.records, as_of=as_of, history=_history, parts=as_parts, aggregates=aggregates
     )
@@ -160,7 +164,10 @@ def _work_chunk(
                 gc.enable()
         stored = True
     if isinstance(keep_findings, frozenset):  # only what a person is shown, and each record's counts
-        sent_back, per_record = _selected(result.findings, keep_findings)
+        if result.parts is not None:
+            sent_back, per_record = _selected_parts(result.parts, keep_findings)
+        else:
+            sent_back, per_record = _selected(result.findings, keep_findings)
         return encode_findings(sent_back), result.notices, counts, stored, result.contributions, per_record
     return (
         (encode_findings(result.findings) if keep_findings is not False else None),
@@ -178,6 +185,38 @@ def _selected(
     """The findings of `statuses` or flagged for review; each record's counts by status (and "review"),
     by record_key (two yearly reports of one subject are two records)."""
     return [f for f in findings if f.review or f.status in statuses], counts_by_record(findings)
+
+
+def _selected_parts(
+    compact: CompactFindings, statuses: frozenset[str]
+) -> tuple[list[Finding], dict[tuple[Any, ...], dict[str, int]]]:
+    """_selected from the compact findings: each record's counts from the outcome codes, and models
+    made (as evaluate() makes them) only for the findings sent back."""
+    found: list[Finding] = []
+    per_record: dict[tuple[Any, ...], dict[str, int]] = {}
+    last: Any = None
+    counts: dict[str, int] = {}
+    common: dict[str, Any] = {}
+    for prep, version, code in compact:
+        if prep is not last:
+            rec = prep.record
+            counts = per_record.setdefault(record_key(rec.kind, rec.id, rec.source), {})
+            common = {
+                "record_id": rec.id,
+                "kind": rec.kind,
+                "record_name": rec.name,
+                "source": rec.source,
+                "as_of": prep.date,
+            }
+            last = prep
+        status = CODE_STATUS[code]
+        counts[status] = counts.get(status, 0) + 1
+        flagged = code in REVIEW_CODES
+        if flagged:
+            counts["review"] = counts.get("review", 0) + 1
+        if flagged or status in statuses:
+            found.append(version.finding(prep, code, common))
+    return found, per_record
 
 
 _status = attrgetter("status")
