@@ -189,3 +189,19 @@ def test_durable_equals_plain_python_on_logic_pack(logic_policy):
 def test_durable_equals_plain_python_with_as_of(logic_policy):
     records = generate(logic_policy, 1500, seed=11)
     _compare(logic_policy, records, as_of=dt.date(2025, 3, 1))
+
+
+def test_records_answered_again_from_their_places_get_the_same_findings(policy, monkeypatch):
+    """A record whose places were seen before takes that record's outcomes (situations.Plan.records):
+    evaluated again, and with the kept records emptied every few hundred, the findings are the
+    plain-Python reference's."""
+    from engine.evaluation import situations
+
+    monkeypatch.setattr(situations, "MAX_RECORDS", 300)
+    records = generate(policy, 3000, seed=5)
+    python = sorted(map(_key, Evaluator(policy, "python").evaluate(records).findings))
+    durable = Evaluator(policy, "durable")
+    for _ in range(3):
+        assert sorted(map(_key, durable.evaluate(records).findings)) == python
+    kept = [len(p.records) for t in durable._situations.values() for p in t._plans.values()]
+    assert 0 < sum(kept) <= 300 * len(durable._situations)

@@ -78,6 +78,7 @@ class Evaluator(AskOutcomes):
         self._handles: dict[tuple[str, str], ShardedRuleset] = {}
         # id(compiled kind) -> record date -> check index -> segment in force (in check order)
         self._in_force: dict[int, dict[dt.date, dict[int, Segment]]] = {}
+        self._in_force_sets: dict[tuple[tuple[int, int], ...], dict[int, Segment]] = {}  # by versions
         self._versions: dict[int, _Version] = {}  # id(segment) -> its findings' shared parts
         self._in_force_versions: dict[int, dict[dt.date, list[tuple[int, _Version]]]] = {}
         self._kind_plans: dict[int, _KindPlan] = {}  # id(compiled kind) -> what preparing a record needs
@@ -153,6 +154,7 @@ class Evaluator(AskOutcomes):
             if kp is None:
                 kp = self._kind_plans[id(ck)] = _KindPlan(ck, self.policy)
             segments = self._segments_in_force
+            in_force_on: dict[dt.date, dict[int, Segment]] = {}  # this batch's record dates
             for ri, rec in enumerate(records):
                 if rec.kind != kind:
                     continue
@@ -160,28 +162,32 @@ class Evaluator(AskOutcomes):
                 if d is None or not period.contains(d):
                     continue
                 judged_by_any.add(ri)
-                batch.append(
-                    prepare(kp, ck, rec, d, len(batch), history, review_date, aggregates, segments(ck, d))
-                )
+                segs = in_force_on.get(d)
+                if segs is None:
+                    segs = in_force_on[d] = segments(ck, d)
+                batch.append(prepare(kp, ck, rec, d, len(batch), history, review_date, aggregates, segs))
             if not batch:
                 continue
             outcomes = self._outcomes(pack, ck, batch)
-            getters: dict[
-                int, Callable[[dict[int, str]], tuple[str, ...]]
-            ] = {}  # id(versions) -> their codes
+            # record date -> (check index, version) in force, in check order, and a getter of their codes
+            by_date: dict[
+                dt.date, tuple[list[tuple[int, _Version]], Callable[[dict[int, str]], tuple[str, ...]]]
+            ] = {}
             self._contribute(pack, ck, batch, outcomes, aggregates, result)
+            add = result.parts.add if result.parts is not None else None
             for prep, got in zip(batch, outcomes, strict=True):
                 if got.keys() != prep.in_force.keys():
                     raise EngineError(
                         f"record {prep.record.id}: outcomes for checks {sorted(got)}, "
                         f"checks in force {sorted(prep.in_force)}"
                     )
-                in_force = self._versions_in_force(pack, ck, prep.date)  # in check order
-                if result.parts is not None:
-                    codes_of = getters.get(id(in_force))
-                    if codes_of is None:
-                        codes_of = getters[id(in_force)] = _codes_getter([ci for ci, _ in in_force])
-                    result.parts.add(prep, in_force, codes_of(got))
+                found = by_date.get(prep.date)
+                if found is None:
+                    versions = self._versions_in_force(pack, ck, prep.date)
+                    found = by_date[prep.date] = (versions, _codes_getter([ci for ci, _ in versions]))
+                in_force, codes_of = found
+                if add is not None:
+                    add(prep, in_force, codes_of(got))
                     continue
                 rec = prep.record
                 common = {
@@ -282,5 +288,11 @@ class Evaluator(AskOutcomes):
                 for seg in cc.segments:
                     if seg.start <= d <= seg.end:
                         found[cc.index] = seg
-            in_force = by_date[d] = dict(sorted(found.items()))
+            # one dict per set of versions, whatever the date: the situation tables' plans (and the
+            # records they keep) are per dict, so records of every date with these versions share one
+            versions = tuple((ci, id(seg)) for ci, seg in sorted(found.items()))
+            in_force = self._in_force_sets.get(versions)
+            if in_force is None:
+                in_force = self._in_force_sets[versions] = dict(sorted(found.items()))
+            by_date[d] = in_force
         return in_force

@@ -17,13 +17,14 @@ from typing import Any, Literal
 from engine.evaluation.driver import EngineError, ShardedRuleset
 from engine.evaluation.prepare import Prepared as _Prepared
 from engine.evaluation.reference import reference_outcomes
-from engine.evaluation.situations import SituationTable
+from engine.evaluation.situations import Plan, SituationTable
 from engine.policy.compiler import CompiledKind
 from engine.policy.policy import CompiledPack
 
 # durable: durable-rules, asked once per situation (situations.py); durable-direct: durable-rules asked
 # with every record's own fact; python: the plain-Python reference of the same compiled checks.
 EngineName = Literal["durable", "durable-direct", "python"]
+_NONE: dict[int, str] = {}  # a placeholder, replaced for every record (never written)
 
 
 class AskOutcomes:
@@ -53,24 +54,36 @@ class AskOutcomes:
         table = self._situations.get(id(ck))
         if table is None:
             table = self._situations[id(ck)] = SituationTable(ck)
-        got: list[dict[int, str]] = [{} for _ in batch]
+        got: list[dict[int, str]] = [_NONE] * len(batch)
         pending: dict[tuple[int, Any], list[tuple[int, int]]] = {}
         direct: list[int] = []
+        waiting: list[tuple[Plan, tuple[Any, ...], dict[int, str]]] = []  # kept once answered
         places_of, plan_of = table.places, table.plan
         for i, prep in enumerate(batch):
             plan = plan_of(prep.in_force)
-            if plan is None:  # a version in force is asked with the record's own fact
+            steps = plan.steps
+            if steps is None:  # a version in force is asked with the record's own fact
                 direct.append(i)
                 continue
-            g = got[i]
             places = places_of(prep.fact)
-            for ci, sid, pick, known in plan:
+            g = plan.records.get(places)
+            if g is not None:  # a record with the same places before: the same outcomes
+                got[i] = g
+                continue
+            g = got[i] = {}
+            complete = True
+            for ci, sid, pick, known in steps:
                 where = pick(places)
                 code = known.get(where)
                 if code is None:
                     pending.setdefault((sid, where), []).append((i, ci))
+                    complete = False
                 else:
                     g[ci] = code
+            if complete:
+                table.keep(plan, places, g)
+            else:
+                waiting.append((plan, places, g))
         if pending:
             asked = list(pending)
             facts = [table.representative(sit, ck.kind, j) for j, sit in enumerate(asked)]
@@ -98,6 +111,9 @@ class AskOutcomes:
                 table.remember(sit, codes[0])
                 for i, c in pending[sit]:
                     got[i][c] = codes[0]
+        for plan, places, g in waiting:
+            if places not in plan.records:
+                table.keep(plan, places, g)
         if direct:
             for i, g in zip(direct, self._direct(pack, ck, [batch[i] for i in direct]), strict=True):
                 got[i] = g

@@ -26,6 +26,27 @@ from engine.policy.compiler import CompiledKind, Segment
 
 _OTHER = "\x00"  # a text value equal to no constant of the rules (rule constants are printable text)
 MAX_SITUATIONS = 200_000  # answers kept per kind; a fresh table once exceeded (memory stays bounded)
+MAX_RECORDS = 50_000  # whole records' outcomes kept per kind (Plan.records); emptied once exceeded
+
+# (check index, id(segment), picker of its places, its answers) for each version in force
+Steps = list[tuple[int, int, Any, dict[Any, str]]]
+
+
+class Plan:
+    """The versions in force on one record date, how to answer them, and whole records answered.
+
+    ``steps`` is None if a version must be asked with each record's own fact. ``records`` maps a
+    record's places (SituationTable.places) to the outcomes its versions reach, check index -> code:
+    each is read off the versions' answers, which never change once given, so a later record with the
+    same places gets the same outcomes (the dict is shared: nobody writes to it once kept).
+    """
+
+    __slots__ = ("in_force", "steps", "records")
+
+    def __init__(self, in_force: dict[int, Segment], steps: Steps | None):
+        self.in_force = in_force
+        self.steps = steps
+        self.records: dict[tuple[Any, ...], dict[int, str]] = {}
 
 
 class SituationTable:
@@ -78,28 +99,35 @@ class SituationTable:
         )
         where = {k: i for i, k in enumerate(self.fields)}
         self._pick: dict[int, Any] = {}
-        self._plans: dict[
-            int, tuple[dict[int, Segment], list[tuple[int, int, Any, dict[Any, str]]] | None]
-        ] = {}
+        self._plans: dict[int, Plan] = {}
+        self._remembered = 0  # records' outcomes kept, over all plans (Plan.records)
         for sid, names in self.keys.items():
             positions = [where[k] for k in names]
             self._pick[sid] = itemgetter(*positions) if positions else lambda places: ()
 
-    def plan(self, in_force: dict[int, Segment]) -> list[tuple[int, int, Any, dict[Any, str]]] | None:
-        """(check index, id(segment), picker of its places, its answers) for the versions in force;
-        None if one of them must be asked per record. Made once per set of versions in force (one per
-        record date)."""
+    def plan(self, in_force: dict[int, Segment]) -> Plan:
+        """How to answer a record with these versions in force: made once per set of versions in force
+        (one per record date)."""
         found = self._plans.get(id(in_force))
-        if found is None or found[0] is not in_force:
-            plan: list[tuple[int, int, Any, dict[Any, str]]] | None = [
+        if found is None or found.in_force is not in_force:
+            steps: Steps | None = [
                 (ci, id(seg), self._pick[id(seg)], self.answers[id(seg)]) for ci, seg in in_force.items()
             ]
             if any(id(seg) in self.direct for seg in in_force.values()):
-                plan = None
-            found = self._plans[id(in_force)] = (in_force, plan)  # holds in_force: its id stays its own
-        return found[1]
+                steps = None
+            found = self._plans[id(in_force)] = Plan(in_force, steps)  # holds in_force: its id stays its own
+        return found
 
-    def places(self, fact: dict[str, Any]) -> list[Any]:
+    def keep(self, plan: Plan, places: tuple[Any, ...], got: dict[int, str]) -> None:
+        """Remember a record's outcomes (every version answered) for its places under this plan."""
+        if self._remembered >= MAX_RECORDS:
+            for known in self._plans.values():
+                known.records.clear()
+            self._remembered = 0
+        plan.records[places] = got
+        self._remembered += 1
+
+    def places(self, fact: dict[str, Any]) -> tuple[Any, ...]:
         """Where each of the kind's fields stands among its constants (in ``self.fields`` order):
         None if missing; for a number 2 * (how many constants are below it), + 1 if it equals one;
         a yes/no value itself; a text value itself if a constant, else _OTHER."""
@@ -120,7 +148,7 @@ class SituationTable:
                 add(v)
             else:
                 add(v if v in ts else _OTHER)
-        return out
+        return tuple(out)
 
     def situation(self, seg: Segment, fact: dict[str, Any]) -> tuple[int, Any]:
         """Where the fact's values stand for this check version's rules (hashable): (id(seg), places)."""
