@@ -111,6 +111,10 @@ class Library:
 
         spent = 0.0
         out: list[tuple[int, str, str]] | None = [] if keep else None
+        # Each round is a first pass over these records: the outcomes the evaluator remembers per
+        # record (for records repeating one already seen) are dropped; durable-rules' answers per
+        # situation stay, as they would in a long-running worker.
+        self.evaluator.forget_records()
         evaluate = self.evaluator.evaluate
         for s in range(0, len(records), CHUNK):
             part = records[s : s + CHUNK]

@@ -40,6 +40,12 @@ class AskOutcomes:
             self._handles[key] = ShardedRuleset(f"{pack.id.replace('-', '_')}_{ck.kind}", ck.shards)
         return self._handles[key]
 
+    def forget_records(self) -> None:
+        """Forget the outcomes remembered for whole records (SituationTable.forget_records): a benchmark
+        that evaluates the same records again measures a first pass over them, not a look-up."""
+        for table in self._situations.values():
+            table.forget_records()
+
     def _outcomes(self, pack: CompiledPack, ck: CompiledKind, batch: list[_Prepared]) -> list[dict[int, str]]:
         if self.engine == "python":
             return [reference_outcomes(ck, p) for p in batch]

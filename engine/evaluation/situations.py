@@ -127,6 +127,13 @@ class SituationTable:
         plan.records[places] = got
         self._remembered += 1
 
+    def forget_records(self) -> None:
+        """Drop the outcomes kept per record (the answers per situation stay): what a first pass over
+        records never seen would find."""
+        for known in self._plans.values():
+            known.records.clear()
+        self._remembered = 0
+
     def places(self, fact: dict[str, Any]) -> tuple[Any, ...]:
         """Where each of the kind's fields stands among its constants (in ``self.fields`` order):
         None if missing; for a number 2 * (how many constants are below it), + 1 if it equals one;
