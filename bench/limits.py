@@ -528,8 +528,12 @@ def end_to_end(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                     raise RuntimeError(f"CLI exit {rc}: {err[-2000:]}")
                 seen["cli_summary"] = last[0]
                 seen["cli_stored"] = stored[0]
+                from engine.policy.terms import STATUS_ZH
+
+                status_of = {zh: key for key, zh in STATUS_ZH.items()}  # the summary line reads Chinese
                 counts = dict(
-                    (k, int(v)) for k, v in re.findall(r"(\w+) (\d+)", last[0].split("findings:")[-1])
+                    (status_of.get(k, k), int(v))
+                    for k, v in re.findall(r"(\w+) (\d+)", last[0].split("findings:")[-1])
                 )
                 seen["cli_counts"] = counts
             else:

@@ -171,7 +171,7 @@ class Batch:
             rules_date=o.rules_date,
             stored=stored,
         )
-        from engine.store.database import StoreError
+        from engine.store.errors import StoreError
 
         try:
             for chunk in chunks:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy.pool import ConnectionPoolEntry
 
 from engine import resources
+from engine.store.errors import StoreError  # noqa: F401 (its home before; callers import it from here)
 from engine.store.location import DEFAULT_DB_FILE, ENV_VAR, chosen_db, db_help, default_db_path
 
 __all__ = ["DEFAULT_DB_FILE", "ENV_VAR", "StoreError", "db_help", "default_db_path", "resolve_url"]
@@ -41,10 +42,6 @@ __all__ = ["DEFAULT_DB_FILE", "ENV_VAR", "StoreError", "db_help", "default_db_pa
 BUSY_TIMEOUT_MS = 60_000
 MIGRATIONS = resources.migrations_dir()
 _MIGRATION_LOCK = 7_316_042_024  # PostgreSQL advisory lock key: one migrator at a time
-
-
-class StoreError(Exception):
-    """A store that cannot be opened, is out of date, or was asked for something it does not hold."""
 
 
 def resolve_url(value: str | None = None) -> str:
