@@ -15,12 +15,13 @@ and never collides with a stored row's.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Date, Integer, MetaData, String, Table, Text, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
+
+from engine.store.models import RunRecord, StoredFinding
 
 # Not SQLModel.metadata: the view must never be created as a table (the migrations create it).
 _view_metadata = MetaData()
@@ -69,10 +70,6 @@ def can_summarise(run_id: int, record_version_id: int) -> bool:
     return run_id < MAX_QUIET_RUN and record_version_id < MAX_QUIET_RECORD_VERSION
 
 
-def as_date(value: dt.date | str) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
-
-
 def quiet_length(dialect: str, column: Any) -> Any:
     """How many findings a ``quiet`` summary holds, in SQL."""
     if dialect == "postgresql":
@@ -83,8 +80,6 @@ def quiet_length(dialect: str, column: Any) -> Any:
 def run_status_counts(conn: Any, run_id: int) -> dict[str, int]:
     """A run's findings by status: the rows counted, and the summarised ones by each summary's length
     (no expansion of the view)."""
-    from engine.store.models import RunRecord, StoredFinding
-
     t, rr = StoredFinding.__table__, RunRecord.__table__
     counts: dict[str, int] = dict(
         conn.execute(select(t.c.status, func.count()).where(t.c.run_id == run_id).group_by(t.c.status)).all()
